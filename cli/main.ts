@@ -1,0 +1,42 @@
+import { UsageError } from './args.ts';
+import { emulatorCommand, emulatorHelp } from './emulator-command.ts';
+import { localCommand, localHelp } from './local-command.ts';
+
+type Command = { run: (argv: string[], out: (line: string) => void) => Promise<number>; help: string; summary: string };
+
+const commands: Record<string, Command> = {
+  local: { run: localCommand, help: localHelp, summary: 'run the system on the embedded local account' },
+  emulator: { run: emulatorCommand, help: emulatorHelp, summary: 'serve the local Firehose to any AWS client' },
+};
+
+const usage = `Usage: firehose-sse-guard <command> [options]
+
+Commands:
+${Object.entries(commands)
+  .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
+  .join('\n')}
+
+Run 'firehose-sse-guard <command> --help' for a command's options.`;
+
+export async function main(argv: string[], out: (line: string) => void = console.log): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    out(usage);
+    return name === undefined ? 2 : 0;
+  }
+  const command = commands[name];
+  if (!command) throw new UsageError(`unknown command '${name}'; run 'firehose-sse-guard --help'`);
+  return command.run(rest, out);
+}
+
+const invokedDirectly = process.argv[1] !== undefined && /cli[\\/](main\.ts|bin\.js)$/.test(process.argv[1]);
+if (invokedDirectly) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      const message = error instanceof Error ? error.message : String(error);
+      console.error(`firehose-sse-guard: ${message}`);
+      process.exit(error instanceof UsageError ? 2 : 1);
+    },
+  );
+}

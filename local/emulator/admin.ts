@@ -1,0 +1,115 @@
+import { assumedRoleIdentity, iamUserIdentity } from './cloudtrail.ts';
+import { ManualClock } from './clock.ts';
+import type { FirehoseEmulator } from './emulator.ts';
+import type { KeyState } from './kms.ts';
+import type { EncryptionFailureType } from '../../functions/domain/firehose-facts.ts';
+
+/** The admin path prefix. AWS JSON 1.1 requests always POST to `/`, so nothing here can collide. */
+export const ADMIN_PREFIX = '/_emulator/';
+
+export class AdminRequestError extends Error {
+  override readonly name = 'AdminRequestError';
+  constructor(
+    message: string,
+    readonly statusCode = 400,
+  ) {
+    super(message);
+  }
+}
+
+type Body = Record<string, unknown>;
+type Route = (emulator: FirehoseEmulator, body: Body, query: URLSearchParams) => unknown;
+
+function need<T>(body: Body, field: string, type: 'string' | 'number' | 'boolean'): T {
+  const value = body[field];
+  if (typeof value !== type) throw new AdminRequestError(`'${field}' must be a ${type}`);
+  return value as T;
+}
+
+const optional = <T>(body: Body, field: string, type: 'string' | 'number' | 'boolean'): T | undefined =>
+  body[field] === undefined ? undefined : need<T>(body, field, type);
+
+/** Admin operations, each `METHOD path`. The in-process equivalents are the emulator's own members. */
+const routes: Record<string, Route> = {
+  'GET health': (e) => ({ ok: true, account: e.account, region: e.region, now: e.clock.now() }),
+  'GET cloudtrail': (e, _b, q) => ({
+    events: e.cloudTrail.events({
+      ...(q.get('eventName') ? { eventName: q.get('eventName') as string } : {}),
+      ...(q.get('since') ? { since: Number(q.get('since')) } : {}),
+    }),
+  }),
+  'GET streams': (e) => ({
+    streams: e.firehose.streams().map((s) => ({
+      name: s.name,
+      type: s.type,
+      status: s.status,
+      encryption: s.encryption.status,
+      keyArn: s.encryption.key?.keyArn,
+      encryptionCallsLast24h: s.encryptionCalls.filter((t) => t > e.clock.now() - 86_400_000).length,
+      records: s.records,
+    })),
+  }),
+  'POST faults': (e, b) => {
+    const error = b.error as Body | undefined;
+    if (typeof error !== 'object' || error === null) throw new AdminRequestError("'error' must be an object with a 'type'");
+    e.faults.failNext(need(b, 'operation', 'string'), need(b, 'count', 'number'), {
+      type: need(error, 'type', 'string'),
+      ...(error.message !== undefined ? { message: need<string>(error, 'message', 'string') } : {}),
+      ...(error.statusCode !== undefined ? { statusCode: need<number>(error, 'statusCode', 'number') } : {}),
+    });
+    return { ok: true };
+  },
+  'POST latency': (e, b) => {
+    e.faults.setLatency(need(b, 'operation', 'string'), need(b, 'ms', 'number'));
+    return { ok: true };
+  },
+  'POST enablement-failures': (e, b) => {
+    const details = optional<string>(b, 'details', 'string');
+    e.faults.failNextEnablement(
+      need(b, 'count', 'number'),
+      { type: need<EncryptionFailureType>(b, 'type', 'string'), ...(details ? { details } : {}) },
+      optional<string>(b, 'stream', 'string'),
+    );
+    return { ok: true };
+  },
+  'POST keys/state': (e, b) => {
+    const state = need<KeyState>(b, 'state', 'string');
+    if (!['Enabled', 'Disabled', 'PendingDeletion'].includes(state)) throw new AdminRequestError(`unknown key state '${state}'`);
+    e.kms.setKeyState(need(b, 'keyId', 'string'), state);
+    return { ok: true };
+  },
+  'POST keys/deny-firehose': (e, b) => {
+    e.kms.denyFirehose(need(b, 'keyId', 'string'), optional<boolean>(b, 'deny', 'boolean') ?? true);
+    return { ok: true };
+  },
+  'POST identities': (e, b) => {
+    const accessKeyId = need<string>(b, 'accessKeyId', 'string');
+    const roleArn = optional<string>(b, 'roleArn', 'string');
+    e.registerIdentity(
+      accessKeyId,
+      roleArn
+        ? assumedRoleIdentity(roleArn, optional<string>(b, 'sessionName', 'string') ?? 'session', accessKeyId)
+        : iamUserIdentity(e.account, need(b, 'userName', 'string'), accessKeyId),
+    );
+    return { ok: true };
+  },
+  'POST clock/advance': (e, b) => {
+    if (!(e.clock instanceof ManualClock)) throw new AdminRequestError('this emulator runs on the system clock; start it with a manual clock to advance time', 409);
+    return { now: e.clock.advance(need(b, 'ms', 'number')) };
+  },
+  'POST reset': (e) => {
+    e.reset();
+    return { ok: true };
+  },
+};
+
+export function handleAdmin(emulator: FirehoseEmulator, method: string, url: URL, body: Body): unknown {
+  const route = routes[`${method} ${url.pathname.slice(ADMIN_PREFIX.length)}`];
+  if (!route) throw new AdminRequestError(`no admin route ${method} ${url.pathname}`, 404);
+  try {
+    return route(emulator, body, url.searchParams);
+  } catch (error) {
+    if (error instanceof AdminRequestError) throw error;
+    throw new AdminRequestError((error as Error).message);
+  }
+}

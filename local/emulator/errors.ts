@@ -1,0 +1,46 @@
+/**
+ * An error as an AWS JSON 1.1 service reports it: HTTP status, `__type` and `message`.
+ * The names are the API model's, so that SDK clients raise their modelled exception classes.
+ */
+export class AwsServiceError extends Error {
+  override readonly name = 'AwsServiceError';
+
+  constructor(
+    readonly type: string,
+    message: string,
+    readonly statusCode: number = 400,
+  ) {
+    super(message);
+  }
+}
+
+const serviceError =
+  (type: string, statusCode = 400) =>
+  (message: string): AwsServiceError =>
+    new AwsServiceError(type, message, statusCode);
+
+/** Errors shared by every JSON 1.1 service (protocol level). */
+export const protocolErrors = {
+  serialization: serviceError('SerializationException'),
+  unknownOperation: serviceError('UnknownOperationException'),
+  validation: serviceError('ValidationException'),
+  internal: serviceError('InternalFailure', 500),
+};
+
+export const firehoseErrors = {
+  resourceNotFound: serviceError('ResourceNotFoundException'),
+  resourceInUse: serviceError('ResourceInUseException'),
+  invalidArgument: serviceError('InvalidArgumentException'),
+  limitExceeded: serviceError('LimitExceededException'),
+  invalidKmsResource: serviceError('InvalidKMSResourceException'),
+  serviceUnavailable: serviceError('ServiceUnavailableException', 503),
+};
+
+export const kmsErrors = {
+  notFound: serviceError('NotFoundException'),
+  disabled: serviceError('DisabledException'),
+  invalidState: serviceError('KMSInvalidStateException'),
+  invalidArn: serviceError('InvalidArnException'),
+  malformedPolicy: serviceError('MalformedPolicyDocumentException'),
+  unsupportedOperation: serviceError('UnsupportedOperationException'),
+};
