@@ -1,0 +1,67 @@
+import { FirehoseClient } from '@aws-sdk/client-firehose';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { ManualClock, serveEmulator, type RunningEmulator, type ServeOptions } from '../../local/emulator/index.ts';
+
+export const ACCOUNT = '123456789012';
+export const REGION = 'us-east-1';
+export const S3_DESTINATION = {
+  ExtendedS3DestinationConfiguration: {
+    RoleARN: `arn:aws:iam::${ACCOUNT}:role/firehose-delivery`,
+    BucketARN: 'arn:aws:s3:::delivery-bucket',
+  },
+};
+
+export interface Harness {
+  running: RunningEmulator;
+  clock: ManualClock;
+  firehose: FirehoseClient;
+  kms: KMSClient;
+  /** A client whose calls CloudTrail attributes to another access key. */
+  clientAs(accessKeyId: string): FirehoseClient;
+  close(): Promise<void>;
+}
+
+/**
+ * An emulator on a free loopback port with a manual clock, and SDK clients that talk to it over
+ * HTTP. Retries are off so that every modelled error reaches the test as the service sent it.
+ */
+export async function startHarness(options: ServeOptions = {}): Promise<Harness> {
+  const clock = (options.clock as ManualClock | undefined) ?? new ManualClock(Date.UTC(2026, 10, 1));
+  const running = await serveEmulator({ rateLimit: false, ...options, clock, port: 0 });
+  const clientAs = (accessKeyId: string): FirehoseClient =>
+    new FirehoseClient({
+      endpoint: running.endpoint,
+      region: REGION,
+      credentials: { accessKeyId, secretAccessKey: 'local-secret' },
+      maxAttempts: 1,
+    });
+  const firehose = clientAs('AKIATESTUSER');
+  const kms = new KMSClient({
+    endpoint: running.endpoint,
+    region: REGION,
+    credentials: { accessKeyId: 'AKIATESTUSER', secretAccessKey: 'local-secret' },
+    maxAttempts: 1,
+  });
+  return {
+    running,
+    clock,
+    firehose,
+    kms,
+    clientAs,
+    close: async () => {
+      firehose.destroy();
+      kms.destroy();
+      await running.close();
+    },
+  };
+}
+
+/** Rejects with the error an SDK call raised; fails if the call succeeded. */
+export async function errorOf(promise: Promise<unknown>): Promise<Error & { name: string; $metadata?: { httpStatusCode?: number } }> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error & { name: string };
+  }
+  throw new Error('expected the call to fail, but it succeeded');
+}
