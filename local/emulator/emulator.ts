@@ -34,6 +34,11 @@ export interface CallerContext {
 
 export type ServiceName = 'firehose' | 'kms';
 
+/** A request body that could not be read as JSON; it still takes the call path, so it is recorded. */
+export class UnparsableBody {
+  constructor(readonly reason: string) {}
+}
+
 export const DEFAULT_TIMINGS: EmulatorTimings = { creatingMs: 1_000, deletingMs: 1_000, enablingMs: 2_000, disablingMs: 1_000 };
 
 /** Maps an `X-Amz-Target` header to the service and operation it names. */
@@ -109,7 +114,7 @@ export class FirehoseEmulator {
       this.cloudTrail.record({
         service,
         operation,
-        input: typeof input === 'object' && input !== null && !Array.isArray(input) ? (input as Record<string, unknown>) : {},
+        input: typeof input === 'object' && input !== null && !Array.isArray(input) && !(input instanceof UnparsableBody) ? (input as Record<string, unknown>) : {},
         ...(result.output ? { output: result.output } : {}),
         ...(result.error ? { error: { type: result.error.type, message: result.error.message } } : {}),
         identity: this.identityFor(caller.accessKeyId),
@@ -136,6 +141,7 @@ export class FirehoseEmulator {
   private dispatch(service: ServiceName, operation: string, input: unknown): Record<string, unknown> {
     const shape = (service === 'kms' ? kmsShapes : firehoseShapes)[operation];
     if (!shape) throw protocolErrors.unknownOperation(`Unknown operation ${operation}`);
+    if (input instanceof UnparsableBody) throw protocolErrors.serialization(input.reason);
     if (this.rateLimiter && service === 'firehose' && !this.rateLimiter.tryAcquire(operation)) {
       throw firehoseErrors.limitExceeded(
         `Rate exceeded for ${operation}: the control-plane limit is ${this.rateLimiter.perSecond} calls per second.`,

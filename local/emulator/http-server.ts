@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { assertLoopbackHost } from '../loopback.ts';
 import { ADMIN_PREFIX, AdminRequestError, handleAdmin } from './admin.ts';
-import { FirehoseEmulator, parseTarget, type EmulatorOptions } from './emulator.ts';
+import { FirehoseEmulator, parseTarget, UnparsableBody, type EmulatorOptions } from './emulator.ts';
 import { AwsServiceError, protocolErrors } from './errors.ts';
 
 /** PutRecordBatch's 4 MiB of records, base64-encoded, plus room for the JSON around them. */
@@ -71,8 +71,7 @@ async function handleAws(emulator: FirehoseEmulator, request: IncomingMessage, r
     const text = await readBody(request);
     input = text.trim() === '' ? {} : JSON.parse(text);
   } catch (error) {
-    const message = error instanceof BodyTooLargeError ? `Request body exceeds ${MAX_BODY_BYTES} bytes` : 'Request body is not valid JSON';
-    input = { __unparsable: message };
+    input = new UnparsableBody(error instanceof BodyTooLargeError ? `Request body exceeds ${MAX_BODY_BYTES} bytes` : 'Request body is not valid JSON');
   }
   const caller = {
     accessKeyId: accessKeyId(request.headers.authorization),
@@ -80,12 +79,6 @@ async function handleAws(emulator: FirehoseEmulator, request: IncomingMessage, r
     userAgent: (request.headers['user-agent'] as string | undefined) ?? 'unknown',
   };
   try {
-    if (typeof input === 'object' && input !== null && '__unparsable' in input) {
-      throw protocolErrors.serialization((input as { __unparsable: string }).__unparsable);
-    }
-    if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-      throw protocolErrors.serialization('Request body must be a JSON object');
-    }
     const output = await emulator.call(target.service, target.operation, input, caller);
     send(response, 200, output, { 'x-amzn-requestid': requestId });
   } catch (error) {
