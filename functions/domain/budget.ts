@@ -1,0 +1,79 @@
+import { ENCRYPTION_CALL_WINDOW_MS, ENCRYPTION_CALLS_PER_WINDOW } from './firehose-facts.ts';
+import { BudgetExhaustedError } from './errors.ts';
+
+/** One Start or Stop call on a stream, by the remediator or anyone else. */
+export interface LedgerCall {
+  /** Idempotency key: the reservation id for ours, the CloudTrail event id for others'. */
+  readonly id: string;
+  /** Epoch ms. */
+  readonly at: number;
+  readonly by: 'remediator' | 'other';
+  readonly operation: 'Start' | 'Stop';
+  /** Who made it (an IAM ARN), when known. */
+  readonly principal?: string;
+}
+
+export interface BudgetStatus {
+  /** Calls by anyone in the last 24 hours. */
+  readonly total: number;
+  /** Calls by the remediator in the last 24 hours. */
+  readonly ours: number;
+  /** Calls left before Firehose refuses (25 - total). */
+  readonly remainingTotal: number;
+  /** Calls the remediator may still make (bounded by its share and by the total). */
+  readonly remainingOurs: number;
+  /** When the remediator may call again, if it may not now (epoch ms). */
+  readonly nextAvailableAt?: number;
+}
+
+/** The calls that count now: those less than 24 hours old ("25 calls per delivery stream per 24 hours", rolling). */
+export function callsInWindow(calls: readonly LedgerCall[], now: number): LedgerCall[] {
+  return calls.filter((c) => c.at > now - ENCRYPTION_CALL_WINDOW_MS);
+}
+
+/** The budget of one stream at `now`, for a remediator allowed `share` of the 25 calls. */
+export function budgetStatus(calls: readonly LedgerCall[], now: number, share: number): BudgetStatus {
+  const window = callsInWindow(calls, now).sort((a, b) => a.at - b.at);
+  const ours = window.filter((c) => c.by === 'remediator');
+  const remainingTotal = Math.max(0, ENCRYPTION_CALLS_PER_WINDOW - window.length);
+  const remainingOurs = Math.max(0, Math.min(share - ours.length, remainingTotal));
+  if (remainingOurs > 0) return { total: window.length, ours: ours.length, remainingTotal, remainingOurs };
+  // The next call becomes available when enough calls age out of the window to satisfy both limits.
+  const freeTotalAt = window.length >= ENCRYPTION_CALLS_PER_WINDOW ? window[window.length - ENCRYPTION_CALLS_PER_WINDOW]!.at + ENCRYPTION_CALL_WINDOW_MS : now;
+  const freeOursAt = ours.length >= share ? ours[ours.length - share]!.at + ENCRYPTION_CALL_WINDOW_MS : now;
+  return { total: window.length, ours: ours.length, remainingTotal, remainingOurs, nextAvailableAt: Math.max(freeTotalAt, freeOursAt) };
+}
+
+/**
+ * Adds the remediator's call to the ledger, or refuses with the time at which the next call becomes
+ * available. Never lets the stream pass 25 calls in any 24 hours, nor the remediator pass its share.
+ * Returns the pruned ledger with the call in it. Reserving an id already present changes nothing.
+ */
+export function reserveCall(calls: readonly LedgerCall[], call: LedgerCall, share: number): LedgerCall[] {
+  const pruned = callsInWindow(calls, call.at);
+  if (pruned.some((c) => c.id === call.id)) return pruned;
+  const status = budgetStatus(pruned, call.at, share);
+  if (status.remainingOurs === 0) {
+    throw new BudgetExhaustedError(
+      `no encryption call left for this stream: ${status.total} of ${ENCRYPTION_CALLS_PER_WINDOW} calls in the last 24 hours, ` +
+        `${status.ours} of the remediator's ${share}; next call at ${new Date(status.nextAvailableAt ?? call.at).toISOString()}`,
+      status.nextAvailableAt ?? call.at,
+    );
+  }
+  return [...pruned, call];
+}
+
+/**
+ * Records a call someone made (or the echo of ours): idempotent by id, pruned to the window.
+ * A call is recorded even when it takes the ledger past the limit: it happened.
+ */
+export function recordCall(calls: readonly LedgerCall[], call: LedgerCall, now: number): { calls: LedgerCall[]; recorded: boolean } {
+  const pruned = callsInWindow(calls, now);
+  if (pruned.some((c) => c.id === call.id) || call.at <= now - ENCRYPTION_CALL_WINDOW_MS) return { calls: pruned, recorded: false };
+  return { calls: [...pruned, call], recorded: true };
+}
+
+/** Removes a reservation whose call Firehose certainly did not accept. */
+export function releaseCall(calls: readonly LedgerCall[], id: string, now: number): LedgerCall[] {
+  return callsInWindow(calls, now).filter((c) => c.id !== id);
+}

@@ -1,0 +1,141 @@
+import type { RemediationReason, StreamDecision, Verdict } from './decision.ts';
+import type { EncryptionStatus, KeyType } from './firehose-facts.ts';
+
+/** `source` of every event the remediator publishes. */
+export const EVENT_SOURCE = 'firehose-sse-guard';
+
+/** The events, each with its EventBridge detail-type, schema version and JSON Schema (infra/schemas/). */
+export const EVENT_TYPES = {
+  evaluated: { detailType: 'Stream Evaluated', version: '1', schema: 'stream-evaluated.json' },
+  remediationStarted: { detailType: 'Remediation Started', version: '1', schema: 'remediation-started.json' },
+  remediationSucceeded: { detailType: 'Remediation Succeeded', version: '1', schema: 'remediation-succeeded.json' },
+  remediationDeferred: { detailType: 'Remediation Deferred', version: '1', schema: 'remediation-deferred.json' },
+  remediationFailed: { detailType: 'Remediation Failed', version: '1', schema: 'remediation-failed.json' },
+  driftDetected: { detailType: 'Encryption Drift Detected', version: '1', schema: 'drift-detected.json' },
+  budgetLow: { detailType: 'Budget Low', version: '1', schema: 'budget-low.json' },
+  complianceSnapshot: { detailType: 'Compliance Snapshot', version: '1', schema: 'compliance-snapshot.json' },
+} as const satisfies Record<string, { detailType: string; version: string; schema: string }>;
+
+export type EventKind = keyof typeof EVENT_TYPES;
+
+export interface StreamPart {
+  readonly account: string;
+  readonly region: string;
+  readonly name: string;
+  readonly arn: string;
+}
+
+export interface KeyPart {
+  readonly keyType: KeyType;
+  readonly keyArn?: string;
+}
+
+/** What started an evaluation. */
+export type Trigger = 'stream-created' | 'encryption-stopped' | 'encryption-started-by-other' | 'config-change' | 'sweep' | 'manual';
+
+export interface BudgetPart {
+  readonly remainingOurs: number;
+  readonly remainingTotal: number;
+}
+
+/** The detail of each event kind, beyond the common fields (version, kind, occurredAt, correlationId). */
+export interface EventDetails {
+  evaluated: {
+    stream: StreamPart;
+    verdict: Verdict;
+    reason?: string;
+    encryption: { status: EncryptionStatus; keyType?: KeyType; keyArn?: string };
+    trigger: Trigger;
+    mode: 'enforce' | 'audit';
+  };
+  remediationStarted: { stream: StreamPart; reason: RemediationReason; targetKey: KeyPart; attempt: number; budget: BudgetPart };
+  remediationSucceeded: {
+    stream: StreamPart;
+    key: KeyPart;
+    attempts: number;
+    callsSpent: number;
+    viaFallback: boolean;
+    detectedAt: string;
+    /** When every record is encrypted: ENABLED + the 5-second settle time. */
+    protectedAt: string;
+    timeToCompliantSeconds: number;
+  };
+  remediationDeferred: {
+    stream: StreamPart;
+    reason: 'BUDGET_SPENT' | 'STREAM_BUSY' | 'KEY_CAPACITY' | 'AUDIT_MODE';
+    nextAttemptAt?: string;
+    budget?: BudgetPart;
+    details: string;
+  };
+  remediationFailed: {
+    stream: StreamPart;
+    reason: 'KEY_PROBLEM' | 'CONFIGURATION' | 'ATTEMPTS_EXHAUSTED' | 'INVALID' | 'UNEXPECTED';
+    failureType?: string;
+    details: string;
+    /** After a failed key change: "encryption remains enabled with the old CMK". */
+    stillEncryptedWith?: KeyPart;
+    attempts: number;
+    callsSpent: number;
+  };
+  driftDetected: {
+    stream: StreamPart;
+    eventName: 'StopDeliveryStreamEncryption' | 'StartDeliveryStreamEncryption';
+    actor: string;
+    eventTime: string;
+    requestedKey?: KeyPart;
+  };
+  budgetLow: { stream: StreamPart; remainingOurs: number; remainingTotal: number; threshold: number; nextAvailableAt?: string };
+  complianceSnapshot: {
+    sweepId: string;
+    account: string;
+    regions: string[];
+    totals: Record<Verdict, number> & { streams: number };
+    nonCompliant: { name: string; region: string; reason: string }[];
+    truncated: boolean;
+  };
+}
+
+/** An event ready for EventBridge PutEvents. */
+export interface GuardEvent<K extends EventKind = EventKind> {
+  readonly source: typeof EVENT_SOURCE;
+  readonly detailType: (typeof EVENT_TYPES)[K]['detailType'];
+  readonly time: number;
+  readonly detail: EventDetails[K] & { version: string; kind: K; occurredAt: string; correlationId: string };
+}
+
+/** At most this many non-compliant streams are listed in one snapshot (the event must stay under 256 KB). */
+export const SNAPSHOT_LIST_LIMIT = 200;
+
+/**
+ * Builds one event.
+ *
+ * @example
+ * buildEvent('remediationStarted', { stream, reason: 'ENCRYPTION_DISABLED', targetKey, attempt: 1, budget }, now, executionId);
+ */
+export function buildEvent<K extends EventKind>(kind: K, detail: EventDetails[K], at: number, correlationId: string): GuardEvent<K> {
+  const type = EVENT_TYPES[kind];
+  return {
+    source: EVENT_SOURCE,
+    detailType: type.detailType,
+    time: at,
+    detail: { version: type.version, kind, occurredAt: new Date(at).toISOString(), correlationId, ...detail },
+  };
+}
+
+/** A short human reason for a decision, for the evaluated event. */
+export function decisionReason(decision: StreamDecision): string | undefined {
+  switch (decision.verdict) {
+    case 'REMEDIATE':
+      return decision.reason;
+    case 'EXEMPT':
+      return `${decision.by}:${decision.rule}`;
+    case 'BUSY':
+      return `${decision.streamStatus}/${decision.encryptionStatus}`;
+    case 'NOT_APPLICABLE':
+      return decision.streamType;
+    case 'COMPLIANT':
+      return decision.viaFallback ? 'fallback-key' : undefined;
+    case 'GONE':
+      return undefined;
+  }
+}

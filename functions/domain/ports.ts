@@ -1,0 +1,81 @@
+import type { BudgetStatus, LedgerCall } from './budget.ts';
+import type { StreamDescription, TargetKey } from './decision.ts';
+import type { GuardEvent } from './events.ts';
+import type { EncryptionFailureType } from './firehose-facts.ts';
+import type { StreamRef } from './stream-ref.ts';
+
+/** Time, in epoch milliseconds. The domain never reads the system clock itself. */
+export interface Clock {
+  now(): number;
+}
+
+/** Amazon Data Firehose, as the remediator uses it. Errors are the domain's ServiceCallError subclasses. */
+export interface FirehoseGateway {
+  /** The stream's description, or undefined when it does not exist. */
+  describe(ref: StreamRef): Promise<StreamDescription | undefined>;
+  /** Every tag of the stream (all pages). */
+  tags(ref: StreamRef): Promise<Record<string, string>>;
+  /** Every stream name in the account and region (all pages), alphabetically, after `startAfter`. */
+  listNames(scope: { account: string; region: string }, options?: { startAfter?: string; limit?: number }): Promise<{ names: string[]; more: boolean }>;
+  /** StartDeliveryStreamEncryption, called once: never retried by the gateway. */
+  startEncryption(ref: StreamRef, key: TargetKey): Promise<{ requestId?: string }>;
+}
+
+/** The pre-flight check of a customer managed key. */
+export type KeyCheck =
+  | { readonly usable: true }
+  | { readonly usable: false; readonly failureType: EncryptionFailureType; readonly details: string }
+  /** The key could not be inspected (for example, no kms:DescribeKey on it); Firehose will judge. */
+  | { readonly usable: 'unknown'; readonly details: string };
+
+export interface KeyInspector {
+  check(keyArn: string): Promise<KeyCheck>;
+}
+
+/** The per-stream budget ledger. Every write is a single-item conditional write. */
+export interface BudgetLedger {
+  status(ref: StreamRef, now: number, share: number): Promise<BudgetStatus>;
+  /** Reserves one call for the remediator or throws BudgetExhaustedError (with nextAvailableAt). Idempotent by `call.id`. */
+  reserve(ref: StreamRef, call: LedgerCall, share: number): Promise<BudgetStatus>;
+  /** Records someone's call (or our echo), idempotent by `call.id`. */
+  record(ref: StreamRef, call: LedgerCall, now: number): Promise<{ recorded: boolean }>;
+  /** Drops a reservation whose call Firehose certainly refused. */
+  release(ref: StreamRef, id: string, now: number): Promise<void>;
+  /** Every call in the window (for reports). */
+  calls(ref: StreamRef, now: number): Promise<LedgerCall[]>;
+}
+
+/** What the remediator last concluded about a stream. */
+export interface StreamState {
+  readonly verdict: string;
+  readonly reason?: string;
+  readonly keyType?: string;
+  readonly keyArn?: string;
+  readonly updatedAt: number;
+  readonly correlationId?: string;
+}
+
+export interface StreamStateStore {
+  get(ref: StreamRef): Promise<StreamState | undefined>;
+  put(ref: StreamRef, state: StreamState): Promise<void>;
+  /** Removes everything kept for the stream (it was deleted). */
+  forget(ref: StreamRef): Promise<void>;
+}
+
+export interface Lease {
+  readonly owner: string;
+  readonly expiresAt: number;
+}
+
+/** One workflow per stream at a time. */
+export interface LeaseStore {
+  /** Takes the lease, or throws LeaseHeldError. Taking a lease one already holds renews it. */
+  acquire(ref: StreamRef, owner: string, now: number, ttlMs: number): Promise<Lease>;
+  /** Gives the lease back if `owner` still holds it. */
+  release(ref: StreamRef, owner: string): Promise<void>;
+}
+
+/** Publishes events; throws EventPublishError for any entry it could not deliver after retries. */
+export interface EventPublisher {
+  publish(events: readonly GuardEvent[]): Promise<void>;
+}
