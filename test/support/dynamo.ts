@@ -1,0 +1,39 @@
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { CreateTableCommand, DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import dynalite from 'dynalite';
+import { stateTable, type StateTable } from '../../functions/adapters/dynamo/state-table.ts';
+
+export const LOCAL_CREDENTIALS = { accessKeyId: 'AKIALOCAL', secretAccessKey: 'local' };
+
+/** dynalite in process on a free loopback port. */
+export async function startDynalite(): Promise<{ endpoint: string; close(): Promise<void> }> {
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = server.address() as { port: number };
+  return { endpoint: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+/** Creates the state table exactly as infra/resources/state-table.json declares it. */
+export async function createStateTable(endpoint: string, tableName: string): Promise<StateTable> {
+  const resource = JSON.parse(readFileSync(new URL('../../infra/resources/state-table.json', import.meta.url), 'utf8')) as {
+    Properties: Pick<CreateTableCommandInput, 'AttributeDefinitions' | 'KeySchema' | 'BillingMode'>;
+  };
+  const { AttributeDefinitions, KeySchema, BillingMode } = resource.Properties;
+  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
+  await client.send(new CreateTableCommand({ TableName: tableName, AttributeDefinitions, KeySchema, BillingMode }));
+  client.destroy();
+  return { ...stateTable(tableName, { endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS }), sleep: async () => {} };
+}
+
+/** A free loopback port, for servers started as child processes. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
