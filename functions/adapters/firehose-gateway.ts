@@ -32,8 +32,11 @@ export function firehoseClients(config: FirehoseClientConfig = {}): FirehoseClie
   };
 }
 
-const LIST_PAGE = 10_000;
-const TAG_PAGE = 50;
+/** Page sizes: the API's maxima by default (smaller ones let tests exercise paging). */
+export interface PageSizes {
+  streams?: number;
+  tags?: number;
+}
 
 /**
  * The Firehose port over the AWS SDK. Every name and key ARN is checked before a call, so an
@@ -43,7 +46,16 @@ const TAG_PAGE = 50;
  * firehose:StartDeliveryStreamEncryption on arn:aws:firehose:<region>:<account>:deliverystream/*.
  */
 export class SdkFirehoseGateway implements FirehoseGateway {
-  constructor(private readonly clientsFor: (scope: { account: string; region: string }) => FirehoseClients) {}
+  readonly #streamPage: number;
+  readonly #tagPage: number;
+
+  constructor(
+    private readonly clientsFor: (scope: { account: string; region: string }) => FirehoseClients,
+    pages: PageSizes = {},
+  ) {
+    this.#streamPage = pages.streams ?? 10_000;
+    this.#tagPage = pages.tags ?? 50;
+  }
 
   async describe(ref: StreamRef): Promise<StreamDescription | undefined> {
     const name = parseStreamName(ref.name);
@@ -63,7 +75,7 @@ export class SdkFirehoseGateway implements FirehoseGateway {
     let start: string | undefined;
     for (;;) {
       const page = await this.clientsFor(ref)
-        .read.send(new ListTagsForDeliveryStreamCommand({ DeliveryStreamName: name, Limit: TAG_PAGE, ExclusiveStartTagKey: start }))
+        .read.send(new ListTagsForDeliveryStreamCommand({ DeliveryStreamName: name, Limit: this.#tagPage, ExclusiveStartTagKey: start }))
         .catch((error: unknown) => {
           throw firehoseError(error, 'ListTagsForDeliveryStream', name);
         });
@@ -80,7 +92,7 @@ export class SdkFirehoseGateway implements FirehoseGateway {
     const names: string[] = [];
     let start = options.startAfter === undefined ? undefined : parseStreamName(options.startAfter);
     for (;;) {
-      const limit = Math.min(LIST_PAGE, wanted - names.length);
+      const limit = Math.min(this.#streamPage, wanted - names.length);
       const page = await this.clientsFor(scope)
         .read.send(new ListDeliveryStreamsCommand({ Limit: limit, ExclusiveStartDeliveryStreamName: start }))
         .catch((error: unknown) => {

@@ -1,5 +1,5 @@
 import { ENCRYPTION_CALL_WINDOW_MS, ENCRYPTION_CALLS_PER_WINDOW } from './firehose-facts.ts';
-import { BudgetExhaustedError } from './errors.ts';
+import { BudgetExhaustedError, InvalidInputError } from './errors.ts';
 
 /** One Start or Stop call on a stream, by the remediator or anyone else. */
 export interface LedgerCall {
@@ -76,4 +76,15 @@ export function recordCall(calls: readonly LedgerCall[], call: LedgerCall, now: 
 /** Removes a reservation whose call Firehose certainly did not accept. */
 export function releaseCall(calls: readonly LedgerCall[], id: string, now: number): LedgerCall[] {
   return callsInWindow(calls, now).filter((c) => c.id !== id);
+}
+
+/** Refuses a call record that could corrupt the ledger (no id, no time, unknown caller or operation). */
+export function checkLedgerCall(call: LedgerCall): LedgerCall {
+  const problems: string[] = [];
+  if (typeof call.id !== 'string' || call.id.length === 0 || call.id.length > 256) problems.push('id: expected 1 to 256 characters');
+  if (!Number.isFinite(call.at) || call.at < 0) problems.push(`at: expected epoch milliseconds, got ${String(call.at)}`);
+  if (call.by !== 'remediator' && call.by !== 'other') problems.push(`by: expected "remediator" or "other", got ${JSON.stringify(call.by)}`);
+  if (call.operation !== 'Start' && call.operation !== 'Stop') problems.push(`operation: expected "Start" or "Stop", got ${JSON.stringify(call.operation)}`);
+  if (problems.length > 0) throw new InvalidInputError(`invalid ledger call: ${problems.join('; ')}`, problems);
+  return call;
 }

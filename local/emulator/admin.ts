@@ -2,7 +2,7 @@ import { assumedRoleIdentity, iamUserIdentity } from './cloudtrail.ts';
 import { ManualClock } from './clock.ts';
 import type { FirehoseEmulator } from './emulator.ts';
 import type { KeyState } from './kms.ts';
-import type { EncryptionFailureType } from '../../functions/domain/firehose-facts.ts';
+import { ENCRYPTION_CALL_WINDOW_MS, type EncryptionFailureType } from '../../functions/domain/firehose-facts.ts';
 
 /** The admin path prefix. AWS JSON 1.1 requests always POST to `/`, so nothing here can collide. */
 export const ADMIN_PREFIX = '/_emulator/';
@@ -45,7 +45,7 @@ const routes: Record<string, Route> = {
       status: s.status,
       encryption: s.encryption.status,
       keyArn: s.encryption.key?.keyArn,
-      encryptionCallsLast24h: s.encryptionCalls.filter((t) => t > e.clock.now() - 86_400_000).length,
+      encryptionCallsLast24h: s.encryptionCalls.filter((t) => t > e.clock.now() - ENCRYPTION_CALL_WINDOW_MS).length,
       records: s.records,
     })),
   }),

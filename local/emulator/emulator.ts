@@ -30,6 +30,8 @@ export interface CallerContext {
   accessKeyId?: string;
   sourceIp?: string;
   userAgent?: string;
+  /** The request id the response carries; CloudTrail records the same one. */
+  requestId?: string;
 }
 
 export type ServiceName = 'firehose' | 'kms';
@@ -107,7 +109,7 @@ export class FirehoseEmulator {
 
   /** Runs one API call and records it in CloudTrail; resolves with the output or rejects with an AwsServiceError. */
   async call(service: ServiceName, operation: string, input: unknown, caller: CallerContext = {}): Promise<Record<string, unknown>> {
-    const requestId = newRequestId();
+    const requestId = caller.requestId ?? newRequestId();
     const latency = this.faults.latencyFor(operation);
     if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
     const record = (result: { output?: Record<string, unknown>; error?: AwsServiceError }): void => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { streamArn, type StreamType } from '../../functions/domain/firehose-facts.ts';
+import { ENCRYPTABLE_STREAM_TYPE, streamArn, type StreamType } from '../../functions/domain/firehose-facts.ts';
 import type { Clock } from './clock.ts';
 import {
   checkKeyCapacity,
@@ -141,7 +141,7 @@ export class FirehoseService {
       throw firehoseErrors.invalidArgument(`Exactly one destination configuration is required; got ${destinations.length}.`);
     }
     const encryptionInput = input.DeliveryStreamEncryptionConfigurationInput as { KeyType?: string; KeyARN?: string } | undefined;
-    if (encryptionInput && type !== 'DirectPut') {
+    if (encryptionInput && type !== ENCRYPTABLE_STREAM_TYPE) {
       throw firehoseErrors.invalidArgument(`Server-side encryption is supported only for DirectPut streams, not ${type}.`);
     }
     const key = encryptionInput ? requestedKey(encryptionInput) : undefined;

@@ -77,6 +77,7 @@ async function handleAws(emulator: FirehoseEmulator, request: IncomingMessage, r
     accessKeyId: accessKeyId(request.headers.authorization),
     sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
     userAgent: (request.headers['user-agent'] as string | undefined) ?? 'unknown',
+    requestId,
   };
   try {
     const output = await emulator.call(target.service, target.operation, input, caller);

@@ -5,7 +5,7 @@ import { DynamoLeaseStore } from '../../functions/adapters/dynamo/lease-store.ts
 import type { StateTable } from '../../functions/adapters/dynamo/state-table.ts';
 import { DynamoStreamStateStore } from '../../functions/adapters/dynamo/stream-state-store.ts';
 import type { LedgerCall } from '../../functions/domain/budget.ts';
-import { BudgetExhaustedError, LeaseHeldError } from '../../functions/domain/errors.ts';
+import { BudgetExhaustedError, InvalidInputError, InvalidStreamNameError, LeaseHeldError } from '../../functions/domain/errors.ts';
 import type { StreamRef } from '../../functions/domain/stream-ref.ts';
 
 const HOUR = 3_600_000;
@@ -89,6 +89,18 @@ export function describeDynamoStores(backendName: string, start: () => Promise<D
       expect(await leases.acquire(ref, 'exec-b', T0 + 60_002, 60_000)).toMatchObject({ owner: 'exec-b' });
       await leases.release(ref, 'exec-b');
       expect(await leases.acquire(ref, 'exec-c', T0 + 60_003, 60_000)).toMatchObject({ owner: 'exec-c' });
+    });
+
+    it('refuses invalid stream references and call records before any write', async () => {
+      const bad = { account: '123456789012', region: 'us-east-1', name: 'bad name' };
+      await expect(ledger.reserve(bad, ours('r', T0), 20)).rejects.toBeInstanceOf(InvalidStreamNameError);
+      await expect(leases.acquire({ ...bad, name: 'ok', account: '42' }, 'x', T0, 1)).rejects.toBeInstanceOf(InvalidStreamNameError);
+      await expect(states.put({ ...bad, region: 'nowhere' }, { verdict: 'COMPLIANT', updatedAt: T0 })).rejects.toBeInstanceOf(InvalidStreamNameError);
+      const ref = newStream();
+      await expect(ledger.record(ref, { ...theirs('', T0) }, T0)).rejects.toBeInstanceOf(InvalidInputError);
+      await expect(ledger.reserve(ref, { ...ours('r', Number.NaN) }, 20)).rejects.toThrow(/at: expected epoch milliseconds/);
+      await expect(ledger.reserve(ref, { ...ours('r', T0), by: 'someone' as never }, 20)).rejects.toThrow(/by: expected/);
+      expect(await ledger.calls(ref, T0)).toEqual([]);
     });
 
     it('gives exactly one of many concurrent claimants the lease', async () => {

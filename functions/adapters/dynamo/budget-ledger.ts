@@ -1,5 +1,5 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { budgetStatus, callsInWindow, recordCall, releaseCall, reserveCall, type BudgetStatus, type LedgerCall } from '../../domain/budget.ts';
+import { budgetStatus, callsInWindow, checkLedgerCall, recordCall, releaseCall, reserveCall, type BudgetStatus, type LedgerCall } from '../../domain/budget.ts';
 import { ENCRYPTION_CALL_WINDOW_MS } from '../../domain/firehose-facts.ts';
 import type { BudgetLedger } from '../../domain/ports.ts';
 import { streamKey, type StreamRef } from '../../domain/stream-ref.ts';
@@ -28,6 +28,8 @@ export class DynamoBudgetLedger implements BudgetLedger {
   }
 
   async reserve(ref: StreamRef, call: LedgerCall, share: number): Promise<BudgetStatus> {
+    checkLedgerCall(call);
+    itemKey(ref, 'LEDGER');
     let result: LedgerCall[] = [];
     await withOptimisticRetry(this.table, `reserve a call for ${streamKey(ref)}`, async () => {
       const current = await this.read(ref);
@@ -39,6 +41,8 @@ export class DynamoBudgetLedger implements BudgetLedger {
   }
 
   async record(ref: StreamRef, call: LedgerCall, now: number): Promise<{ recorded: boolean }> {
+    checkLedgerCall(call);
+    itemKey(ref, 'LEDGER');
     let recorded = false;
     await withOptimisticRetry(this.table, `record a call for ${streamKey(ref)}`, async () => {
       const current = await this.read(ref);

@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException, DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { LedgerContentionError } from '../../domain/errors.ts';
-import { streamKey, type StreamRef } from '../../domain/stream-ref.ts';
+import { streamKey, streamRef, type StreamRef } from '../../domain/stream-ref.ts';
 
 /**
  * One table holds everything per stream (infra/resources/state-table.json): partition key
@@ -20,8 +20,9 @@ export interface StateTable {
 
 export type ItemKind = 'LEDGER' | 'STATE' | 'LEASE';
 
+/** The item's key; an invalid account, region or stream name is refused before any DynamoDB call. */
 export function itemKey(ref: StreamRef, kind: ItemKind): { pk: string; sk: ItemKind } {
-  return { pk: `STREAM#${streamKey(ref)}`, sk: kind };
+  return { pk: `STREAM#${streamKey(streamRef(ref.account, ref.region, ref.name))}`, sk: kind };
 }
 
 export function stateTable(tableName: string, config: DynamoDBClientConfig = {}): StateTable {

@@ -75,3 +75,13 @@ describe('the budget ledger rules', () => {
     expect(releaseCall([call('a', T0), call('b', T0)], 'a', T0 + 1).map((c) => c.id)).toEqual(['b']);
   });
 });
+
+describe('ledger call records', () => {
+  it('accepts a well-formed call and refuses each malformed field', async () => {
+    const { checkLedgerCall } = await import('../../../functions/domain/budget.ts');
+    expect(checkLedgerCall(call('a', T0))).toEqual(call('a', T0));
+    expect(() => checkLedgerCall({ id: '', at: -1, by: 'x' as never, operation: 'Pause' as never })).toThrow(
+      'invalid ledger call: id: expected 1 to 256 characters; at: expected epoch milliseconds, got -1; by: expected "remediator" or "other", got "x"; operation: expected "Start" or "Stop", got "Pause"',
+    );
+  });
+});

@@ -87,6 +87,11 @@ describe('decideStream', () => {
     }
   });
 
+  it('an ENABLED stream that reports no key type is taken as AWS owned', () => {
+    expect(decideStream(stream({ encryption: { status: 'ENABLED' } }), {}, awsOwned)).toMatchObject({ verdict: 'COMPLIANT', keyType: 'AWS_OWNED_CMK' });
+    expect(decideStream(stream({ encryption: { status: 'ENABLED' } }), {}, cmkWithFallback)).toMatchObject({ verdict: 'COMPLIANT', viaFallback: true });
+  });
+
   it('COMPLIANT via fallback: the AWS owned key is accepted when the policy allows falling back to it', () => {
     expect(decideStream(stream({ encryption: { status: 'ENABLED', keyType: 'AWS_OWNED_CMK' } }), {}, cmkWithFallback)).toEqual({
       verdict: 'COMPLIANT',

@@ -65,6 +65,7 @@ describe('compliance events', () => {
     expect(decisionReason({ verdict: 'BUSY', streamStatus: 'ACTIVE', encryptionStatus: 'ENABLING' })).toBe('ACTIVE/ENABLING');
     expect(decisionReason({ verdict: 'NOT_APPLICABLE', streamType: 'MSKAsSource' })).toBe('MSKAsSource');
     expect(decisionReason({ verdict: 'COMPLIANT', keyType: 'AWS_OWNED_CMK', viaFallback: true })).toBe('fallback-key');
+    expect(decisionReason({ verdict: 'COMPLIANT', keyType: 'AWS_OWNED_CMK', viaFallback: false })).toBeUndefined();
     expect(decisionReason({ verdict: 'REMEDIATE', reason: 'KEY_NOT_APPROVED', target: { keyType: 'AWS_OWNED_CMK' } })).toBe('KEY_NOT_APPROVED');
   });
 });

@@ -18,6 +18,7 @@ describe('stream references', () => {
     expect(ref).toEqual({ account: '123456789012', region: 'us-gov-west-1', name: 'orders', partition: 'aws-us-gov' });
     expect(arnOf(ref)).toBe('arn:aws-us-gov:firehose:us-gov-west-1:123456789012:deliverystream/orders');
     expect(streamKey(ref)).toBe('123456789012/us-gov-west-1/orders');
+    expect(arnOf({ account: '123456789012', region: 'us-east-1', name: 'x' })).toBe('arn:aws:firehose:us-east-1:123456789012:deliverystream/x');
   });
 
   it.each([
@@ -25,6 +26,7 @@ describe('stream references', () => {
     'arn:aws:kinesis:us-east-1:123456789012:stream/x',
     'arn:aws:firehose:us-east-1:123456789012:deliverystream/bad name',
     'orders',
+    42,
   ])('refuses the stream ARN %s', (arn) => {
     expect(() => parseStreamArn(arn)).toThrow(InvalidStreamNameError);
   });
