@@ -11,6 +11,8 @@ export interface LedgerCall {
   readonly operation: 'Start' | 'Stop';
   /** Who made it (an IAM ARN), when known. */
   readonly principal?: string;
+  /** Firehose's request id: on our calls once confirmed, on others' from CloudTrail's `requestID`. */
+  readonly requestId?: string;
 }
 
 export interface BudgetStatus {
@@ -69,8 +71,20 @@ export function reserveCall(calls: readonly LedgerCall[], call: LedgerCall, shar
  */
 export function recordCall(calls: readonly LedgerCall[], call: LedgerCall, now: number): { calls: LedgerCall[]; recorded: boolean } {
   const pruned = callsInWindow(calls, now);
-  if (pruned.some((c) => c.id === call.id) || call.at <= now - ENCRYPTION_CALL_WINDOW_MS) return { calls: pruned, recorded: false };
+  const known = pruned.some((c) => c.id === call.id || (call.requestId !== undefined && c.requestId === call.requestId));
+  if (known || call.at <= now - ENCRYPTION_CALL_WINDOW_MS) return { calls: pruned, recorded: false };
   return { calls: [...pruned, call], recorded: true };
+}
+
+/**
+ * Ties our reservation to the request id Firehose answered with, so that the call's CloudTrail echo
+ * (same `requestID`) is known as ours and not counted twice, whichever of the two arrives first: an
+ * echo recorded before the confirmation is merged into the reservation here.
+ */
+export function confirmCall(calls: readonly LedgerCall[], id: string, requestId: string, now: number): LedgerCall[] {
+  const pruned = callsInWindow(calls, now);
+  if (!pruned.some((c) => c.id === id)) return pruned;
+  return pruned.filter((c) => c.id === id || c.requestId !== requestId).map((c) => (c.id === id ? { ...c, requestId } : c));
 }
 
 /** Removes a reservation whose call Firehose certainly did not accept. */

@@ -37,7 +37,9 @@ export interface BudgetLedger {
   status(ref: StreamRef, now: number, share: number): Promise<BudgetStatus>;
   /** Reserves one call for the remediator or throws BudgetExhaustedError (with nextAvailableAt). Idempotent by `call.id`. */
   reserve(ref: StreamRef, call: LedgerCall, share: number): Promise<BudgetStatus>;
-  /** Records someone's call (or our echo), idempotent by `call.id`. */
+  /** Ties our reservation to Firehose's request id, so that the CloudTrail echo of the call is not counted again. */
+  confirm(ref: StreamRef, id: string, requestId: string, now: number): Promise<void>;
+  /** Records someone's call (or our echo), idempotent by `call.id` and by `call.requestId`. */
   record(ref: StreamRef, call: LedgerCall, now: number): Promise<{ recorded: boolean }>;
   /** Drops a reservation whose call Firehose certainly refused. */
   release(ref: StreamRef, id: string, now: number): Promise<void>;

@@ -77,6 +77,22 @@ export function describeDynamoStores(backendName: string, start: () => Promise<D
       expect((await ledger.status(ref, T0 + 100, 20)).ours).toBe(20);
     });
 
+    it('does not count the CloudTrail echo of a confirmed call of ours twice, whichever arrives first', async () => {
+      const ref = newStream();
+      await ledger.reserve(ref, ours('mine-1', T0), 20);
+      await ledger.confirm(ref, 'mine-1', 'req-1', T0 + 1);
+      expect(await ledger.record(ref, { ...theirs('event-1', T0 + 2), requestId: 'req-1' }, T0 + 3)).toEqual({ recorded: false });
+
+      await ledger.reserve(ref, ours('mine-2', T0 + 10), 20);
+      expect(await ledger.record(ref, { ...theirs('event-2', T0 + 11), requestId: 'req-2' }, T0 + 12)).toEqual({ recorded: true });
+      await ledger.confirm(ref, 'mine-2', 'req-2', T0 + 13);
+
+      expect(await ledger.calls(ref, T0 + 20)).toEqual([
+        { ...ours('mine-1', T0), requestId: 'req-1' },
+        { ...ours('mine-2', T0 + 10), requestId: 'req-2' },
+      ]);
+    });
+
     it('leases a stream to one owner at a time, renews for the holder, and frees on release or expiry', async () => {
       const ref = newStream();
       expect(await leases.acquire(ref, 'exec-a', T0, 60_000)).toEqual({ owner: 'exec-a', expiresAt: T0 + 60_000 });

@@ -1,5 +1,5 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { budgetStatus, callsInWindow, checkLedgerCall, recordCall, releaseCall, reserveCall, type BudgetStatus, type LedgerCall } from '../../domain/budget.ts';
+import { budgetStatus, callsInWindow, checkLedgerCall, confirmCall, recordCall, releaseCall, reserveCall, type BudgetStatus, type LedgerCall } from '../../domain/budget.ts';
 import { ENCRYPTION_CALL_WINDOW_MS } from '../../domain/firehose-facts.ts';
 import type { BudgetLedger } from '../../domain/ports.ts';
 import { streamKey, type StreamRef } from '../../domain/stream-ref.ts';
@@ -51,6 +51,15 @@ export class DynamoBudgetLedger implements BudgetLedger {
       return next.recorded ? this.write(ref, current.version, next.calls) : true;
     });
     return { recorded };
+  }
+
+  async confirm(ref: StreamRef, id: string, requestId: string, now: number): Promise<void> {
+    await withOptimisticRetry(this.table, `confirm a call for ${streamKey(ref)}`, async () => {
+      const current = await this.read(ref);
+      const next = confirmCall(current.calls, id, requestId, now);
+      const unchanged = next.length === current.calls.length && next.every((c, i) => c.requestId === current.calls[i]?.requestId);
+      return unchanged ? true : this.write(ref, current.version, next);
+    });
   }
 
   async release(ref: StreamRef, id: string, now: number): Promise<void> {

@@ -71,6 +71,21 @@ describe('the budget ledger rules', () => {
     expect(recordCall([], call('ancient', T0, 'other'), T0 + DAY).recorded).toBe(false);
   });
 
+  it('knows the CloudTrail echo of our confirmed call by its request id, in either order', async () => {
+    const { confirmCall } = await import('../../../functions/domain/budget.ts');
+    const echo = { ...call('event-9', T0 + 5, 'other'), requestId: 'req-1' };
+    // Confirmation first: the echo is then a duplicate.
+    const confirmed = confirmCall([call('mine', T0)], 'mine', 'req-1', T0 + 1);
+    expect(confirmed).toEqual([{ ...call('mine', T0), requestId: 'req-1' }]);
+    expect(recordCall(confirmed, echo, T0 + 10)).toMatchObject({ recorded: false });
+    // Echo first: confirming merges it into our reservation.
+    const echoed = recordCall([call('mine', T0)], echo, T0 + 10).calls;
+    expect(echoed).toHaveLength(2);
+    expect(confirmCall(echoed, 'mine', 'req-1', T0 + 11)).toEqual([{ ...call('mine', T0), requestId: 'req-1' }]);
+    // Confirming a reservation that is gone changes nothing.
+    expect(confirmCall(echoed, 'unknown', 'req-1', T0 + 11)).toEqual(echoed);
+  });
+
   it('releases a reservation that Firehose refused', () => {
     expect(releaseCall([call('a', T0), call('b', T0)], 'a', T0 + 1).map((c) => c.id)).toEqual(['b']);
   });
