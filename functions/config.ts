@@ -1,0 +1,85 @@
+import { InvalidConfigurationError } from './domain/errors.ts';
+import { parsePolicy, type GuardPolicy } from './domain/policy.ts';
+import { DEFAULT_WORKFLOW_SETTINGS, type WorkflowSettings } from './domain/remediation/state.ts';
+
+/** Everything a Lambda reads from its environment, validated once per cold start. */
+export interface GuardConfig {
+  policy: GuardPolicy;
+  settings: WorkflowSettings;
+  tableName: string;
+  busName: string;
+  region: string;
+  /** The role the remediator's Lambdas run as: its calls are not triggers (loop guard). */
+  remediatorRoleArns: string[];
+}
+
+type Env = Record<string, string | undefined>;
+
+const list = (value: string | undefined): string[] | undefined =>
+  value === undefined || value.trim() === '' ? undefined : value.split(',').map((v) => v.trim()).filter(Boolean);
+
+/** Environment variables of the workflow settings, each with its bounds. */
+const SETTING_VARIABLES: Record<keyof WorkflowSettings, [name: string, min: number, max: number]> = {
+  pollSeconds: ['FSG_POLL_SECONDS', 1, 3_600],
+  maxPollSeconds: ['FSG_MAX_POLL_SECONDS', 1, 3_600],
+  maxPolls: ['FSG_MAX_POLLS', 1, 100],
+  maxAttempts: ['FSG_MAX_ATTEMPTS', 1, 10],
+  retrySeconds: ['FSG_RETRY_SECONDS', 1, 3_600],
+  busyWaitSeconds: ['FSG_BUSY_WAIT_SECONDS', 1, 3_600],
+  maxBusyWaits: ['FSG_MAX_BUSY_WAITS', 0, 200],
+  budgetWaitHorizonSeconds: ['FSG_BUDGET_WAIT_HORIZON_SECONDS', 0, 86_400],
+  maxBudgetWaits: ['FSG_MAX_BUDGET_WAITS', 0, 10],
+  maxInspections: ['FSG_MAX_INSPECTIONS', 1, 200],
+};
+
+/**
+ * Reads the configuration from the environment (the serverless.yml parameters). Every problem is
+ * reported at once; nothing runs with a half-valid configuration.
+ */
+export function loadConfig(env: Env = process.env): GuardConfig {
+  const problems: string[] = [];
+  let policy: GuardPolicy | undefined;
+  try {
+    const keyType = env.FSG_KEY_TYPE ?? 'AWS_OWNED_CMK';
+    policy = parsePolicy({
+      mode: env.FSG_MODE ?? 'enforce',
+      key: {
+        type: keyType,
+        ...(keyType === 'CUSTOMER_MANAGED_CMK' ? { approvedKeyArns: list(env.FSG_APPROVED_KEY_ARNS) ?? [] } : {}),
+        ...(keyType === 'CUSTOMER_MANAGED_CMK' && env.FSG_FALLBACK_TO_AWS_OWNED !== undefined
+          ? { fallbackToAwsOwned: env.FSG_FALLBACK_TO_AWS_OWNED === 'true' ? true : env.FSG_FALLBACK_TO_AWS_OWNED === 'false' ? false : env.FSG_FALLBACK_TO_AWS_OWNED }
+          : {}),
+      },
+      exemptions: {
+        ...(env.FSG_EXEMPT_TAG_KEY ? { tagKey: env.FSG_EXEMPT_TAG_KEY } : {}),
+        ...(list(env.FSG_EXEMPT_TAG_VALUES) ? { tagValues: list(env.FSG_EXEMPT_TAG_VALUES) } : {}),
+        ...(list(env.FSG_EXEMPT_NAME_PATTERNS) ? { namePatterns: list(env.FSG_EXEMPT_NAME_PATTERNS) } : {}),
+      },
+      budget: {
+        ...(env.FSG_BUDGET_SHARE !== undefined ? { share: Number(env.FSG_BUDGET_SHARE) } : {}),
+        ...(env.FSG_BUDGET_LOW_THRESHOLD !== undefined ? { lowThreshold: Number(env.FSG_BUDGET_LOW_THRESHOLD) } : {}),
+      },
+    });
+  } catch (error) {
+    problems.push(...((error as InvalidConfigurationError).problems ?? [(error as Error).message]));
+  }
+  const settings = { ...DEFAULT_WORKFLOW_SETTINGS };
+  for (const [field, [name, min, max]] of Object.entries(SETTING_VARIABLES) as [keyof WorkflowSettings, [string, number, number]][]) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) problems.push(`${name}: expected an integer from ${min} to ${max}, got "${raw}"`);
+    else settings[field] = value;
+  }
+  const required = (name: string): string => {
+    const value = env[name];
+    if (!value) problems.push(`${name}: required`);
+    return value ?? '';
+  };
+  const tableName = required('STATE_TABLE_NAME');
+  const busName = required('EVENT_BUS_NAME');
+  const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? '';
+  if (!region) problems.push('AWS_REGION: required');
+  if (problems.length > 0 || !policy) throw new InvalidConfigurationError(`invalid configuration: ${problems.join('; ')}`, problems);
+  return { policy, settings, tableName, busName, region, remediatorRoleArns: list(env.FSG_REMEDIATOR_ROLE_ARNS) ?? [] };
+}

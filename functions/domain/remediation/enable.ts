@@ -1,0 +1,120 @@
+import { buildEvent } from '../events.ts';
+import type { TargetKey } from '../decision.ts';
+import {
+  BudgetExhaustedError,
+  FirehoseBudgetSpentError,
+  InvalidRequestError,
+  KeyCapacityError,
+  KeyUnusableError,
+  StreamBusyError,
+  StreamGoneError,
+} from '../errors.ts';
+import { arnOf } from '../stream-ref.ts';
+import type { RemediationDeps } from './deps.ts';
+import { usableTarget } from './inspect.ts';
+import { conclude, goTo, keyLabel, refOf, type RemediationState } from './state.ts';
+
+/** When Firehose says the budget is spent but the ledger cannot say until when: look again after this. */
+const UNKNOWN_BUDGET_RETRY_MS = 3_600_000;
+
+/**
+ * Enable: check a customer managed key first, reserve one call in the budget ledger, call
+ * StartDeliveryStreamEncryption once, and tie the reservation to Firehose's request id.
+ *
+ * A spent budget waits (when the next call is within the horizon) or defers; it never calls Firehose
+ * past the budget. Retrying this task after a transient error is safe: the reservation id is the
+ * same for the same attempt, so a retry never reserves a second call.
+ */
+export async function enableEncryption(state: RemediationState, deps: RemediationDeps): Promise<RemediationState> {
+  const { clock, policy, settings } = deps;
+  const ref = refOf(state);
+  const target = state.target;
+  if (!target) return conclude(state, { status: 'FAILED', reason: 'INVALID', details: 'Enable reached without a target key' });
+
+  if (target.keyType === 'CUSTOMER_MANAGED_CMK') {
+    const check = await deps.keys.check(target.keyArn);
+    if (check.usable === false) return nextKeyOrFail(state, target, check.failureType, check.details, deps);
+  }
+
+  const attempt = state.counters.attempts + 1;
+  const reservationId = `${state.correlationId}#${attempt}`;
+  const now = clock.now();
+  let budget;
+  try {
+    budget = await deps.ledger.reserve(ref, { id: reservationId, at: now, by: 'remediator', operation: 'Start' }, policy.budget.share);
+  } catch (error) {
+    if (!(error instanceof BudgetExhaustedError)) throw error;
+    return budgetSpent(state, error.nextAvailableAt, error.message, deps);
+  }
+
+  const stream = { ...state.stream, arn: arnOf(ref) };
+  const targetKey = target.keyType === 'CUSTOMER_MANAGED_CMK' ? { keyType: target.keyType, keyArn: target.keyArn } : { keyType: target.keyType };
+  await deps.publisher.publish([
+    buildEvent(
+      'remediationStarted',
+      { stream, reason: state.reason ?? 'ENCRYPTION_DISABLED', targetKey, attempt, budget: { remainingOurs: budget.remainingOurs, remainingTotal: budget.remainingTotal } },
+      now,
+      state.correlationId,
+    ),
+  ]);
+
+  try {
+    const { requestId } = await deps.firehose.startEncryption(ref, target);
+    if (requestId) await deps.ledger.confirm(ref, reservationId, requestId, now);
+  } catch (error) {
+    return startRefused(state, error, reservationId, deps);
+  }
+  const counters = { ...state.counters, attempts: attempt, callsSpent: state.counters.callsSpent + 1, polls: 0 };
+  const low = budget.remainingOurs <= policy.budget.lowThreshold ? { budgetLow: { remainingOurs: budget.remainingOurs, remainingTotal: budget.remainingTotal } } : {};
+  return goTo({ ...state, counters, reservationId, ...low }, 'POLL', { seconds: settings.pollSeconds });
+}
+
+/** A key that cannot work: try the next approved key or the fallback, else fail (no budget spent on it). */
+export function nextKeyOrFail(state: RemediationState, failed: TargetKey, failureType: string, details: string, deps: Pick<RemediationDeps, 'policy'>): RemediationState {
+  const unusableKeys = [...new Set([...state.unusableKeys, keyLabel(failed)])];
+  const next = usableTarget(failed, unusableKeys, deps);
+  if (next) return goTo({ ...state, unusableKeys, target: next }, 'ENABLE');
+  return conclude(
+    { ...state, unusableKeys },
+    {
+      status: 'FAILED',
+      reason: 'KEY_PROBLEM',
+      failureType,
+      details,
+      ...(state.previousKey ? { stillEncryptedWith: state.previousKey } : {}),
+    },
+  );
+}
+
+function budgetSpent(state: RemediationState, nextAvailableAt: number, details: string, deps: RemediationDeps): RemediationState {
+  const { settings, clock } = deps;
+  const budgetWaits = state.counters.budgetWaits + 1;
+  if (nextAvailableAt - clock.now() <= settings.budgetWaitHorizonSeconds * 1000 && budgetWaits <= settings.maxBudgetWaits) {
+    // Wait until the oldest call has aged out (plus a second, so it really has), then look again.
+    return goTo({ ...state, counters: { ...state.counters, budgetWaits } }, 'WAIT_BUDGET', { until: nextAvailableAt + 1000 });
+  }
+  return conclude(state, { status: 'DEFERRED', reason: 'BUDGET_SPENT', details, nextAttemptAt: nextAvailableAt });
+}
+
+async function startRefused(state: RemediationState, error: unknown, reservationId: string, deps: RemediationDeps): Promise<RemediationState> {
+  const ref = refOf(state);
+  const now = deps.clock.now();
+  const target = state.target as TargetKey;
+  // Only refusals that cannot hide an earlier success of this same call give the reservation back.
+  if (error instanceof KeyCapacityError || error instanceof InvalidRequestError) await deps.ledger.release(ref, reservationId, now);
+  if (error instanceof StreamGoneError) return conclude(state, { status: 'GONE', reason: 'deleted during remediation' });
+  if (error instanceof StreamBusyError) return goTo(state, 'WAIT_BUSY', { seconds: deps.settings.busyWaitSeconds });
+  if (error instanceof KeyUnusableError) return nextKeyOrFail(state, target, 'INVALID_KMS_KEY', error.message, deps);
+  if (error instanceof KeyCapacityError) {
+    const unusableKeys = [...new Set([...state.unusableKeys, keyLabel(target)])];
+    const next = usableTarget(target, unusableKeys, deps);
+    if (next) return goTo({ ...state, unusableKeys, target: next }, 'ENABLE');
+    return conclude(state, { status: 'DEFERRED', reason: 'KEY_CAPACITY', details: error.message });
+  }
+  if (error instanceof FirehoseBudgetSpentError) {
+    // Firehose counted calls the ledger did not see (CloudTrail not yet delivered): keep our reservation and defer.
+    return conclude(state, { status: 'DEFERRED', reason: 'BUDGET_SPENT', details: error.message, nextAttemptAt: now + UNKNOWN_BUDGET_RETRY_MS });
+  }
+  if (error instanceof InvalidRequestError) return conclude(state, { status: 'FAILED', reason: 'INVALID', details: error.message });
+  throw error;
+}

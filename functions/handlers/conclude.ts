@@ -1,0 +1,28 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { concludeRemediation, type RemediationResult } from '../domain/remediation/conclude.ts';
+import type { RemediationDeps } from '../domain/remediation/deps.ts';
+import { continueState } from '../domain/remediation/state.ts';
+import { observability, type Observability } from './observability.ts';
+import { lazily, productionDeps } from './wiring.ts';
+
+/** Conclude: record the outcome, publish its events, release the lease; emits the outcome metrics. */
+export function makeConcludeHandler(deps: RemediationDeps, tools: Observability = observability()) {
+  return middy(async (event: unknown): Promise<RemediationResult> => {
+    const state = continueState(event);
+    const result = await concludeRemediation(state, deps);
+    tools.metrics.addMetric(`Outcome${result.status}`, MetricUnit.Count, 1);
+    tools.metrics.addMetric('EncryptionCallsSpent', MetricUnit.Count, result.callsSpent);
+    if (state.outcome?.status === 'REMEDIATED' && Number.isFinite(state.detectedAt)) {
+      tools.metrics.addMetric('TimeToCompliant', MetricUnit.Seconds, Math.max(0, (state.outcome.protectedAt - state.detectedAt) / 1000));
+    }
+    tools.logger.info('concluded', { ...result });
+    return result;
+  })
+    .use(injectLambdaContext(tools.logger, { resetKeys: true }))
+    .use(logMetrics(tools.metrics));
+}
+
+export const handler = lazily(() => makeConcludeHandler(productionDeps()));

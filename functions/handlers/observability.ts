@@ -1,0 +1,18 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+
+export const SERVICE_NAME = 'firehose-sse-guard';
+export const METRICS_NAMESPACE = 'FirehoseSseGuard';
+
+export interface Observability {
+  logger: Logger;
+  metrics: Metrics;
+}
+
+/** One logger and one metrics instance per Lambda (cold start). */
+export function observability(): Observability {
+  return {
+    logger: new Logger({ serviceName: SERVICE_NAME }),
+    metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME }),
+  };
+}

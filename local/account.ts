@@ -1,0 +1,126 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { readFileSync } from 'node:fs';
+import dynalite from 'dynalite';
+import { firehoseClients, SdkFirehoseGateway } from '../functions/adapters/firehose-gateway.ts';
+import { SdkKeyInspector } from '../functions/adapters/kms-key-inspector.ts';
+import { DynamoBudgetLedger } from '../functions/adapters/dynamo/budget-ledger.ts';
+import { DynamoLeaseStore } from '../functions/adapters/dynamo/lease-store.ts';
+import type { StateTable } from '../functions/adapters/dynamo/state-table.ts';
+import { DynamoStreamStateStore } from '../functions/adapters/dynamo/stream-state-store.ts';
+import { parsePolicy } from '../functions/domain/policy.ts';
+import type { RemediationDeps } from '../functions/domain/remediation/deps.ts';
+import { DEFAULT_WORKFLOW_SETTINGS, type WorkflowSettings } from '../functions/domain/remediation/state.ts';
+import { makeCheckHandler } from '../functions/handlers/check.ts';
+import { makeConcludeHandler } from '../functions/handlers/conclude.ts';
+import { makeEnableHandler } from '../functions/handlers/enable.ts';
+import { makeInspectHandler } from '../functions/handlers/inspect.ts';
+import { assumedRoleIdentity, ManualClock, serveEmulator, type EmulatorOptions, type RunningEmulator } from './emulator/index.ts';
+import { EventSink } from './event-sink.ts';
+import { CallMeter } from './metering.ts';
+import { WorkflowRunner } from './workflow-runner.ts';
+
+export const LOCAL_ACCOUNT_ID = '123456789012';
+export const LOCAL_REGION = 'us-east-1';
+/** The role the remediator's calls carry in the local CloudTrail record (the loop guard's key). */
+export const REMEDIATOR_ROLE_ARN = `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/firehose-sse-guard-remediator`;
+const REMEDIATOR_ACCESS_KEY = 'ASIALOCALREMEDIATOR';
+const CREDENTIALS = { accessKeyId: REMEDIATOR_ACCESS_KEY, secretAccessKey: 'local' };
+
+export interface LocalAccountOptions {
+  clock?: ManualClock;
+  emulator?: Omit<EmulatorOptions, 'clock'>;
+  /** The policy as plain data (see parsePolicy). */
+  policy?: unknown;
+  settings?: Partial<WorkflowSettings>;
+}
+
+/**
+ * The embedded local account: the Firehose emulator on loopback, dynalite in process, the real
+ * adapters and handlers talking to them over HTTP, the compliance events in memory, and the runner
+ * for infra/state-machine.asl.json. No AWS, no network beyond loopback.
+ */
+export class LocalAccount {
+  private constructor(
+    readonly clock: ManualClock,
+    readonly emulator: RunningEmulator,
+    readonly deps: RemediationDeps,
+    readonly runner: WorkflowRunner,
+    readonly events: EventSink,
+    readonly meter: CallMeter,
+    private readonly closers: (() => Promise<void>)[],
+  ) {}
+
+  static async start(options: LocalAccountOptions = {}): Promise<LocalAccount> {
+    const clock = options.clock ?? new ManualClock(Date.UTC(2026, 10, 1));
+    const emulator = await serveEmulator({ rateLimit: false, ...options.emulator, clock, port: 0 });
+    emulator.emulator.registerIdentity(REMEDIATOR_ACCESS_KEY, assumedRoleIdentity(REMEDIATOR_ROLE_ARN, 'remediator', REMEDIATOR_ACCESS_KEY));
+    const db = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    await new Promise<void>((resolve) => db.listen(0, '127.0.0.1', () => resolve()));
+    const dbEndpoint = `http://127.0.0.1:${(db.address() as { port: number }).port}`;
+    const meter = new CallMeter();
+
+    const clientConfig = { endpoint: emulator.endpoint, region: LOCAL_REGION, credentials: CREDENTIALS };
+    const firehose = firehoseClients(clientConfig);
+    meter.attach(firehose.read, 'firehose');
+    meter.attach(firehose.write, 'firehose');
+    const kms = new KMSClient({ ...clientConfig, maxAttempts: 2 });
+    meter.attach(kms, 'kms');
+    const dynamo = new DynamoDBClient({ endpoint: dbEndpoint, region: LOCAL_REGION, credentials: CREDENTIALS });
+    meter.attach(dynamo, 'dynamodb');
+    const table: StateTable = { documents: DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } }), tableName: 'firehose-sse-guard-state' };
+    await createTable(dynamo, table.tableName);
+    const events = new EventSink(() => meter.record('eventbridge', 'PutEvents'));
+
+    const deps: RemediationDeps = {
+      firehose: new SdkFirehoseGateway(() => firehose),
+      keys: new SdkKeyInspector(() => kms),
+      ledger: new DynamoBudgetLedger(table),
+      states: new DynamoStreamStateStore(table),
+      leases: new DynamoLeaseStore(table),
+      publisher: events,
+      clock,
+      policy: parsePolicy(options.policy ?? {}),
+      settings: { ...DEFAULT_WORKFLOW_SETTINGS, ...options.settings },
+    };
+    const runner = new WorkflowRunner(
+      { inspect: makeInspectHandler(deps), enable: makeEnableHandler(deps), check: makeCheckHandler(deps), conclude: makeConcludeHandler(deps) },
+      clock,
+      meter,
+    );
+    const closers = [
+      async () => {
+        firehose.read.destroy();
+        firehose.write.destroy();
+        kms.destroy();
+        dynamo.destroy();
+      },
+      () => emulator.close(),
+      () => new Promise<void>((resolve) => db.close(() => resolve())),
+    ];
+    return new LocalAccount(clock, emulator, deps, runner, events, meter, closers);
+  }
+
+  /** Replaces the policy (validated), e.g. once the keys it names exist in the local KMS. */
+  setPolicy(raw: unknown): void {
+    this.deps.policy = parsePolicy(raw);
+  }
+
+  get endpoint(): string {
+    return this.emulator.endpoint;
+  }
+
+  async close(): Promise<void> {
+    for (const close of this.closers) await close();
+  }
+}
+
+async function createTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  const resource = JSON.parse(readFileSync(new URL('../infra/resources/state-table.json', import.meta.url), 'utf8')) as {
+    Properties: Pick<CreateTableCommandInput, 'AttributeDefinitions' | 'KeySchema' | 'BillingMode'>;
+  };
+  const { AttributeDefinitions, KeySchema, BillingMode } = resource.Properties;
+  await client.send(new CreateTableCommand({ TableName: tableName, AttributeDefinitions, KeySchema, BillingMode }));
+}
