@@ -25,7 +25,7 @@ export const STATE_MACHINE_FILE = new URL('../infra/state-machine.asl.json', imp
 type TaskHandler = (...args: never[]) => Promise<unknown>;
 type Invoke = (event: unknown, context: unknown) => Promise<unknown>;
 type AslState = { Type: string; Resource?: unknown; Next?: string };
-type Definition = { States: Record<string, AslState> } & Record<string, unknown>;
+export type Definition = { States: Record<string, AslState> } & Record<string, unknown>;
 
 /** What one execution did, counted: the figures the README's cost table comes from. */
 export interface ExecutionReport {
@@ -55,6 +55,22 @@ function functionOf(state: AslState): string | undefined {
 }
 
 /**
+ * The deployable definition with each `Fn::GetAtt: [<function>, Arn]` Task resource replaced by the
+ * Lambda ARN CloudFormation would put there; nothing else changes.
+ */
+export function runnableDefinition(definition: Definition, identity: { account: string; region: string }): { definition: Definition; taskFunctions: Record<string, string> } {
+  const runnable = structuredClone(definition);
+  const taskFunctions: Record<string, string> = {};
+  for (const [name, state] of Object.entries(runnable.States)) {
+    const fn = functionOf(state);
+    if (state.Type !== 'Task' || !fn) continue;
+    taskFunctions[name] = fn;
+    state.Resource = `arn:aws:lambda:${identity.region}:${identity.account}:function:firehose-sse-guard-${fn}`;
+  }
+  return { definition: runnable, taskFunctions };
+}
+
+/**
  * Runs infra/state-machine.asl.json, the same file serverless.yml deploys, with aws-local-stepfunctions
  * and the real handlers. Wait states pass at once on the wall clock while the manual clock (the
  * emulator's and the handlers') jumps by the wait the workflow asked for, so a 24-hour budget wait
@@ -72,14 +88,10 @@ export class WorkflowRunner {
     private readonly identity: { account: string; region: string } = { account: '123456789012', region: 'us-east-1' },
   ) {
     this.definition = JSON.parse(readFileSync(STATE_MACHINE_FILE, 'utf8')) as Definition;
-    this.#taskFunctions = {};
-    const runnable = structuredClone(this.definition);
-    for (const [name, state] of Object.entries(runnable.States)) {
-      const fn = functionOf(state);
-      if (state.Type !== 'Task' || !fn) continue;
+    const { definition: runnable, taskFunctions } = runnableDefinition(this.definition, identity);
+    this.#taskFunctions = taskFunctions;
+    for (const [name, fn] of Object.entries(taskFunctions)) {
       if (!handlers[fn]) throw new Error(`no local handler for function '${fn}' (state ${name})`);
-      this.#taskFunctions[name] = fn;
-      state.Resource = `arn:aws:lambda:${identity.region}:${identity.account}:function:firehose-sse-guard-${fn}`;
     }
     this.#machine = new StateMachine(runnable as never, { validationOptions: { checkPaths: true, checkArn: true } });
   }

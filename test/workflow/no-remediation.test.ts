@@ -1,0 +1,88 @@
+import { StartDeliveryStreamEncryptionCommand } from '@aws-sdk/client-firehose';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { expectSchemaValid, startScenario, type Scenario } from '../support/local-account.ts';
+
+const KINESIS = {
+  DeliveryStreamType: 'KinesisStreamAsSource' as const,
+  KinesisStreamSourceConfiguration: { KinesisStreamARN: 'arn:aws:kinesis:us-east-1:123456789012:stream/src', RoleARN: 'arn:aws:iam::123456789012:role/r' },
+};
+
+describe('workflow: streams that need no Start call', () => {
+  let s: Scenario;
+  beforeEach(async () => {
+    s = await startScenario();
+  });
+  afterEach(() => s.close());
+
+  const evaluated = () => s.account.events.ofKind('evaluated').map((e) => e.detail as unknown as { verdict: string; reason?: string });
+
+  it('an already encrypted stream is COMPLIANT', async () => {
+    await s.createStream('audit-trail', { DeliveryStreamEncryptionConfigurationInput: { KeyType: 'AWS_OWNED_CMK' } });
+    const report = await s.remediate('audit-trail', 'sweep');
+    expect(report.output).toMatchObject({ status: 'COMPLIANT', callsSpent: 0 });
+    expect(report.firehoseCalls.StartDeliveryStreamEncryption).toBeUndefined();
+    expect(evaluated()).toEqual([{ verdict: 'COMPLIANT', stream: expect.anything(), encryption: { status: 'ENABLED', keyType: 'AWS_OWNED_CMK' }, trigger: 'sweep', mode: 'enforce', version: '1', kind: 'evaluated', occurredAt: expect.any(String), correlationId: expect.any(String) }]);
+    expect(report.transitions).toBe(4);
+  });
+
+  it('a Kinesis-sourced stream is NOT_APPLICABLE ("SSE ... only if it\'s a delivery stream that uses DirectPut"), without reading its tags', async () => {
+    await s.createStream('kinesis-mirror', KINESIS);
+    const report = await s.remediate('kinesis-mirror');
+    expect(report.output).toMatchObject({ status: 'NOT_APPLICABLE', reason: 'KinesisStreamAsSource' });
+    expect(report.firehoseCalls).toEqual({ DescribeDeliveryStream: 1 });
+  });
+
+  it('an exempt stream (tag) is EXEMPT', async () => {
+    await s.createStream('sandbox', { Tags: [{ Key: 'sse-guard:exempt', Value: 'true' }] });
+    const report = await s.remediate('sandbox');
+    expect(report.output).toMatchObject({ status: 'EXEMPT', reason: 'tag:sse-guard:exempt=true' });
+    expect(s.acceptedStarts('sandbox')).toBe(0);
+  });
+
+  it('an exempt stream (name pattern) is EXEMPT', async () => {
+    s.account.setPolicy({ exemptions: { namePatterns: ['tmp-*'] } });
+    await s.createStream('tmp-scratch');
+    expect((await s.remediate('tmp-scratch')).output).toMatchObject({ status: 'EXEMPT', reason: 'name:tmp-*' });
+  });
+
+  it('a stream deleted before the workflow looks is GONE, and its state is forgotten', async () => {
+    const report = await s.remediate('never-existed');
+    expect(report.output).toMatchObject({ status: 'GONE' });
+    expect(await s.account.deps.states.get({ account: '123456789012', region: 'us-east-1', name: 'never-existed' })).toBeUndefined();
+    expectSchemaValid(s.account.events.events);
+  });
+
+  it('a stream deleted while ENABLING is GONE at the next poll, after its one Start call', async () => {
+    await s.createStream('short-lived');
+    const emulator = s.account.emulator.emulator;
+    emulator.cloudTrail.subscribe((event) => {
+      if (event.detail.eventName === 'StartDeliveryStreamEncryption' && !event.detail.errorCode) {
+        // Deleted by a person right after Firehose accepted the remediator's Start: ACTIVE, encryption ENABLING.
+        queueMicrotask(() => void emulator.call('firehose', 'DeleteDeliveryStream', { DeliveryStreamName: 'short-lived' }, { accessKeyId: 'AKIAPERSON' }));
+      }
+    });
+    const report = await s.remediate('short-lived');
+    expect(report.output).toMatchObject({ status: 'GONE', callsSpent: 1 });
+    expect(s.acceptedStarts('short-lived')).toBe(1);
+  });
+
+  it('in audit mode a non-compliant stream is reported DEFERRED (AUDIT_MODE), never remediated', async () => {
+    s.account.setPolicy({ mode: 'audit' });
+    await s.createStream('orders');
+    const report = await s.remediate('orders');
+    expect(report.output).toMatchObject({ status: 'DEFERRED', reason: 'AUDIT_MODE', callsSpent: 0 });
+    expect(s.acceptedStarts('orders')).toBe(0);
+    expect(s.eventKinds()).toEqual(['evaluated', 'remediationDeferred']);
+  });
+
+  it('a stream someone else already fixed while the workflow waited is COMPLIANT, with no Start of ours', async () => {
+    await s.createStream('orders');
+    await s.person.send(
+      new StartDeliveryStreamEncryptionCommand({ DeliveryStreamName: 'orders', DeliveryStreamEncryptionConfigurationInput: { KeyType: 'AWS_OWNED_CMK' } }),
+    );
+    const report = await s.remediate('orders');
+    expect(report.output).toMatchObject({ status: 'COMPLIANT', callsSpent: 0 });
+    expect(report.states.filter((n) => n === 'WaitBusy')).toHaveLength(1);
+    expect(s.acceptedStarts('orders')).toBe(1);
+  });
+});
