@@ -15,6 +15,9 @@ export interface GuardConfig {
 
 type Env = Record<string, string | undefined>;
 
+/** A number when the text is one, else the text itself, so that an error message can quote it. */
+const numeric = (text: string): number | string => (/^-?\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : text);
+
 const list = (value: string | undefined): string[] | undefined =>
   value === undefined || value.trim() === '' ? undefined : value.split(',').map((v) => v.trim()).filter(Boolean);
 
@@ -56,8 +59,8 @@ export function loadConfig(env: Env = process.env): GuardConfig {
         ...(list(env.FSG_EXEMPT_NAME_PATTERNS) ? { namePatterns: list(env.FSG_EXEMPT_NAME_PATTERNS) } : {}),
       },
       budget: {
-        ...(env.FSG_BUDGET_SHARE !== undefined ? { share: Number(env.FSG_BUDGET_SHARE) } : {}),
-        ...(env.FSG_BUDGET_LOW_THRESHOLD !== undefined ? { lowThreshold: Number(env.FSG_BUDGET_LOW_THRESHOLD) } : {}),
+        ...(env.FSG_BUDGET_SHARE !== undefined ? { share: numeric(env.FSG_BUDGET_SHARE) } : {}),
+        ...(env.FSG_BUDGET_LOW_THRESHOLD !== undefined ? { lowThreshold: numeric(env.FSG_BUDGET_LOW_THRESHOLD) } : {}),
       },
     });
   } catch (error) {

@@ -82,11 +82,13 @@ export function parsePolicy(raw: unknown = {}): GuardPolicy {
 
   const b = section('budget');
   const share = b.share ?? DEFAULT_POLICY.budget.share;
-  if (!Number.isInteger(share) || (share as number) < 1 || (share as number) > ENCRYPTION_CALLS_PER_WINDOW) {
+  if (!(Number.isInteger(share) && (share as number) >= 1 && (share as number) <= ENCRYPTION_CALLS_PER_WINDOW)) {
     problems.push(`budget.share: expected an integer from 1 to ${ENCRYPTION_CALLS_PER_WINDOW}, got ${JSON.stringify(share)}`);
   }
-  const lowThreshold = b.lowThreshold ?? Math.min(DEFAULT_POLICY.budget.lowThreshold, Number(share) - 1);
-  if (!Number.isInteger(lowThreshold) || (lowThreshold as number) < 0 || (lowThreshold as number) >= Number(share)) {
+  const shareValid = Number.isInteger(share) && (share as number) >= 1 && (share as number) <= ENCRYPTION_CALLS_PER_WINDOW;
+  const lowThreshold = b.lowThreshold ?? Math.min(DEFAULT_POLICY.budget.lowThreshold, shareValid ? (share as number) - 1 : 0);
+  const thresholdBound = shareValid ? (share as number) : ENCRYPTION_CALLS_PER_WINDOW;
+  if (!Number.isInteger(lowThreshold) || (lowThreshold as number) < 0 || (lowThreshold as number) >= thresholdBound) {
     problems.push(`budget.lowThreshold: expected an integer from 0 to budget.share - 1, got ${JSON.stringify(lowThreshold)}`);
   }
 

@@ -31,7 +31,15 @@ export function productionDeps(config: GuardConfig = loadConfig()): RemediationD
 }
 
 /** Builds the handler on its first invocation, so that importing a handler module reads no environment. */
-export function lazily<H extends (...args: never[]) => unknown>(build: () => H): H {
+export function lazily<H extends (...args: never[]) => Promise<unknown>>(build: () => H): H {
   let built: H | undefined;
-  return ((...args: Parameters<H>) => (built ??= build())(...args)) as H;
+  return ((...args: Parameters<H>) => {
+    try {
+      built ??= build();
+    } catch (error) {
+      // A configuration error fails the invocation (and names every problem) instead of the module load.
+      return Promise.reject(error);
+    }
+    return built(...args);
+  }) as H;
 }

@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { productionDeps } from '../../functions/handlers/wiring.ts';
+import { handler as inspect } from '../../functions/handlers/inspect.ts';
+import { InvalidConfigurationError } from '../../functions/domain/errors.ts';
+
+describe('Lambda entry points', () => {
+  it('wire the production adapters from the configuration, making no AWS call', () => {
+    const deps = productionDeps({
+      policy: { mode: 'enforce', key: { type: 'AWS_OWNED_CMK' }, exemptions: { tagKey: 'x', tagValues: ['true'], namePatterns: [] }, budget: { share: 20, lowThreshold: 5 } },
+      settings: { pollSeconds: 1, maxPollSeconds: 1, maxPolls: 1, maxAttempts: 1, retrySeconds: 1, busyWaitSeconds: 1, maxBusyWaits: 1, budgetWaitHorizonSeconds: 1, maxBudgetWaits: 1, maxInspections: 1 },
+      tableName: 'state',
+      busName: 'bus',
+      region: 'eu-west-1',
+      remediatorRoleArns: [],
+    });
+    expect(Object.keys(deps).sort()).toEqual(['clock', 'firehose', 'keys', 'leases', 'ledger', 'policy', 'publisher', 'settings', 'states']);
+    expect(Math.abs(deps.clock.now() - Date.now())).toBeLessThan(60_000);
+  });
+
+  it('read the environment only when first invoked, and refuse a bad one with every problem named', async () => {
+    const saved = { ...process.env };
+    delete process.env.STATE_TABLE_NAME;
+    delete process.env.EVENT_BUS_NAME;
+    try {
+      await expect(inspect({}, {} as never)).rejects.toBeInstanceOf(InvalidConfigurationError);
+      await expect(inspect({}, {} as never)).rejects.toThrow(/STATE_TABLE_NAME: required; EVENT_BUS_NAME: required/);
+    } finally {
+      process.env = saved;
+    }
+  });
+});
