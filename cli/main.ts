@@ -19,6 +19,8 @@ ${Object.entries(commands)
 Run 'firehose-sse-guard <command> --help' for a command's options.`;
 
 export async function main(argv: string[], out: (line: string) => void = console.log): Promise<number> {
+  // The SDK warns that releases after January 2027 need Node.js 22; the versions pinned here run on 20.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     out(usage);
