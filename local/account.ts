@@ -1,8 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateTableCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
-import { readFileSync } from 'node:fs';
 import dynalite from 'dynalite';
 import { firehoseClients, SdkFirehoseGateway } from '../functions/adapters/firehose-gateway.ts';
 import { SdkKeyInspector } from '../functions/adapters/kms-key-inspector.ts';
@@ -20,6 +18,7 @@ import { makeInspectHandler } from '../functions/handlers/inspect.ts';
 import { assumedRoleIdentity, ManualClock, serveEmulator, type EmulatorOptions, type RunningEmulator } from './emulator/index.ts';
 import { EventSink } from './event-sink.ts';
 import { CallMeter } from './metering.ts';
+import { createStateTable } from './state-table.ts';
 import { WorkflowRunner } from './workflow-runner.ts';
 
 export const LOCAL_ACCOUNT_ID = '123456789012';
@@ -71,7 +70,7 @@ export class LocalAccount {
     const dynamo = new DynamoDBClient({ endpoint: dbEndpoint, region: LOCAL_REGION, credentials: CREDENTIALS });
     meter.attach(dynamo, 'dynamodb');
     const table: StateTable = { documents: DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } }), tableName: 'firehose-sse-guard-state' };
-    await createTable(dynamo, table.tableName);
+    await createStateTable(dynamo, table.tableName);
     const events = new EventSink(() => meter.record('eventbridge', 'PutEvents'));
 
     const deps: RemediationDeps = {
@@ -115,12 +114,4 @@ export class LocalAccount {
   async close(): Promise<void> {
     for (const close of this.closers) await close();
   }
-}
-
-async function createTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  const resource = JSON.parse(readFileSync(new URL('../infra/resources/state-table.json', import.meta.url), 'utf8')) as {
-    Properties: Pick<CreateTableCommandInput, 'AttributeDefinitions' | 'KeySchema' | 'BillingMode'>;
-  };
-  const { AttributeDefinitions, KeySchema, BillingMode } = resource.Properties;
-  await client.send(new CreateTableCommand({ TableName: tableName, AttributeDefinitions, KeySchema, BillingMode }));
 }

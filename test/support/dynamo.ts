@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { CreateTableCommand, DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { stateTable, type StateTable } from '../../functions/adapters/dynamo/state-table.ts';
+import { createStateTable as createTable } from '../../local/state-table.ts';
 
 export const LOCAL_CREDENTIALS = { accessKeyId: 'AKIALOCAL', secretAccessKey: 'local' };
 
@@ -16,12 +16,8 @@ export async function startDynalite(): Promise<{ endpoint: string; close(): Prom
 
 /** Creates the state table exactly as infra/resources/state-table.json declares it. */
 export async function createStateTable(endpoint: string, tableName: string): Promise<StateTable> {
-  const resource = JSON.parse(readFileSync(new URL('../../infra/resources/state-table.json', import.meta.url), 'utf8')) as {
-    Properties: Pick<CreateTableCommandInput, 'AttributeDefinitions' | 'KeySchema' | 'BillingMode'>;
-  };
-  const { AttributeDefinitions, KeySchema, BillingMode } = resource.Properties;
   const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
-  await client.send(new CreateTableCommand({ TableName: tableName, AttributeDefinitions, KeySchema, BillingMode }));
+  await createTable(client, tableName);
   client.destroy();
   return { ...stateTable(tableName, { endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS }), sleep: async () => {} };
 }
