@@ -11,6 +11,8 @@ export interface GuardConfig {
   region: string;
   /** The role the remediator's Lambdas run as: its calls are not triggers (loop guard). */
   remediatorRoleArns: string[];
+  /** The longest a workflow holds a stream's lease (it releases it when it ends). */
+  leaseSeconds: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -83,6 +85,9 @@ export function loadConfig(env: Env = process.env): GuardConfig {
   const busName = required('EVENT_BUS_NAME');
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? '';
   if (!region) problems.push('AWS_REGION: required');
+  const leaseText = env.FSG_LEASE_SECONDS ?? '7200';
+  const leaseSeconds = Number(leaseText);
+  if (!Number.isInteger(leaseSeconds) || leaseSeconds < 60 || leaseSeconds > 86_400) problems.push(`FSG_LEASE_SECONDS: expected an integer from 60 to 86400, got "${leaseText}"`);
   if (problems.length > 0 || !policy) throw new InvalidConfigurationError(`invalid configuration: ${problems.join('; ')}`, problems);
-  return { policy, settings, tableName, busName, region, remediatorRoleArns: list(env.FSG_REMEDIATOR_ROLE_ARNS) ?? [] };
+  return { policy, settings, tableName, busName, region, remediatorRoleArns: list(env.FSG_REMEDIATOR_ROLE_ARNS) ?? [], leaseSeconds };
 }

@@ -20,6 +20,9 @@ import { EventSink } from './event-sink.ts';
 import { CallMeter } from './metering.ts';
 import { createStateTable } from './state-table.ts';
 import { WorkflowRunner } from './workflow-runner.ts';
+import { LocalEventBus } from './event-bus.ts';
+import { LocalDeadLetters, LocalWorkflowStarter } from './local-starter.ts';
+import { makeIntakeHandler, type IntakeOutcome } from '../functions/handlers/intake.ts';
 
 export const LOCAL_ACCOUNT_ID = '123456789012';
 export const LOCAL_REGION = 'us-east-1';
@@ -34,6 +37,11 @@ export interface LocalAccountOptions {
   /** The policy as plain data (see parsePolicy). */
   policy?: unknown;
   settings?: Partial<WorkflowSettings>;
+  /**
+   * Route the emulator's CloudTrail record through the local bus and the trigger rules to the intake,
+   * as EventBridge does in an account (default false: tests that run workflows directly want quiet).
+   */
+  triggers?: boolean;
 }
 
 /**
@@ -49,6 +57,10 @@ export class LocalAccount {
     readonly runner: WorkflowRunner,
     readonly events: EventSink,
     readonly meter: CallMeter,
+    readonly bus: LocalEventBus,
+    readonly starter: LocalWorkflowStarter,
+    readonly deadLetters: LocalDeadLetters,
+    readonly intake: (event: unknown) => Promise<IntakeOutcome>,
     private readonly closers: (() => Promise<void>)[],
   ) {}
 
@@ -89,7 +101,27 @@ export class LocalAccount {
       clock,
       meter,
     );
+    const starter = new LocalWorkflowStarter(runner);
+    const deadLetters = new LocalDeadLetters();
+    const intakeHandler = makeIntakeHandler({
+      ...deps,
+      get policy() {
+        return deps.policy;
+      },
+      starter,
+      deadLetters,
+      remediatorRoleArns: [REMEDIATOR_ROLE_ARN],
+      leaseSeconds: 7_200,
+    });
+    const intake = (event: unknown): Promise<IntakeOutcome> =>
+      (intakeHandler as unknown as (e: unknown, c: unknown) => Promise<IntakeOutcome>)(event, { functionName: 'firehose-sse-guard-intake', awsRequestId: 'local' });
+    const bus = new LocalEventBus();
+    bus.addTriggerRules(intake);
+    const unsubscribe = options.triggers ? emulator.emulator.cloudTrail.subscribe((event) => bus.put(event)) : () => true;
     const closers = [
+      async () => {
+        unsubscribe();
+      },
       async () => {
         firehose.read.destroy();
         firehose.write.destroy();
@@ -99,7 +131,15 @@ export class LocalAccount {
       () => emulator.close(),
       () => new Promise<void>((resolve) => db.close(() => resolve())),
     ];
-    return new LocalAccount(clock, emulator, deps, runner, events, meter, closers);
+    return new LocalAccount(clock, emulator, deps, runner, events, meter, bus, starter, deadLetters, intake, closers);
+  }
+
+  /** Waits until the bus has delivered everything and every execution it led to has ended. */
+  async drain(): Promise<void> {
+    while (!this.bus.idle || this.starter.running > 0) {
+      await this.bus.drain();
+      await this.starter.drain();
+    }
   }
 
   /** Replaces the policy (validated), e.g. once the keys it names exist in the local KMS. */

@@ -1,6 +1,7 @@
 import type { BudgetStatus, LedgerCall } from './budget.ts';
 import type { StreamDescription, TargetKey } from './decision.ts';
 import type { GuardEvent } from './events.ts';
+import type { WorkflowInput } from './remediation/state.ts';
 import type { EncryptionFailureType } from './firehose-facts.ts';
 import type { StreamRef } from './stream-ref.ts';
 
@@ -80,4 +81,19 @@ export interface LeaseStore {
 /** Publishes events; throws EventPublishError for any entry it could not deliver after retries. */
 export interface EventPublisher {
   publish(events: readonly GuardEvent[]): Promise<void>;
+}
+
+/** Starts the remediation workflow for a stream. */
+export interface WorkflowStarter {
+  /**
+   * Starts an execution named `name`. Starting a name that is already running with the same input
+   * is a no-op (`started: true`); a name that exists but is closed (or had other input) answers
+   * `started: false`.
+   */
+  start(name: string, input: WorkflowInput): Promise<{ started: boolean }>;
+}
+
+/** Where events that cannot be processed go, with the reason, instead of being retried forever. */
+export interface DeadLetterQueue {
+  send(event: unknown, reason: string): Promise<void>;
 }

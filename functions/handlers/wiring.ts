@@ -8,17 +8,35 @@ import { stateTable } from '../adapters/dynamo/state-table.ts';
 import { DynamoStreamStateStore } from '../adapters/dynamo/stream-state-store.ts';
 import { loadConfig, type GuardConfig } from '../config.ts';
 import type { RemediationDeps } from '../domain/remediation/deps.ts';
+import type { IntakeDeps } from '../domain/intake/intake.ts';
+import type { DeadLetterQueue } from '../domain/ports.ts';
+import { InvalidConfigurationError } from '../domain/errors.ts';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { StepFunctionsStarter } from '../adapters/step-functions-starter.ts';
+import { SqsDeadLetters } from '../adapters/sqs-dead-letters.ts';
+
+/** One Firehose client pair per region, created on first use. */
+function regionalGateway(): SdkFirehoseGateway {
+  const clients = new Map<string, FirehoseClients>();
+  return new SdkFirehoseGateway(({ region }) => {
+    let c = clients.get(region);
+    if (!c) clients.set(region, (c = firehoseClients({ region })));
+    return c;
+  });
+}
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new InvalidConfigurationError(`invalid configuration: ${name}: required`, [`${name}: required`]);
+  return value;
+}
 
 /** The production adapters, created once per cold start from the environment. */
 export function productionDeps(config: GuardConfig = loadConfig()): RemediationDeps {
-  const clients = new Map<string, FirehoseClients>();
   const table = stateTable(config.tableName, { region: config.region });
   return {
-    firehose: new SdkFirehoseGateway(({ region }) => {
-      let c = clients.get(region);
-      if (!c) clients.set(region, (c = firehoseClients({ region })));
-      return c;
-    }),
+    firehose: regionalGateway(),
     keys: SdkKeyInspector.forConfig(),
     ledger: new DynamoBudgetLedger(table),
     states: new DynamoStreamStateStore(table),
@@ -42,4 +60,16 @@ export function lazily<H extends (...args: never[]) => Promise<unknown>>(build: 
     }
     return built(...args);
   }) as H;
+}
+
+/** The intake's adapters: the remediation ones plus the workflow starter and the dead-letter queue. */
+export function intakeDeps(config: GuardConfig = loadConfig()): IntakeDeps & { deadLetters: DeadLetterQueue } {
+  const base = productionDeps(config);
+  return {
+    ...base,
+    starter: new StepFunctionsStarter(new SFNClient({ region: config.region }), required('STATE_MACHINE_ARN')),
+    deadLetters: new SqsDeadLetters(new SQSClient({ region: config.region }), required('DEAD_LETTER_QUEUE_URL')),
+    remediatorRoleArns: config.remediatorRoleArns,
+    leaseSeconds: config.leaseSeconds,
+  };
 }

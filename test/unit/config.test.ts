@@ -26,6 +26,7 @@ describe('configuration from the environment', () => {
       busName: 'compliance',
       region: 'eu-west-1',
       remediatorRoleArns: [],
+      leaseSeconds: 7200,
     });
   });
 

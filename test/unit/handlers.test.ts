@@ -12,6 +12,7 @@ describe('Lambda entry points', () => {
       busName: 'bus',
       region: 'eu-west-1',
       remediatorRoleArns: [],
+      leaseSeconds: 7200,
     });
     expect(Object.keys(deps).sort()).toEqual(['clock', 'firehose', 'keys', 'leases', 'ledger', 'policy', 'publisher', 'settings', 'states']);
     expect(Math.abs(deps.clock.now() - Date.now())).toBeLessThan(60_000);

@@ -1,0 +1,30 @@
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { RateLimitedError, TransientServiceError } from '../domain/errors.ts';
+import type { WorkflowStarter } from '../domain/ports.ts';
+import type { WorkflowInput } from '../domain/remediation/state.ts';
+
+/**
+ * Starts the remediation state machine. Step Functions makes StartExecution idempotent for a
+ * running execution with the same name and input; a closed one answers ExecutionAlreadyExists,
+ * which is "not started" here.
+ *
+ * IAM: states:StartExecution on the state machine.
+ */
+export class StepFunctionsStarter implements WorkflowStarter {
+  constructor(
+    private readonly client: SFNClient,
+    private readonly stateMachineArn: string,
+  ) {}
+
+  async start(name: string, input: WorkflowInput): Promise<{ started: boolean }> {
+    try {
+      await this.client.send(new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name, input: JSON.stringify(input) }));
+      return { started: true };
+    } catch (error) {
+      const e = error as { name?: string; message?: string };
+      if (e.name === 'ExecutionAlreadyExists') return { started: false };
+      if (e.name === 'ExecutionLimitExceeded' || e.name === 'ThrottlingException') throw new RateLimitedError(`StartExecution ${name}: ${e.message ?? ''}`, { cause: error });
+      throw new TransientServiceError(`StartExecution ${name}: ${e.name ?? 'Error'}: ${e.message ?? ''}`, { cause: error });
+    }
+  }
+}

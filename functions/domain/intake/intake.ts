@@ -1,0 +1,117 @@
+import { acceptedKey } from '../decision.ts';
+import { LeaseHeldError } from '../errors.ts';
+import { buildEvent, type Trigger } from '../events.ts';
+import type { GuardPolicy } from '../policy.ts';
+import type { BudgetLedger, Clock, EventPublisher, LeaseStore, StreamStateStore, WorkflowStarter } from '../ports.ts';
+import { arnOf, type StreamRef } from '../stream-ref.ts';
+import { executionName } from './execution-name.ts';
+import type { IntakeEvent } from './intake-event.ts';
+
+export interface IntakeDeps {
+  ledger: BudgetLedger;
+  states: StreamStateStore;
+  leases: LeaseStore;
+  starter: WorkflowStarter;
+  publisher: EventPublisher;
+  clock: Clock;
+  policy: GuardPolicy;
+  /** The roles the remediator's own calls are made with (the loop guard). */
+  remediatorRoleArns: readonly string[];
+  /** How long a started workflow holds the stream's lease at most (it releases it when it ends). */
+  leaseSeconds: number;
+}
+
+export type IntakeResult =
+  | { action: 'started'; executionName: string; trigger: Trigger }
+  | { action: 'already-running'; executionName: string; holder: string }
+  | { action: 'own-call'; recorded: boolean }
+  | { action: 'forgotten' }
+  | { action: 'ignored'; reason: string };
+
+/**
+ * The intake: one triggering event in, at most one workflow out. Every Start and Stop is recorded in
+ * the budget ledger, whoever made it (idempotently, by CloudTrail event id and request id). The
+ * remediator's own calls never trigger anything (loop guard). A per-stream lease makes duplicate or
+ * concurrent events for one stream give one execution.
+ */
+export async function takeIn(event: IntakeEvent, deps: IntakeDeps): Promise<IntakeResult> {
+  if (event.kind === 'config') {
+    if (event.compliance !== undefined && event.compliance !== 'NON_COMPLIANT') return { action: 'ignored', reason: `Config says ${event.compliance}` };
+    return startWorkflow(event.ref, 'config-change', event.eventId, event.eventTime, deps);
+  }
+  const ours = deps.remediatorRoleArns.includes(event.actor);
+  let recorded = false;
+  if (event.eventName === 'StartDeliveryStreamEncryption' || event.eventName === 'StopDeliveryStreamEncryption') {
+    const call = {
+      id: event.eventId,
+      at: event.eventTime,
+      by: ours ? ('remediator' as const) : ('other' as const),
+      operation: event.eventName === 'StartDeliveryStreamEncryption' ? ('Start' as const) : ('Stop' as const),
+      principal: event.actor,
+      ...(event.requestId ? { requestId: event.requestId } : {}),
+    };
+    recorded = (await deps.ledger.record(event.ref, call, deps.clock.now())).recorded;
+  }
+  if (ours) return { action: 'own-call', recorded };
+
+  switch (event.eventName) {
+    case 'DeleteDeliveryStream':
+      await deps.states.forget(event.ref);
+      return { action: 'forgotten' };
+    case 'CreateDeliveryStream':
+      if (event.streamType !== undefined && event.streamType !== 'DirectPut') return { action: 'ignored', reason: `${event.streamType} streams cannot use SSE` };
+      return startWorkflow(event.ref, 'stream-created', event.eventId, event.eventTime, deps);
+    case 'StopDeliveryStreamEncryption':
+      await publishDrift(event, deps);
+      return startWorkflow(event.ref, 'encryption-stopped', event.eventId, event.eventTime, deps);
+    case 'StartDeliveryStreamEncryption': {
+      const key = event.requestedKey;
+      if (key && !acceptedKey(key.keyType, key.keyArn, deps.policy)) await publishDrift(event, deps);
+      // Even with an accepted key the workflow looks again once it settles: the Start may still fail.
+      return startWorkflow(event.ref, 'encryption-started-by-other', event.eventId, event.eventTime, deps);
+    }
+  }
+}
+
+async function publishDrift(event: Extract<IntakeEvent, { kind: 'api-call' }>, deps: IntakeDeps): Promise<void> {
+  const stream = { ...event.ref, arn: arnOf(event.ref) };
+  const { partition: _partition, ...part } = stream;
+  await deps.publisher.publish([
+    buildEvent(
+      'driftDetected',
+      {
+        stream: part,
+        eventName: event.eventName as 'StopDeliveryStreamEncryption' | 'StartDeliveryStreamEncryption',
+        actor: event.actor,
+        eventTime: new Date(event.eventTime).toISOString(),
+        ...(event.requestedKey ? { requestedKey: event.requestedKey } : {}),
+      },
+      deps.clock.now(),
+      event.eventId,
+    ),
+  ]);
+}
+
+/** Claims the stream's lease for the execution, then starts it; gives the lease back if nothing started. */
+export async function startWorkflow(ref: StreamRef, trigger: Trigger, eventKey: string, detectedAt: number, deps: Pick<IntakeDeps, 'leases' | 'starter' | 'clock' | 'leaseSeconds'>, tag = 'e'): Promise<IntakeResult> {
+  const name = executionName(ref, eventKey, tag);
+  const now = deps.clock.now();
+  try {
+    await deps.leases.acquire(ref, name, now, deps.leaseSeconds * 1000);
+  } catch (error) {
+    if (error instanceof LeaseHeldError) return { action: 'already-running', executionName: name, holder: error.holder };
+    throw error;
+  }
+  try {
+    const stream = { account: ref.account, region: ref.region, name: ref.name };
+    const { started } = await deps.starter.start(name, { stream, trigger, correlationId: name, ...(Number.isFinite(detectedAt) ? { detectedAt } : {}) });
+    if (!started) {
+      await deps.leases.release(ref, name);
+      return { action: 'ignored', reason: `execution ${name} already ran for this event` };
+    }
+    return { action: 'started', executionName: name, trigger };
+  } catch (error) {
+    await deps.leases.release(ref, name);
+    throw error;
+  }
+}

@@ -1,0 +1,40 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { MalformedEventError, InvalidInputError } from '../domain/errors.ts';
+import { takeIn, type IntakeDeps, type IntakeResult } from '../domain/intake/intake.ts';
+import { parseIntakeEvent } from '../domain/intake/intake-event.ts';
+import type { DeadLetterQueue } from '../domain/ports.ts';
+import { observability, type Observability } from './observability.ts';
+import { intakeDeps, lazily } from './wiring.ts';
+
+export type IntakeOutcome = IntakeResult | { action: 'dead-lettered'; reason: string };
+
+/**
+ * The intake Lambda (target of every trigger rule). A malformed event goes to the dead-letter queue
+ * with its reason and the invocation succeeds: retrying it would fail the same way. Anything else
+ * that fails is thrown, for Lambda's own retries and on-failure destination.
+ */
+export function makeIntakeHandler(deps: IntakeDeps & { deadLetters: DeadLetterQueue }, tools: Observability = observability()) {
+  return middy(async (event: unknown): Promise<IntakeOutcome> => {
+    let parsed;
+    try {
+      parsed = parseIntakeEvent(event);
+    } catch (error) {
+      if (!(error instanceof MalformedEventError || error instanceof InvalidInputError)) throw error;
+      await deps.deadLetters.send(event, error.message);
+      tools.metrics.addMetric('IntakeDeadLettered', MetricUnit.Count, 1);
+      tools.logger.warn('dead-lettered a malformed event', { reason: error.message });
+      return { action: 'dead-lettered', reason: error.message };
+    }
+    const result = await takeIn(parsed, deps);
+    tools.metrics.addMetric(`Intake_${result.action}`, MetricUnit.Count, 1);
+    tools.logger.info('intake', { ...result, stream: parsed.ref.name });
+    return result;
+  })
+    .use(injectLambdaContext(tools.logger, { resetKeys: true }))
+    .use(logMetrics(tools.metrics));
+}
+
+export const handler = lazily(() => makeIntakeHandler(intakeDeps()));

@@ -1,0 +1,135 @@
+import { StopDeliveryStreamEncryptionCommand } from '@aws-sdk/client-firehose';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ENCRYPTION_CALL_WINDOW_MS, ENCRYPTION_CALLS_PER_WINDOW } from '../../functions/domain/firehose-facts.ts';
+import type { StreamRef } from '../../functions/domain/stream-ref.ts';
+import { expectSchemaValid, startScenario, type Scenario } from '../support/local-account.ts';
+
+const ref: StreamRef = { account: '123456789012', region: 'us-east-1', name: 'orders' };
+
+describe('end to end on the local account: CloudTrail → bus → intake → workflow → events', () => {
+  let s: Scenario;
+  beforeEach(async () => {
+    s = await startScenario({ triggers: true });
+  });
+  afterEach(() => s.close());
+
+  const cloudTrail = () => s.account.emulator.emulator.cloudTrail;
+
+  it('a new unencrypted DirectPut stream is remediated from its CreateDeliveryStream event alone', async () => {
+    await s.createStream('orders');
+    await s.account.drain();
+
+    expect(s.account.starter.reports.map((r) => r.output)).toEqual([expect.objectContaining({ status: 'REMEDIATED' })]);
+    expect(s.eventKinds()).toEqual(['remediationStarted', 'evaluated', 'remediationSucceeded']);
+    expect(s.account.events.ofKind('evaluated')[0]?.detail).toMatchObject({ trigger: 'stream-created' });
+    expectSchemaValid(s.account.events.events);
+  });
+
+  it('100 duplicate deliveries of the event give one execution and one Start call', async () => {
+    await s.createStream('orders');
+    const created = cloudTrail().events({ eventName: 'CreateDeliveryStream' })[0]!;
+    for (let i = 0; i < 100; i += 1) s.account.bus.put(structuredClone(created));
+    await s.account.drain();
+
+    expect(s.account.starter.started).toBe(1);
+    expect(s.acceptedStarts('orders')).toBe(1);
+    expect(s.account.bus.failed).toEqual([]);
+  });
+
+  it('the remediator\'s own Start call triggers nothing (loop guard), but is in the ledger once', async () => {
+    await s.createStream('orders');
+    await s.account.drain();
+    const ownStart = cloudTrail().events({ eventName: 'StartDeliveryStreamEncryption' });
+
+    expect(ownStart).toHaveLength(1);
+    expect(ownStart[0]!.detail.userIdentity).toMatchObject({ sessionContext: { sessionIssuer: { arn: expect.stringContaining('firehose-sse-guard-remediator') } } });
+    expect(await s.account.intake(ownStart[0])).toMatchObject({ action: 'own-call', recorded: false });
+    expect(s.account.starter.started).toBe(1);
+    const calls = await s.account.deps.ledger.calls(ref, s.account.clock.now());
+    expect(calls).toEqual([expect.objectContaining({ by: 'remediator', requestId: ownStart[0]!.detail.requestID })]);
+  });
+
+  it('a Kinesis-sourced stream\'s creation starts no workflow', async () => {
+    await s.createStream('mirror', {
+      DeliveryStreamType: 'KinesisStreamAsSource',
+      KinesisStreamSourceConfiguration: { KinesisStreamARN: 'arn:aws:kinesis:us-east-1:123456789012:stream/s', RoleARN: 'arn:aws:iam::123456789012:role/r' },
+    });
+    await s.account.drain();
+    expect(s.account.starter.started).toBe(0);
+  });
+
+  it('a malformed event is dead-lettered with its reason, once, without retries', async () => {
+    const bad = { source: 'aws.firehose', 'detail-type': 'AWS API Call via CloudTrail', detail: { eventSource: 'firehose.amazonaws.com', eventName: 'CreateDeliveryStream', requestParameters: { deliveryStreamName: 'no spaces allowed' } } };
+    s.account.bus.put(bad);
+    await s.account.drain();
+    expect(s.account.deadLetters.letters).toEqual([{ event: bad, reason: expect.stringContaining('invalid account id') }]);
+    expect(s.account.starter.started).toBe(0);
+  });
+
+  it('deleting a stream forgets its state', async () => {
+    await s.createStream('orders');
+    await s.account.drain();
+    expect(await s.account.deps.states.get(ref)).toMatchObject({ verdict: 'REMEDIATED' });
+    s.account.clock.advance(60_000);
+    await s.account.emulator.emulator.call('firehose', 'DeleteDeliveryStream', { DeliveryStreamName: 'orders' }, { accessKeyId: 'AKIAPERSON' });
+    await s.account.drain();
+    expect(await s.account.deps.states.get(ref)).toBeUndefined();
+  });
+
+  it('an AWS Config NON_COMPLIANT change starts a workflow; a COMPLIANT one does not', async () => {
+    await s.person.send(new StopDeliveryStreamEncryptionCommand({ DeliveryStreamName: 'missing' })).catch(() => undefined);
+    s.account.emulator.emulator.firehose.handle('CreateDeliveryStream', { DeliveryStreamName: 'orders', ExtendedS3DestinationConfiguration: {} });
+    s.account.clock.advance(60_000);
+    const config = (complianceType: string) => ({
+      id: `config-${complianceType}`,
+      source: 'aws.config',
+      'detail-type': 'Config Rules Compliance Change',
+      time: new Date(s.account.clock.now()).toISOString(),
+      detail: { messageType: 'ComplianceChangeNotification', resourceType: 'AWS::KinesisFirehose::DeliveryStream', resourceId: 'orders', awsAccountId: '123456789012', awsRegion: 'us-east-1', configRuleName: 'r', newEvaluationResult: { complianceType } },
+    });
+    s.account.bus.put(config('COMPLIANT'));
+    await s.account.drain();
+    expect(s.account.starter.started).toBe(0);
+    s.account.bus.put(config('NON_COMPLIANT'));
+    await s.account.drain();
+    expect(s.account.starter.reports.map((r) => r.output)).toEqual([expect.objectContaining({ status: 'REMEDIATED' })]);
+  });
+});
+
+describe('a person stopping encryption on one stream 30 times in a day', () => {
+  let s: Scenario;
+  afterEach(() => s.close());
+
+  it('is re-enabled while the budget allows, then deferred with events; the stream never passes 25 calls in 24 hours', async () => {
+    s = await startScenario({ triggers: true });
+    await s.createStream('orders');
+    await s.account.drain();
+    const refused: string[] = [];
+    for (let i = 0; i < 30; i += 1) {
+      s.account.clock.advance(ENCRYPTION_CALL_WINDOW_MS / 30);
+      await s.person.send(new StopDeliveryStreamEncryptionCommand({ DeliveryStreamName: 'orders' })).catch((e: Error) => refused.push(e.name));
+      await s.account.drain();
+    }
+
+    const trail = s.account.emulator.emulator.cloudTrail
+      .events()
+      .filter((e) => ['StartDeliveryStreamEncryption', 'StopDeliveryStreamEncryption'].includes(e.detail.eventName) && !e.detail.errorCode)
+      .map((e) => ({ at: Date.parse(e.time), by: (e.detail.userIdentity as { type: string }).type }));
+    const busiest = Math.max(...trail.map((c) => trail.filter((d) => d.at > c.at - ENCRYPTION_CALL_WINDOW_MS && d.at <= c.at).length));
+    // The budget is used to the last call, and never past it, in any 24 hours.
+    expect(busiest).toBe(ENCRYPTION_CALLS_PER_WINDOW);
+
+    const personStops = trail.filter((c) => c.by === 'IAMUser').length;
+    const ourStarts = trail.filter((c) => c.by === 'AssumedRole').length;
+    expect(ourStarts).toBeGreaterThanOrEqual(12);
+    expect(refused.every((name) => name === 'LimitExceededException')).toBe(true);
+    expect(refused.length).toBe(30 - personStops);
+    expect(s.account.events.ofKind('driftDetected')).toHaveLength(personStops);
+    expect(s.account.events.ofKind('remediationDeferred')).toEqual([
+      expect.objectContaining({ detail: expect.objectContaining({ reason: 'BUDGET_SPENT', nextAttemptAt: expect.any(String) }) }),
+    ]);
+    const ledger = await s.account.deps.ledger.calls(ref, s.account.clock.now());
+    expect(ledger.filter((c) => c.by === 'other')).toHaveLength(personStops);
+    expectSchemaValid(s.account.events.events);
+  });
+});
