@@ -1,4 +1,5 @@
 import { InvalidConfigurationError } from './domain/errors.ts';
+import { CONTROL_PLANE_CALLS_PER_SECOND } from './domain/firehose-facts.ts';
 import { parsePolicy, type GuardPolicy } from './domain/policy.ts';
 import { DEFAULT_WORKFLOW_SETTINGS, type WorkflowSettings } from './domain/remediation/state.ts';
 
@@ -13,6 +14,12 @@ export interface GuardConfig {
   remediatorRoleArns: string[];
   /** The longest a workflow holds a stream's lease (it releases it when it ends). */
   leaseSeconds: number;
+  sweep: {
+    /** The regions the sweep covers (default: the home region). */
+    regions: string[];
+    /** DescribeDeliveryStream calls per second: below the 5-per-second quota, leaving headroom for the workflows. */
+    describesPerSecond: number;
+  };
 }
 
 type Env = Record<string, string | undefined>;
@@ -88,6 +95,13 @@ export function loadConfig(env: Env = process.env): GuardConfig {
   const leaseText = env.FSG_LEASE_SECONDS ?? '7200';
   const leaseSeconds = Number(leaseText);
   if (!Number.isInteger(leaseSeconds) || leaseSeconds < 60 || leaseSeconds > 86_400) problems.push(`FSG_LEASE_SECONDS: expected an integer from 60 to 86400, got "${leaseText}"`);
+  const regions = list(env.FSG_REGIONS) ?? (region ? [region] : []);
+  for (const r of regions) if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(r)) problems.push(`FSG_REGIONS: not a region: "${r}"`);
+  const rateText = env.FSG_SWEEP_DESCRIBES_PER_SECOND ?? '4.6';
+  const describesPerSecond = Number(rateText);
+  if (!(describesPerSecond > 0 && describesPerSecond <= CONTROL_PLANE_CALLS_PER_SECOND)) {
+    problems.push(`FSG_SWEEP_DESCRIBES_PER_SECOND: expected a number above 0 and at most ${CONTROL_PLANE_CALLS_PER_SECOND}, got "${rateText}"`);
+  }
   if (problems.length > 0 || !policy) throw new InvalidConfigurationError(`invalid configuration: ${problems.join('; ')}`, problems);
-  return { policy, settings, tableName, busName, region, remediatorRoleArns: list(env.FSG_REMEDIATOR_ROLE_ARNS) ?? [], leaseSeconds };
+  return { policy, settings, tableName, busName, region, remediatorRoleArns: list(env.FSG_REMEDIATOR_ROLE_ARNS) ?? [], leaseSeconds, sweep: { regions, describesPerSecond } };
 }

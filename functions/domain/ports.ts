@@ -2,6 +2,7 @@ import type { BudgetStatus, LedgerCall } from './budget.ts';
 import type { StreamDescription, TargetKey } from './decision.ts';
 import type { GuardEvent } from './events.ts';
 import type { WorkflowInput } from './remediation/state.ts';
+import type { SweepCursor } from './sweep/sweep.ts';
 import type { EncryptionFailureType } from './firehose-facts.ts';
 import type { StreamRef } from './stream-ref.ts';
 
@@ -96,4 +97,9 @@ export interface WorkflowStarter {
 /** Where events that cannot be processed go, with the reason, instead of being retried forever. */
 export interface DeadLetterQueue {
   send(event: unknown, reason: string): Promise<void>;
+}
+
+/** Hands the rest of a sweep to a fresh invocation. */
+export interface SweepContinuation {
+  continueWith(cursor: SweepCursor): Promise<void>;
 }

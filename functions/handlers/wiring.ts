@@ -15,6 +15,9 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { StepFunctionsStarter } from '../adapters/step-functions-starter.ts';
 import { SqsDeadLetters } from '../adapters/sqs-dead-letters.ts';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { LambdaContinuation } from '../adapters/lambda-continuation.ts';
+import { Pacer } from '../domain/sweep/pacer.ts';
 
 /** One Firehose client pair per region, created on first use. */
 function regionalGateway(): SdkFirehoseGateway {
@@ -71,5 +74,23 @@ export function intakeDeps(config: GuardConfig = loadConfig()): IntakeDeps & { d
     deadLetters: new SqsDeadLetters(new SQSClient({ region: config.region }), required('DEAD_LETTER_QUEUE_URL')),
     remediatorRoleArns: config.remediatorRoleArns,
     leaseSeconds: config.leaseSeconds,
+  };
+}
+
+/** The sweep's adapters; its describe rate leaves headroom under the 5-per-second quota. */
+export function sweepDeps(config: GuardConfig = loadConfig()) {
+  const base = productionDeps(config);
+  const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+  return {
+    ...base,
+    starter: new StepFunctionsStarter(new SFNClient({ region: config.region }), required('STATE_MACHINE_ARN')),
+    continuation: new LambdaContinuation(new LambdaClient({ region: config.region }), required('AWS_LAMBDA_FUNCTION_NAME')),
+    describePacer: new Pacer(config.sweep.describesPerSecond, base.clock, sleep),
+    tagsPacer: new Pacer(config.sweep.describesPerSecond, base.clock, sleep),
+    reserveMs: 60_000,
+    pageSize: 1_000,
+    concurrency: 8,
+    leaseSeconds: config.leaseSeconds,
+    settings: { regions: config.sweep.regions },
   };
 }

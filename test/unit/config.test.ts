@@ -27,6 +27,7 @@ describe('configuration from the environment', () => {
       region: 'eu-west-1',
       remediatorRoleArns: [],
       leaseSeconds: 7200,
+      sweep: { regions: ['eu-west-1'], describesPerSecond: 4.6 },
     });
   });
 

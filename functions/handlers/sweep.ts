@@ -1,0 +1,53 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { MalformedEventError } from '../domain/errors.ts';
+import type { SweepContinuation } from '../domain/ports.ts';
+import { MAX_SWEEP_INVOCATIONS, newSweep, sweepStep, type SweepCursor, type SweepDeps } from '../domain/sweep/sweep.ts';
+import { observability, type Observability } from './observability.ts';
+import { lazily, sweepDeps } from './wiring.ts';
+
+interface LambdaContextLike {
+  getRemainingTimeInMillis(): number;
+  invokedFunctionArn?: string;
+}
+
+export interface SweepSettings {
+  regions: string[];
+  account?: string;
+}
+
+/** The sweep's event: the schedule (a new sweep), or `{ cursor }` (the rest of one). */
+export function sweepCursorOf(event: unknown, settings: SweepSettings, context: LambdaContextLike, now: number): SweepCursor {
+  const raw = (typeof event === 'object' && event !== null ? event : {}) as { cursor?: SweepCursor; id?: string };
+  if (raw.cursor !== undefined) {
+    const c = raw.cursor;
+    if (typeof c !== 'object' || c === null || typeof c.sweepId !== 'string' || !Array.isArray(c.regions) || typeof c.totals !== 'object') {
+      throw new MalformedEventError('sweep: cursor is not a sweep cursor');
+    }
+    if (c.invocations >= MAX_SWEEP_INVOCATIONS) throw new MalformedEventError(`sweep ${c.sweepId}: stopped after ${c.invocations} invocations`);
+    return c;
+  }
+  const account = settings.account ?? context.invokedFunctionArn?.split(':')[4];
+  if (!account) throw new MalformedEventError('sweep: the account id is unknown');
+  return newSweep(`sweep-${raw.id ?? new Date(now).toISOString().replace(/[^0-9]/g, '').slice(0, 14)}`.slice(0, 40), account, settings.regions, now);
+}
+
+/** The sweep Lambda: runs until time is short, then hands the cursor to a fresh invocation. */
+export function makeSweepHandler(deps: Omit<SweepDeps, 'remainingMs'> & { continuation: SweepContinuation; settings: SweepSettings }, tools: Observability = observability()) {
+  return middy(async (event: unknown, context: LambdaContextLike) => {
+    const cursor = sweepCursorOf(event, deps.settings, context, deps.clock.now());
+    const { done, cursor: next } = await sweepStep(cursor, { ...deps, remainingMs: () => context.getRemainingTimeInMillis() });
+    if (!done) await deps.continuation.continueWith(next);
+    tools.metrics.addMetric('SweepStreamsEvaluated', MetricUnit.Count, next.totals.streams - cursor.totals.streams);
+    tools.metrics.addMetric('SweepWorkflowsStarted', MetricUnit.Count, next.workflowsStarted - cursor.workflowsStarted);
+    if (done) tools.metrics.addMetric('NonCompliantStreams', MetricUnit.Count, next.totals.REMEDIATE);
+    tools.logger.info('sweep step', { sweepId: next.sweepId, done, totals: next.totals });
+    return { done, sweepId: next.sweepId, totals: next.totals, workflowsStarted: next.workflowsStarted };
+  })
+    .use(injectLambdaContext(tools.logger, { resetKeys: true }))
+    .use(logMetrics(tools.metrics));
+}
+
+export const handler = lazily(() => makeSweepHandler(sweepDeps()));

@@ -1,0 +1,49 @@
+import { CONTROL_PLANE_CALLS_PER_SECOND } from '../functions/domain/firehose-facts.ts';
+import type { WorkflowStarter } from '../functions/domain/ports.ts';
+import { Pacer } from '../functions/domain/sweep/pacer.ts';
+import { newSweep, sweepStep, type SweepCursor } from '../functions/domain/sweep/sweep.ts';
+import type { LocalAccount } from './account.ts';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './account.ts';
+import { scaledTime, type TimeSource } from './scaled-time.ts';
+
+export interface LocalSweepOptions {
+  /** Defaults to the account's workflow starter (executions run); a test may record instead. */
+  starter?: WorkflowStarter;
+  /** The wall time the pacers run on (share it with the emulator's rate limiter). */
+  time?: TimeSource;
+  describesPerSecond?: number;
+  /** Milliseconds each simulated invocation may run before handing on (default: unlimited). */
+  invocationMs?: number;
+  pageSize?: number;
+}
+
+export interface LocalSweepResult {
+  cursor: SweepCursor;
+  invocations: number;
+  /** Wall time the sweep took, on its time source. */
+  elapsedMs: number;
+}
+
+/** Runs a whole sweep on the local account, continuing in process where Lambda would re-invoke itself. */
+export async function runLocalSweep(account: LocalAccount, options: LocalSweepOptions = {}): Promise<LocalSweepResult> {
+  const time = options.time ?? scaledTime(1);
+  const rate = options.describesPerSecond ?? CONTROL_PLANE_CALLS_PER_SECOND * 0.92;
+  const began = time.clock.now();
+  let cursor = newSweep(`sweep-local-${account.clock.now()}`, LOCAL_ACCOUNT_ID, [LOCAL_REGION], account.clock.now());
+  const deps = {
+    ...account.deps,
+    starter: options.starter ?? account.starter,
+    describePacer: new Pacer(rate, time.clock, time.sleep),
+    tagsPacer: new Pacer(rate, time.clock, time.sleep),
+    reserveMs: 0,
+    pageSize: options.pageSize ?? 1_000,
+    leaseSeconds: 7_200,
+    concurrency: 8,
+  };
+  for (;;) {
+    const deadline = time.clock.now() + (options.invocationMs ?? Number.POSITIVE_INFINITY);
+    const step = await sweepStep(cursor, { ...deps, remainingMs: () => deadline - time.clock.now() });
+    cursor = step.cursor;
+    if (step.done) return { cursor, invocations: cursor.invocations, elapsedMs: time.clock.now() - began };
+  }
+}
