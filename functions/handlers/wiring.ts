@@ -11,6 +11,7 @@ import type { RemediationDeps } from '../domain/remediation/deps.ts';
 import type { IntakeDeps } from '../domain/intake/intake.ts';
 import type { DeadLetterQueue } from '../domain/ports.ts';
 import { InvalidConfigurationError } from '../domain/errors.ts';
+import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { StepFunctionsStarter } from '../adapters/step-functions-starter.ts';
@@ -19,12 +20,28 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { LambdaContinuation } from '../adapters/lambda-continuation.ts';
 import { Pacer } from '../domain/sweep/pacer.ts';
 
-/** One Firehose client pair per region, created on first use. */
+/**
+ * Credentials for an account: the function's own for the home account; in an organization, those of
+ * the member role (`FSG_MEMBER_ROLE_NAME`, deployed by infra/organization-member.yml) in the stream's
+ * account. Credentials are fresh (under an hour), as Firehose's KMS grant needs (at most 6 hours old).
+ */
+function credentialsFor(account: string): ReturnType<typeof fromTemporaryCredentials> | undefined {
+  const home = process.env.FSG_HOME_ACCOUNT_ID;
+  const memberRole = process.env.FSG_MEMBER_ROLE_NAME;
+  if (!home || account === home || !memberRole) return undefined;
+  return fromTemporaryCredentials({ params: { RoleArn: `arn:aws:iam::${account}:role/${memberRole}`, RoleSessionName: 'firehose-sse-guard', DurationSeconds: 3600 } });
+}
+
+/** One Firehose client pair per account and region, created on first use. */
 function regionalGateway(): SdkFirehoseGateway {
   const clients = new Map<string, FirehoseClients>();
-  return new SdkFirehoseGateway(({ region }) => {
-    let c = clients.get(region);
-    if (!c) clients.set(region, (c = firehoseClients({ region })));
+  return new SdkFirehoseGateway(({ account, region }) => {
+    const key = `${account}/${region}`;
+    let c = clients.get(key);
+    if (!c) {
+      const credentials = credentialsFor(account);
+      clients.set(key, (c = firehoseClients({ region, ...(credentials ? { credentials } : {}) })));
+    }
     return c;
   });
 }

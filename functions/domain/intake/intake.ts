@@ -15,7 +15,7 @@ export interface IntakeDeps {
   publisher: EventPublisher;
   clock: Clock;
   policy: GuardPolicy;
-  /** The roles the remediator's own calls are made with (the loop guard). */
+  /** The roles the remediator's own calls are made with (the loop guard); `*` matches within one ARN field. */
   remediatorRoleArns: readonly string[];
   /** How long a started workflow holds the stream's lease at most (it releases it when it ends). */
   leaseSeconds: number;
@@ -39,7 +39,7 @@ export async function takeIn(event: IntakeEvent, deps: IntakeDeps): Promise<Inta
     if (event.compliance !== undefined && event.compliance !== 'NON_COMPLIANT') return { action: 'ignored', reason: `Config says ${event.compliance}` };
     return startWorkflow(event.ref, 'config-change', event.eventId, event.eventTime, deps);
   }
-  const ours = deps.remediatorRoleArns.includes(event.actor);
+  const ours = deps.remediatorRoleArns.some((pattern) => roleMatches(pattern, event.actor));
   let recorded = false;
   if (event.eventName === 'StartDeliveryStreamEncryption' || event.eventName === 'StopDeliveryStreamEncryption') {
     const call = {
@@ -71,6 +71,13 @@ export async function takeIn(event: IntakeEvent, deps: IntakeDeps): Promise<Inta
       return startWorkflow(event.ref, 'encryption-started-by-other', event.eventId, event.eventTime, deps);
     }
   }
+}
+
+/** A role ARN, or a pattern with `*` (e.g. the member role in every account: `arn:aws:iam::*:role/firehose-sse-guard-member`). */
+export function roleMatches(pattern: string, actor: string): boolean {
+  if (!pattern.includes('*')) return pattern === actor;
+  const regex = new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\/]/g, '\\$&')).join('[^:]*')}$`);
+  return regex.test(actor);
 }
 
 async function publishDrift(event: Extract<IntakeEvent, { kind: 'api-call' }>, deps: IntakeDeps): Promise<void> {

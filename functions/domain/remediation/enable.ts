@@ -66,7 +66,8 @@ export async function enableEncryption(state: RemediationState, deps: Remediatio
   }
   const counters = { ...state.counters, attempts: attempt, callsSpent: state.counters.callsSpent + 1, polls: 0 };
   const low = budget.remainingOurs <= policy.budget.lowThreshold ? { budgetLow: { remainingOurs: budget.remainingOurs, remainingTotal: budget.remainingTotal } } : {};
-  return goTo({ ...state, counters, reservationId, ...low }, 'POLL', { seconds: settings.pollSeconds });
+  const budgetRemaining = { ours: budget.remainingOurs, total: budget.remainingTotal };
+  return goTo({ ...state, counters, reservationId, budgetRemaining, ...low }, 'POLL', { seconds: settings.pollSeconds });
 }
 
 /** A key that cannot work: try the next approved key or the fallback, else fail (no budget spent on it). */

@@ -47,6 +47,8 @@ export interface RemediationState {
   /** Keys found unusable in this execution (never tried again in it). */
   unusableKeys: string[];
   reservationId?: string;
+  /** What the remediator had left for the stream after its last reservation. */
+  budgetRemaining?: { ours: number; total: number };
   /** A budget-low warning to publish at the end. */
   budgetLow?: { remainingOurs: number; remainingTotal: number; nextAvailableAt?: number };
   outcome?: Outcome;

@@ -82,3 +82,14 @@ describe('intake event parsing (shapes in shared/reference/firehose-facts.md)', 
     expect(name).toMatch(/^[a-zA-Z0-9_.-]+$/);
   });
 });
+
+describe('the loop guard\'s role patterns', () => {
+  it('matches the remediator\'s role exactly, or in any account through *', async () => {
+    const { roleMatches } = await import('../../../functions/domain/intake/intake.ts');
+    expect(roleMatches('arn:aws:iam::123456789012:role/guard-enable', 'arn:aws:iam::123456789012:role/guard-enable')).toBe(true);
+    expect(roleMatches('arn:aws:iam::123456789012:role/guard-enable', 'arn:aws:iam::123456789012:role/guard-enable2')).toBe(false);
+    expect(roleMatches('arn:aws:iam::*:role/firehose-sse-guard-member', 'arn:aws:iam::210987654321:role/firehose-sse-guard-member')).toBe(true);
+    expect(roleMatches('arn:aws:iam::*:role/firehose-sse-guard-member', 'arn:aws:iam::210987654321:role/other')).toBe(false);
+    expect(roleMatches('arn:aws:iam::*:role/firehose-sse-guard-member', 'arn:aws:iam::1:2:role/firehose-sse-guard-member')).toBe(false);
+  });
+});
