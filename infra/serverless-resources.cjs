@@ -1,0 +1,271 @@
+// CloudFormation resources of serverless.yml, built from the files in infra/ so that each fact lives
+// once: the state table, the event schemas, and every function's permissions (declared below, one
+// list per function, as Cloud Custodian declares each action's permissions).
+const fs = require('node:fs');
+const path = require('node:path');
+
+const read = (file) => JSON.parse(fs.readFileSync(path.join(__dirname, file), 'utf8'));
+const sub = (text) => ({ 'Fn::Sub': text });
+const FIREHOSE_STREAMS = sub('arn:${AWS::Partition}:firehose:*:${AWS::AccountId}:deliverystream/*');
+const TABLE = { 'Fn::GetAtt': ['StateTable', 'Arn'] };
+const BUS = { 'Fn::GetAtt': ['ComplianceBus', 'Arn'] };
+const STATE_MACHINE = { Ref: 'RemediateStateMachine' };
+
+/** What each function may do. Resources are scoped; no statement has a wildcard action. */
+function permissions(guard, names) {
+  const keys = guard.approvedKeyArns ? guard.approvedKeyArns.split(',').map((s) => s.trim()).filter(Boolean) : [];
+  const keyStatements =
+    guard.keyType === 'CUSTOMER_MANAGED_CMK' && keys.length > 0
+      ? [
+          { Sid: 'PreflightApprovedKeys', Effect: 'Allow', Action: ['kms:DescribeKey', 'kms:GetKeyPolicy'], Resource: keys },
+          {
+            // Firehose creates its grant on the key with the caller's credentials.
+            Sid: 'GrantFirehoseOnApprovedKeys',
+            Effect: 'Allow',
+            Action: ['kms:CreateGrant'],
+            Resource: keys,
+            Condition: { StringLike: { 'kms:ViaService': 'firehose.*.amazonaws.com' }, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+          },
+        ]
+      : [];
+  const member = guard.organizationId
+    ? [{ Sid: 'ActInMemberAccounts', Effect: 'Allow', Action: ['sts:AssumeRole'], Resource: sub(`arn:\${AWS::Partition}:iam::*:role/${guard.memberRoleName}`) }]
+    : [];
+  const describe = { Sid: 'DescribeStreams', Effect: 'Allow', Action: ['firehose:DescribeDeliveryStream', 'firehose:ListTagsForDeliveryStream'], Resource: FIREHOSE_STREAMS };
+  const table = (actions) => ({ Sid: 'StateTable', Effect: 'Allow', Action: actions.map((a) => `dynamodb:${a}`), Resource: TABLE });
+  const publish = { Sid: 'PublishComplianceEvents', Effect: 'Allow', Action: ['events:PutEvents'], Resource: BUS };
+  const start = { Sid: 'StartRemediation', Effect: 'Allow', Action: ['states:StartExecution'], Resource: STATE_MACHINE };
+  return {
+    inspect: [describe, ...member],
+    enable: [
+      { Sid: 'StartEncryption', Effect: 'Allow', Action: ['firehose:StartDeliveryStreamEncryption'], Resource: FIREHOSE_STREAMS },
+      table(['GetItem', 'PutItem']),
+      publish,
+      ...keyStatements,
+      ...member,
+    ],
+    check: [{ Sid: 'DescribeStreams', Effect: 'Allow', Action: ['firehose:DescribeDeliveryStream'], Resource: FIREHOSE_STREAMS }, ...member],
+    conclude: [table(['PutItem', 'DeleteItem']), publish],
+    intake: [
+      table(['GetItem', 'PutItem', 'DeleteItem']),
+      start,
+      publish,
+      { Sid: 'DeadLetters', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: { 'Fn::GetAtt': ['IntakeDeadLetterQueue', 'Arn'] } },
+    ],
+    sweep: [
+      // ListDeliveryStreams has no resource-level permission: IAM only accepts "*" for it.
+      { Sid: 'ListStreams', Effect: 'Allow', Action: ['firehose:ListDeliveryStreams'], Resource: '*' },
+      describe,
+      table(['GetItem', 'PutItem', 'DeleteItem']),
+      start,
+      publish,
+      { Sid: 'ContinueSweep', Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: sub(`arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${names.sweep}`) },
+      { Sid: 'DeadLetters', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: { 'Fn::GetAtt': ['IntakeDeadLetterQueue', 'Arn'] } },
+      ...member,
+    ],
+  };
+}
+
+function role(fn, name, statements) {
+  return {
+    Type: 'AWS::IAM::Role',
+    Properties: {
+      Description: `firehose-sse-guard ${fn}: only what ${fn} needs`,
+      AssumeRolePolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+      },
+      Policies: [
+        {
+          PolicyName: `${fn}-least-privilege`,
+          PolicyDocument: {
+            Version: '2012-10-17',
+            Statement: [
+              {
+                Sid: 'OwnLogs',
+                Effect: 'Allow',
+                Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+                Resource: sub(`arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${name}:*`),
+              },
+              ...statements,
+            ],
+          },
+        },
+      ],
+    },
+  };
+}
+
+const queue = (extra = {}) => ({
+  Type: 'AWS::SQS::Queue',
+  Properties: { MessageRetentionPeriod: 1_209_600, SqsManagedSseEnabled: true, ...extra },
+});
+
+function alarm(description, props) {
+  return {
+    Type: 'AWS::CloudWatch::Alarm',
+    Properties: {
+      AlarmDescription: description,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Threshold: 1,
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: 'AlarmTopic' }],
+      ...props,
+    },
+  };
+}
+
+const guardMetric = (name, stat = 'Sum', extra = {}) => ({
+  Namespace: 'FirehoseSseGuard',
+  MetricName: name,
+  Dimensions: [{ Name: 'service', Value: 'firehose-sse-guard' }],
+  Statistic: stat,
+  Period: 300,
+  ...extra,
+});
+
+function dashboard(region, stateMachineArnExpr) {
+  const m = (name) => ['FirehoseSseGuard', name, 'service', 'firehose-sse-guard'];
+  const widget = (title, metrics, extra = {}) => ({ type: 'metric', width: 12, height: 6, properties: { title, region, metrics, period: 300, view: 'timeSeries', ...extra } });
+  const body = {
+    widgets: [
+      widget('Compliance by status (workflow outcomes)', ['COMPLIANT', 'REMEDIATED', 'NOT_APPLICABLE', 'EXEMPT', 'DEFERRED', 'FAILED', 'GONE'].map((s) => [...m(`Outcome${s}`), { stat: 'Sum', label: s }]), { stacked: true }),
+      widget('Remediations', [[...m('OutcomeREMEDIATED'), { stat: 'Sum' }], [...m('EncryptionCallsSpent'), { stat: 'Sum' }]]),
+      widget('Time to compliant (s)', [[...m('TimeToCompliant'), { stat: 'Average' }], [...m('TimeToCompliant'), { stat: 'p90' }]]),
+      widget('Lowest remaining budget (calls the remediator has left on a stream)', [[...m('RemainingEncryptionCalls'), { stat: 'Minimum' }], [...m('BudgetExhausted'), { stat: 'Sum' }]]),
+      widget('Non-compliant streams at the last sweep', [[...m('NonCompliantStreams'), { stat: 'Maximum' }], [...m('SweepStreamsEvaluated'), { stat: 'Sum' }]]),
+      widget('Executions', [['AWS/States', 'ExecutionsSucceeded', 'StateMachineArn', stateMachineArnExpr], ['AWS/States', 'ExecutionsFailed', 'StateMachineArn', stateMachineArnExpr]]),
+    ],
+  };
+  return JSON.stringify(body).replace('"STATE_MACHINE_ARN"', '"${RemediateStateMachine}"');
+}
+
+module.exports.resources = async ({ resolveVariable }) => {
+  const service = await resolveVariable('self:service');
+  const stage = await resolveVariable('sls:stage');
+  const region = await resolveVariable('aws:region');
+  const guard = await resolveVariable('self:custom.guard');
+  const names = Object.fromEntries(['inspect', 'enable', 'check', 'conclude', 'intake', 'sweep'].map((fn) => [fn, `${service}-${stage}-${fn}`]));
+  const perms = permissions(guard, names);
+  const Resources = {
+    StateTable: read('resources/state-table.json'),
+    ComplianceBus: { Type: 'AWS::Events::EventBus', Properties: { Name: `${service}-${stage}-compliance` } },
+    ComplianceArchive: {
+      Type: 'AWS::Events::Archive',
+      Properties: {
+        Description: 'Every compliance event, for dashboards to replay',
+        SourceArn: BUS,
+        RetentionDays: 400,
+        EventPattern: { source: ['firehose-sse-guard'] },
+      },
+    },
+    SchemaRegistry: { Type: 'AWS::EventSchemas::Registry', Properties: { RegistryName: `${service}-${stage}`, Description: 'firehose-sse-guard compliance events' } },
+    IntakeDeadLetterQueue: queue(),
+    RuleDeadLetterQueue: queue(),
+    RuleDeadLetterQueuePolicy: {
+      Type: 'AWS::SQS::QueuePolicy',
+      Properties: {
+        Queues: [{ Ref: 'RuleDeadLetterQueue' }],
+        PolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Sid: 'EventBridgeRuleDeadLetters',
+              Effect: 'Allow',
+              Principal: { Service: 'events.amazonaws.com' },
+              Action: 'sqs:SendMessage',
+              Resource: { 'Fn::GetAtt': ['RuleDeadLetterQueue', 'Arn'] },
+              Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+            },
+          ],
+        },
+      },
+    },
+    AlarmTopic: { Type: 'AWS::SNS::Topic', Properties: { KmsMasterKeyId: 'alias/aws/sns' } },
+    FailedExecutionsAlarm: alarm('A remediation execution failed (ConcludeFailed or timeout)', {
+      Namespace: 'AWS/States',
+      MetricName: 'ExecutionsFailed',
+      Dimensions: [{ Name: 'StateMachineArn', Value: STATE_MACHINE }],
+      Statistic: 'Sum',
+      Period: 300,
+    }),
+    IntakeDeadLettersAlarm: alarm('Events or invocations were dead-lettered', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['IntakeDeadLetterQueue', 'QueueName'] } }],
+      Statistic: 'Maximum',
+      Period: 300,
+    }),
+    RuleDeadLettersAlarm: alarm('EventBridge could not deliver trigger events to the intake', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['RuleDeadLetterQueue', 'QueueName'] } }],
+      Statistic: 'Maximum',
+      Period: 300,
+    }),
+    BudgetExhaustedAlarm: alarm('A stream was deferred because its 25-call encryption budget is spent', guardMetric('BudgetExhausted')),
+    ThrottlingAlarm: alarm('Lambda or Step Functions throttling', {
+      Metrics: [
+        { Id: 'intake', MetricStat: { Metric: { Namespace: 'AWS/Lambda', MetricName: 'Throttles', Dimensions: [{ Name: 'FunctionName', Value: names.intake }] }, Period: 300, Stat: 'Sum' }, ReturnData: false },
+        { Id: 'sweep', MetricStat: { Metric: { Namespace: 'AWS/Lambda', MetricName: 'Throttles', Dimensions: [{ Name: 'FunctionName', Value: names.sweep }] }, Period: 300, Stat: 'Sum' }, ReturnData: false },
+        { Id: 'executions', MetricStat: { Metric: { Namespace: 'AWS/States', MetricName: 'ExecutionThrottled', Dimensions: [{ Name: 'StateMachineArn', Value: STATE_MACHINE }] }, Period: 300, Stat: 'Sum' }, ReturnData: false },
+        { Id: 'total', Expression: 'intake + sweep + executions', Label: 'Throttles', ReturnData: true },
+      ],
+    }),
+    Dashboard: {
+      Type: 'AWS::CloudWatch::Dashboard',
+      Properties: { DashboardName: `${service}-${stage}`, DashboardBody: sub(dashboard(region, 'STATE_MACHINE_ARN')) },
+    },
+  };
+  for (const file of fs.readdirSync(path.join(__dirname, 'schemas'))) {
+    const schema = read(`schemas/${file}`);
+    const id = file.replace(/\.json$/, '').replace(/(^|-)(\w)/g, (_, __, c) => c.toUpperCase());
+    Resources[`${id}Schema`] = {
+      Type: 'AWS::EventSchemas::Schema',
+      Properties: {
+        RegistryName: { 'Fn::GetAtt': ['SchemaRegistry', 'RegistryName'] },
+        SchemaName: `firehose-sse-guard@${schema.title.replace(/ \(.*$/, '').replace(/ /g, '')}`,
+        Type: 'JSONSchemaDraft4',
+        Description: schema.description,
+        Content: JSON.stringify(schema),
+      },
+    };
+  }
+  for (const [fn, statements] of Object.entries(perms)) {
+    Resources[`${fn.charAt(0).toUpperCase()}${fn.slice(1)}Role`] = role(fn, names[fn], statements);
+  }
+  if (guard.alarmEmail) {
+    Resources.AlarmEmail = { Type: 'AWS::SNS::Subscription', Properties: { TopicArn: { Ref: 'AlarmTopic' }, Protocol: 'email', Endpoint: guard.alarmEmail } };
+  }
+  if (guard.organizationId) {
+    // Member accounts (infra/organization-member.yml) forward their Firehose and Config events here.
+    Resources.OrganizationEventsPolicy = {
+      Type: 'AWS::Events::EventBusPolicy',
+      Properties: {
+        StatementId: 'firehose-sse-guard-members',
+        EventBusName: 'default',
+        Statement: {
+          Sid: 'firehose-sse-guard-members',
+          Effect: 'Allow',
+          Principal: '*',
+          Action: 'events:PutEvents',
+          Resource: sub('arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default'),
+          Condition: { StringEquals: { 'aws:PrincipalOrgID': guard.organizationId } },
+        },
+      },
+    };
+  }
+  return {
+    Resources,
+    Outputs: {
+      ComplianceBusName: { Value: { Ref: 'ComplianceBus' }, Description: 'Subscribe dashboards to this bus (source firehose-sse-guard)' },
+      ComplianceBusArn: { Value: BUS, Description: 'Target of infra/regional-forwarder.yml and infra/organization-member.yml' },
+      StateTableName: { Value: { Ref: 'StateTable' } },
+      StateMachineArn: { Value: STATE_MACHINE },
+      EnableRoleArn: { Value: { 'Fn::GetAtt': ['EnableRole', 'Arn'] }, Description: 'The role behind every Start call of the remediator' },
+      DashboardName: { Value: { Ref: 'Dashboard' } },
+    },
+  };
+};
+
