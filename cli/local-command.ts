@@ -1,69 +1,67 @@
-import { LOCAL_ACCOUNT_ID, LOCAL_REGION, LocalAccount } from '../local/account.ts';
-import { seedAccount } from '../local/seed-account.ts';
-import { parseCommandArgs } from './args.ts';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { eventsJsonl, renderReport } from '../local/report-html.ts';
+import { runScenario, type ScenarioResult } from '../local/scenario.ts';
+import { integerOption, parseCommandArgs } from './args.ts';
 
 export const localHelp = `Usage: firehose-sse-guard local [options]
 
 Runs the whole system on the embedded local account, with no AWS: the Firehose emulator, dynalite,
-and the remediation state machine (infra/state-machine.asl.json) with the real handlers. Seeds an
-account of streams, remediates each one, prints the outcome per stream and what it cost.
-Exit code 0 when every stream ends as the scenario expects.
+the local event bus with the infra/ trigger rules, and the infra/ state machine with the real
+handlers. Seeds a realistic account, lets the system sweep and fix it, drives it with CloudTrail
+events (a burst of new streams, a person who keeps stopping one stream's encryption), sweeps again,
+and prints each stream's outcome. Writes report.html and events.jsonl.
+Exit code 0 when every stream ends as the scenario expects, 1 otherwise.
 
 Options:
-  --serve      keep serving the emulator afterwards (until Ctrl-C), for the AWS CLI or boto3
-  -h, --help   show this help`;
-
-/** What the seeded account must converge to. */
-const EXPECTED: Record<string, string> = {
-  'clickstream-raw': 'REMEDIATED',
-  'orders-events': 'REMEDIATED',
-  'audit-trail': 'COMPLIANT',
-  'payments-ledger': 'COMPLIANT',
-  'billing-export': 'COMPLIANT',
-  'kinesis-mirror': 'NOT_APPLICABLE',
-  'msk-orders': 'NOT_APPLICABLE',
-  'sandbox-scratch': 'EXEMPT',
-};
+  --streams N   size of the seeded account (default 40, 12 to 2000)
+  --seed N      seed of the account's names and mix (default 42)
+  --out DIR     where report.html and events.jsonl go (default: the current folder)
+  -h, --help    show this help`;
 
 export async function localCommand(argv: string[], out: (line: string) => void): Promise<number> {
-  const { values } = parseCommandArgs(argv, { serve: { type: 'boolean' } });
+  const { values } = parseCommandArgs(argv, { streams: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' } });
   if (values.help) {
     out(localHelp);
     return 0;
   }
+  const streams = integerOption(values.streams, 'streams', 12, 2_000) ?? 40;
+  const seed = integerOption(values.seed, 'seed', 0, 2 ** 31 - 1) ?? 42;
+  const dir = resolve((values.out as string | undefined) ?? '.');
   process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
-  const account = await LocalAccount.start({ emulator: { timings: { creatingMs: 5_000, enablingMs: 20_000, disablingMs: 10_000, deletingMs: 5_000 } } });
-  try {
-    const seeded = await seedAccount(account.emulator.emulator);
-    account.clock.advance(10_000);
-    out(`local account ${LOCAL_ACCOUNT_ID} (${LOCAL_REGION}), Firehose emulator at ${account.endpoint}`);
-    out(`${'stream'.padEnd(18)} ${'outcome'.padEnd(15)} ${'calls'.padStart(5)} ${'transitions'.padStart(11)}  expected`);
-    let mismatches = 0;
-    for (const name of seeded.streams) {
-      const correlationId = `local-${name}`;
-      const report = await account.runner.run(correlationId, {
-        stream: { account: LOCAL_ACCOUNT_ID, region: LOCAL_REGION, name },
-        trigger: 'sweep',
-        detectedAt: account.clock.now(),
-        correlationId,
-      });
-      const outcome = (report.output as { status?: string } | undefined)?.status ?? report.status;
-      const ok = outcome === EXPECTED[name];
-      if (!ok) mismatches += 1;
-      const calls = String((report.output as { callsSpent?: number } | undefined)?.callsSpent ?? 0);
-      out(`${name.padEnd(18)} ${outcome.padEnd(15)} ${calls.padStart(5)} ${String(report.transitions).padStart(11)}  ${ok ? 'yes' : `NO (expected ${EXPECTED[name]})`}`);
+  const tty = process.stderr.isTTY === true;
+  const progress = (line: string, live = false) => {
+    if (live && tty) process.stderr.write(`\r\x1b[2K  ${line}`);
+    else if (!live) {
+      if (tty) process.stderr.write('\r\x1b[2K');
+      out(`- ${line}`);
     }
-    out(`${account.events.events.length} compliance events published; ${mismatches === 0 ? 'converged as expected' : `${mismatches} stream(s) did not end as expected`}`);
-    if (values.serve) {
-      out(`serving until Ctrl-C; try: aws firehose list-delivery-streams --endpoint-url ${account.endpoint} --region ${LOCAL_REGION}`);
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', () => resolve());
-        process.once('SIGTERM', () => resolve());
-      });
-    }
-    return mismatches === 0 ? 0 : 1;
-  } finally {
-    await account.close();
+  };
+
+  const began = performance.now();
+  const result = await runScenario({ streams, seed, progress });
+  printTable(result, out);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'events.jsonl'), eventsJsonl(result.events));
+  writeFileSync(join(dir, 'report.html'), renderReport({ title: `firehose-sse-guard: local account (seed ${seed})`, events: result.events, streams: result.streams, converged: result.converged }));
+  const failures = result.streams.filter((s) => !s.ok).length;
+  out(
+    `${result.executions} workflow executions (${result.transitions} state transitions), ${result.events.length} compliance events, ` +
+      `${((result.endedAt - result.startedAt) / 3_600_000).toFixed(1)} simulated hours in ${((performance.now() - began) / 1000).toFixed(1)} s`,
+  );
+  out(`wrote ${join(dir, 'report.html')} and ${join(dir, 'events.jsonl')}`);
+  out(result.converged ? 'converged: every stream ended as expected' : `NOT converged: ${failures} stream(s) did not end as expected`);
+  return result.converged ? 0 : 1;
+}
+
+function printTable(result: ScenarioResult, out: (line: string) => void): void {
+  const width = Math.max(6, ...result.streams.map((s) => s.name.length));
+  out('');
+  out(`${'stream'.padEnd(width)}  ${'kind'.padEnd(11)}  ${'status'.padEnd(14)}  ${'last outcome'.padEnd(24)}  calls(ours/all)  ok`);
+  for (const s of result.streams) {
+    const outcome = s.lastOutcome ? `${s.lastOutcome}${s.lastReason ? ` ${s.lastReason}` : ''}` : '-';
+    out(`${s.name.padEnd(width)}  ${s.kind.padEnd(11)}  ${s.verdict.padEnd(14)}  ${outcome.padEnd(24)}  ${`${s.callsLast24h.ours}/${s.callsLast24h.total}`.padStart(15)}  ${s.ok ? 'yes' : `NO, expected ${s.expected}`}`);
   }
+  out('');
 }

@@ -1,7 +1,7 @@
 import { CONTROL_PLANE_CALLS_PER_SECOND } from '../functions/domain/firehose-facts.ts';
 import type { WorkflowStarter } from '../functions/domain/ports.ts';
 import { Pacer } from '../functions/domain/sweep/pacer.ts';
-import { newSweep, sweepStep, type SweepCursor } from '../functions/domain/sweep/sweep.ts';
+import { newSweep, sweepStep, type SweepCursor, type SweepDeps } from '../functions/domain/sweep/sweep.ts';
 import type { LocalAccount } from './account.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './account.ts';
 import { scaledTime, type TimeSource } from './scaled-time.ts';
@@ -15,6 +15,7 @@ export interface LocalSweepOptions {
   /** Milliseconds each simulated invocation may run before handing on (default: unlimited). */
   invocationMs?: number;
   pageSize?: number;
+  onStream?: SweepDeps['onStream'];
 }
 
 export interface LocalSweepResult {
@@ -39,6 +40,7 @@ export async function runLocalSweep(account: LocalAccount, options: LocalSweepOp
     pageSize: options.pageSize ?? 1_000,
     leaseSeconds: 7_200,
     concurrency: 8,
+    ...(options.onStream ? { onStream: options.onStream } : {}),
   };
   for (;;) {
     const deadline = time.clock.now() + (options.invocationMs ?? Number.POSITIVE_INFINITY);

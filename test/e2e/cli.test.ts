@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../cli/args.ts';
 import { main } from '../../cli/main.ts';
@@ -9,12 +12,15 @@ async function run(argv: string[]): Promise<{ code: number; lines: string[] }> {
 }
 
 describe('the firehose-sse-guard command', () => {
-  it('`local` (npm start) remediates the seeded account and exits 0 when it converged as expected', async () => {
-    const { code, lines } = await run(['local']);
+  it('`local` (npm start) runs the scenario, writes report.html and events.jsonl, and exits 0 when converged', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fsg-local-'));
+    const { code, lines } = await run(['local', '--streams', '16', '--seed', '3', '--out', dir]);
     expect(code).toBe(0);
-    expect(lines.at(-1)).toMatch(/compliance events published; converged as expected$/);
-    expect(lines.find((l) => l.startsWith('clickstream-raw'))).toMatch(/REMEDIATED\s+1\s+\d+\s+yes$/);
-    expect(lines.find((l) => l.startsWith('kinesis-mirror'))).toMatch(/NOT_APPLICABLE/);
+    expect(lines.at(-1)).toBe('converged: every stream ended as expected');
+    expect(lines.filter((l) => / (yes|NO, expected \w+)$/.test(l))).toHaveLength(16);
+    const events = readFileSync(join(dir, 'events.jsonl'), 'utf8').trim().split('\n');
+    expect(lines).toContain(`wrote ${join(dir, 'report.html')} and ${join(dir, 'events.jsonl')}`);
+    expect(readFileSync(join(dir, 'report.html'), 'utf8')).toContain(`id="event-total">${events.length}<`);
   });
 
   it('prints help for every command', async () => {
@@ -29,6 +35,7 @@ describe('the firehose-sse-guard command', () => {
     await expect(run(['deploy'])).rejects.toThrow(new UsageError("unknown command 'deploy'; run 'firehose-sse-guard --help'"));
     await expect(run(['emulator', '--port', 'eighty'])).rejects.toThrow("--port must be an integer from 0 to 65535, got 'eighty'");
     await expect(run(['local', '--bogus'])).rejects.toBeInstanceOf(UsageError);
+    await expect(run(['local', '--streams', '5'])).rejects.toThrow('--streams must be an integer from 12 to 2000');
     expect((await run([])).code).toBe(2);
   });
 });

@@ -45,6 +45,8 @@ export interface SweepDeps {
   leaseSeconds: number;
   /** Streams evaluated at once; the pacers, not this, set the call rate. */
   concurrency: number;
+  /** Told of every stream's decision (reports, progress). */
+  onStream?: (ref: StreamRef, decision: StreamDecision) => void;
 }
 
 /** Throttling that outlasted the SDK's retries is waited out here, this many times, before it counts. */
@@ -96,6 +98,7 @@ async function evaluate(ref: StreamRef, cursor: SweepCursor, deps: SweepDeps): P
   }
   cursor.totals.streams += 1;
   cursor.totals[decision.verdict] += 1;
+  deps.onStream?.(ref, decision);
   if (decision.verdict === 'REMEDIATE') {
     if (cursor.nonCompliant.length < SNAPSHOT_LIST_LIMIT) cursor.nonCompliant.push({ name: ref.name, region: ref.region, reason: decisionReason(decision) ?? decision.reason });
     else cursor.truncated = true;

@@ -1,0 +1,229 @@
+import type { StreamDecision, Verdict } from '../functions/domain/decision.ts';
+import type { GuardEvent } from '../functions/domain/events.ts';
+import type { StreamRef } from '../functions/domain/stream-ref.ts';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION, LocalAccount } from './account.ts';
+import { iamUserIdentity } from './emulator/index.ts';
+import { runLocalSweep } from './local-sweep.ts';
+import { scaledTime } from './scaled-time.ts';
+
+/** The kinds of stream a realistic account has, and what each must end as. */
+export const STREAM_KINDS = {
+  unencrypted: { expect: 'COMPLIANT', via: 'REMEDIATED', what: 'DirectPut, no SSE' },
+  awsOwned: { expect: 'COMPLIANT', via: undefined, what: 'SSE with the AWS owned key (accepted as fallback)' },
+  approvedKey: { expect: 'COMPLIANT', via: undefined, what: 'SSE with the approved customer managed key' },
+  disabledKey: { expect: 'COMPLIANT', via: 'REMEDIATED', what: 'SSE with a customer managed key that was disabled' },
+  kinesis: { expect: 'NOT_APPLICABLE', via: undefined, what: 'Kinesis-sourced' },
+  msk: { expect: 'NOT_APPLICABLE', via: undefined, what: 'MSK-sourced' },
+  exemptTag: { expect: 'EXEMPT', via: undefined, what: 'tagged sse-guard:exempt=true' },
+  sandbox: { expect: 'EXEMPT', via: undefined, what: 'named sandbox-*' },
+  flapping: { expect: 'COMPLIANT', via: 'REMEDIATED', what: 'a person keeps stopping its SSE' },
+  burst: { expect: 'COMPLIANT', via: 'REMEDIATED', what: 'created during the run' },
+} as const satisfies Record<string, { expect: Verdict; via: string | undefined; what: string }>;
+
+export type StreamKind = keyof typeof STREAM_KINDS;
+
+export interface ScenarioOptions {
+  streams?: number;
+  seed?: number;
+  /** Times the person stops the flapping stream's encryption. */
+  stops?: number;
+  progress?: (line: string, live?: boolean) => void;
+}
+
+export interface StreamOutcome {
+  name: string;
+  kind: StreamKind;
+  expected: Verdict;
+  verdict: Verdict;
+  lastOutcome?: string;
+  lastReason?: string;
+  callsLast24h: { ours: number; total: number };
+  ok: boolean;
+}
+
+export interface ScenarioResult {
+  streams: StreamOutcome[];
+  events: GuardEvent[];
+  executions: number;
+  transitions: number;
+  converged: boolean;
+  startedAt: number;
+  endedAt: number;
+}
+
+/** mulberry32: a small seeded generator, so a seed gives the same account every time. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+const WORDS = ['orders', 'clicks', 'payments', 'audit', 'billing', 'metrics', 'inventory', 'sessions', 'checkout', 'search', 'ledger', 'telemetry', 'shipping', 'profiles', 'alerts'];
+
+function plan(total: number, rnd: () => number): { name: string; kind: StreamKind }[] {
+  const n = (fraction: number) => Math.max(1, Math.round(total * fraction));
+  const fixed: [StreamKind, number][] = [
+    ['awsOwned', n(0.1)],
+    ['approvedKey', n(0.1)],
+    ['disabledKey', 1],
+    ['kinesis', n(0.1)],
+    ['msk', n(0.05)],
+    ['exemptTag', n(0.05)],
+    ['sandbox', n(0.05)],
+    ['flapping', 1],
+    ['burst', n(0.2)],
+  ];
+  // The unencrypted streams take what is left, so that the account has exactly `total` streams.
+  const rest = total - fixed.reduce((sum, [, c]) => sum + c, 0);
+  const counts: [StreamKind, number][] = [['unencrypted', Math.max(1, rest)], ...fixed];
+  const names = new Set<string>();
+  const out: { name: string; kind: StreamKind }[] = [];
+  for (const [kind, count] of counts) {
+    for (let i = 0; i < count; i += 1) {
+      let name: string;
+      do {
+        const word = WORDS[Math.floor(rnd() * WORDS.length)] as string;
+        const base = kind === 'sandbox' ? `sandbox-${word}` : kind === 'kinesis' ? `${word}-mirror` : kind === 'msk' ? `${word}-from-kafka` : word;
+        name = `${base}-${Math.floor(rnd() * 900 + 100)}`;
+      } while (names.has(name));
+      names.add(name);
+      out.push({ name, kind });
+    }
+  }
+  return out;
+}
+
+const S3 = { ExtendedS3DestinationConfiguration: { RoleARN: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/firehose-delivery`, BucketARN: 'arn:aws:s3:::analytics-landing' } };
+const HOUR = 3_600_000;
+
+/**
+ * The main job on the local account: seed a realistic account, let the system find and fix it (an
+ * initial sweep), drive it with live CloudTrail events (a burst of new streams, a person who keeps
+ * stopping one stream's SSE), sweep again, and report each stream's outcome against what it should be.
+ */
+export async function runScenario(options: ScenarioOptions = {}): Promise<ScenarioResult> {
+  const total = options.streams ?? 40;
+  const progress = options.progress ?? (() => {});
+  const rnd = random(options.seed ?? 42);
+  const account = await LocalAccount.start({
+    triggers: true,
+    emulator: { timings: { creatingMs: 5_000, enablingMs: 20_000, disablingMs: 10_000, deletingMs: 5_000 } },
+  });
+  try {
+    const emulator = account.emulator.emulator;
+    const startedAt = account.clock.now();
+    const person = { accessKeyId: 'AKIAALICE', userAgent: 'aws-cli/1.x' };
+    emulator.registerIdentity(person.accessKeyId, iamUserIdentity(LOCAL_ACCOUNT_ID, 'alice', person.accessKeyId));
+    const approved = emulator.kms.createKey({ Description: 'approved SSE key' }).arn;
+    const retired = emulator.kms.createKey({ Description: 'retired key' }).arn;
+    account.setPolicy({ key: { type: 'CUSTOMER_MANAGED_CMK', approvedKeyArns: [approved], fallbackToAwsOwned: true }, exemptions: { namePatterns: ['sandbox-*'] } });
+
+    const streams = plan(total, rnd);
+    const existing = streams.filter((s) => s.kind !== 'burst');
+    for (const { name, kind } of existing) emulator.firehose.handle('CreateDeliveryStream', { DeliveryStreamName: name, ...S3, ...creationInput(kind, { approved, retired }) });
+    emulator.kms.setKeyState(retired, 'Disabled');
+    account.clock.advance(30_000);
+    progress(`seeded ${existing.length} existing streams in account ${LOCAL_ACCOUNT_ID} (${LOCAL_REGION}); policy: approved key, AWS owned key as fallback, sandbox-* exempt`);
+
+    const sweepAndSettle = async (label: string) => {
+      const done = (live: boolean) => progress(`${label}: ${account.starter.started} executions started, ${account.starter.reports.length} finished`, live);
+      const timer = setInterval(() => done(true), 200);
+      const finals = new Map<string, StreamDecision>();
+      await runLocalSweep(account, { time: scaledTime(200), onStream: (ref: StreamRef, d) => finals.set(ref.name, d) });
+      await account.drain();
+      clearInterval(timer);
+      done(false);
+      return finals;
+    };
+    await sweepAndSettle('initial sweep');
+
+    const burst = streams.filter((s) => s.kind === 'burst');
+    for (const { name } of burst) await emulator.call('firehose', 'CreateDeliveryStream', { DeliveryStreamName: name, ...S3 }, person);
+    account.clock.advance(10_000);
+    await account.drain();
+    progress(`a burst of ${burst.length} new streams: ${account.starter.reports.length} executions finished`);
+
+    const flapping = streams.find((s) => s.kind === 'flapping') as { name: string };
+    const stops = options.stops ?? 5;
+    for (let i = 0; i < stops; i += 1) {
+      account.clock.advance(2 * HOUR);
+      await emulator.call('firehose', 'StopDeliveryStreamEncryption', { DeliveryStreamName: flapping.name }, person).catch(() => undefined);
+      account.clock.advance(15_000);
+      await account.drain();
+    }
+    progress(`alice stopped SSE on ${flapping.name} ${stops} times: ${account.events.ofKind('driftDetected').length} drift events`);
+
+    account.clock.advance(HOUR);
+    const finals = await sweepAndSettle('final sweep');
+    const outcomes = await outcomesOf(account, streams, finals);
+    return {
+      streams: outcomes,
+      events: [...account.events.events],
+      executions: account.starter.reports.length,
+      transitions: account.starter.reports.reduce((sum, r) => sum + r.transitions, 0),
+      converged: outcomes.every((o) => o.ok),
+      startedAt,
+      endedAt: account.clock.now(),
+    };
+  } finally {
+    await account.close();
+  }
+}
+
+function creationInput(kind: StreamKind, keys: { approved: string; retired: string }): Record<string, unknown> {
+  switch (kind) {
+    case 'awsOwned':
+      return { DeliveryStreamEncryptionConfigurationInput: { KeyType: 'AWS_OWNED_CMK' } };
+    case 'approvedKey':
+      return { DeliveryStreamEncryptionConfigurationInput: { KeyType: 'CUSTOMER_MANAGED_CMK', KeyARN: keys.approved } };
+    case 'disabledKey':
+      return { DeliveryStreamEncryptionConfigurationInput: { KeyType: 'CUSTOMER_MANAGED_CMK', KeyARN: keys.retired } };
+    case 'kinesis':
+      return {
+        DeliveryStreamType: 'KinesisStreamAsSource',
+        KinesisStreamSourceConfiguration: { KinesisStreamARN: `arn:aws:kinesis:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:stream/source`, RoleARN: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/firehose-source` },
+      };
+    case 'msk':
+      return {
+        DeliveryStreamType: 'MSKAsSource',
+        MSKSourceConfiguration: {
+          MSKClusterARN: `arn:aws:kafka:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:cluster/events/1`,
+          TopicName: 'events',
+          AuthenticationConfiguration: { RoleARN: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/firehose-msk`, Connectivity: 'PRIVATE' },
+        },
+      };
+    case 'exemptTag':
+      return { Tags: [{ Key: 'sse-guard:exempt', Value: 'true' }] };
+    default:
+      return {};
+  }
+}
+
+async function outcomesOf(account: LocalAccount, streams: { name: string; kind: StreamKind }[], finals: Map<string, StreamDecision>): Promise<StreamOutcome[]> {
+  const now = account.clock.now();
+  const out: StreamOutcome[] = [];
+  for (const { name, kind } of streams) {
+    const ref = { account: LOCAL_ACCOUNT_ID, region: LOCAL_REGION, name };
+    const state = await account.deps.states.get(ref);
+    const budget = await account.deps.ledger.status(ref, now, account.deps.policy.budget.share);
+    const verdict = finals.get(name)?.verdict ?? 'GONE';
+    const spec = STREAM_KINDS[kind];
+    const viaOk = spec.via === undefined || state?.verdict === spec.via;
+    out.push({
+      name,
+      kind,
+      expected: spec.expect,
+      verdict,
+      ...(state ? { lastOutcome: state.verdict } : {}),
+      ...(state?.reason ? { lastReason: state.reason } : {}),
+      callsLast24h: { ours: budget.ours, total: budget.total },
+      ok: verdict === spec.expect && viaOk,
+    });
+  }
+  return out;
+}
