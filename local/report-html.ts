@@ -75,7 +75,7 @@ export function renderReport(input: ReportInput): string {
   const byVerdict = countBy(streams, (s) => s.verdict);
   const byType = countBy(input.events, (e) => e.detailType);
   const problems = input.events.filter((e) => e.detail.kind === 'remediationFailed' || e.detail.kind === 'remediationDeferred');
-  const cards = byVerdict.map(([verdict, n]) => `<div class="card" data-verdict="${escape(verdict)}"><span class="n">${n}</span><span>${escape(verdict)}</span></div>`).join('');
+  const cards = byVerdict.map(([verdict, n]) => `<div class="card" data-verdict="${escape(verdict)}"><span class="n">${n}</span> <span>${escape(verdict)}</span></div>`).join('');
   const typeRows = byType.map(([type, n]) => `<tr data-detail-type="${escape(type)}"><td>${escape(type)}</td><td class="num" data-count>${n}</td></tr>`).join('');
   const budgetRows = streams
     .filter((s) => s.callsLast24h && s.callsLast24h.total > 0)
