@@ -1,11 +1,13 @@
 import { UsageError } from './args.ts';
 import { emulatorCommand, emulatorHelp } from './emulator-command.ts';
 import { localCommand, localHelp } from './local-command.ts';
+import { sweepCommand, sweepHelp } from './sweep-command.ts';
 
 type Command = { run: (argv: string[], out: (line: string) => void) => Promise<number>; help: string; summary: string };
 
 const commands: Record<string, Command> = {
   local: { run: localCommand, help: localHelp, summary: 'run the system on the embedded local account' },
+  sweep: { run: sweepCommand, help: sweepHelp, summary: 'audit (or fix) every stream of an account, for CI' },
   emulator: { run: emulatorCommand, help: emulatorHelp, summary: 'serve the local Firehose to any AWS client' },
 };
 

@@ -86,6 +86,8 @@ export class WorkflowRunner {
     private readonly clock: Clock,
     private readonly meter: CallMeter,
     private readonly identity: { account: string; region: string } = { account: '123456789012', region: 'us-east-1' },
+    /** Wait and retry for real (against AWS or a live endpoint) instead of jumping a manual clock. */
+    private readonly realTime = false,
   ) {
     this.definition = JSON.parse(readFileSync(STATE_MACHINE_FILE, 'utf8')) as Definition;
     const { definition: runnable, taskFunctions } = runnableDefinition(this.definition, identity);
@@ -113,7 +115,7 @@ export class WorkflowRunner {
     const waits = Object.fromEntries(Object.entries(this.definition.States).filter(([, s]) => s.Type === 'Wait').map(([n]) => [n, 0]));
     const retries = Object.fromEntries(Object.keys(this.#taskFunctions).map((n) => [n, 0]));
     const execution = this.#machine.run(input as never, {
-      overrides: { taskResourceLocalHandlers: local as never, waitTimeOverrides: waits, retryIntervalOverrides: retries },
+      overrides: { taskResourceLocalHandlers: local as never, ...(this.realTime ? {} : { waitTimeOverrides: waits, retryIntervalOverrides: retries }) },
       context: { Execution: { Name: name, Id: name, Input: input as never, StartTime: new Date(this.clock.now()).toISOString(), RoleArn: '' } } as never,
     });
     const states: string[] = [];

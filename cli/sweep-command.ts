@@ -1,0 +1,131 @@
+import { readFileSync } from 'node:fs';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { CONTROL_PLANE_CALLS_PER_SECOND } from '../functions/domain/firehose-facts.ts';
+import { parsePolicy } from '../functions/domain/policy.ts';
+import { integerOption, parseCommandArgs, UsageError } from './args.ts';
+import { runSweep, type SweepRunResult } from './sweep-run.ts';
+
+/** Regions where Amazon Data Firehose runs (the endpoints page, 2026); --all-regions sweeps each that answers. */
+export const FIREHOSE_REGIONS = [
+  'us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'af-south-1', 'ap-east-1', 'ap-south-1', 'ap-south-2', 'ap-southeast-1',
+  'ap-southeast-2', 'ap-southeast-3', 'ap-southeast-4', 'ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3', 'ca-central-1',
+  'ca-west-1', 'eu-central-1', 'eu-central-2', 'eu-west-1', 'eu-west-2', 'eu-west-3', 'eu-north-1', 'eu-south-1', 'eu-south-2',
+  'il-central-1', 'me-central-1', 'me-south-1', 'sa-east-1',
+];
+
+export const sweepHelp = `Usage: firehose-sse-guard sweep [options]
+
+Audits (or fixes) every Amazon Data Firehose stream of an account: DirectPut streams without SSE, with a
+failed SSE, or with a key the policy does not accept. Uses the default AWS credential chain, or any
+endpoint (--endpoint-url, e.g. firehose-sse-guard emulator). Exit code 1 while non-compliant DirectPut
+streams remain (for CI), 0 when none do, 2 on a usage error.
+
+Options:
+  --region R              a region to sweep (repeatable; default: AWS_REGION or us-east-1)
+  --all-regions           every region where Firehose runs
+  --endpoint-url URL      talk to this endpoint instead of AWS (Firehose and KMS)
+  --dry-run               report only (the default)
+  --fix                   remediate with the remediation state machine (run locally, with real waits),
+                          spending budget through the deployed system's DynamoDB ledger (--table)
+  --table NAME            the budget ledger table of the deployed system (required with --fix)
+  --dynamodb-endpoint-url URL   DynamoDB endpoint of that table (testing)
+  --no-ledger             with --fix and no --table: use a throwaway ledger. Unsafe: the deployed
+                          system and this run cannot see each other's calls of the 25-per-day budget
+  --policy FILE           the policy as JSON (see README, Configuration); default: any SSE is compliant
+  --account ID            the account id (default: from STS, or from the emulator)
+  --rate N                DescribeDeliveryStream calls per second (default 4.6, at most 5)
+  --poll-seconds N        first wait after Start when fixing (default 10)
+  --json                  print the result as JSON
+  -h, --help              show this help`;
+
+async function accountOf(explicit: string | undefined, endpointUrl: string | undefined, region: string): Promise<string> {
+  if (explicit) {
+    if (!/^\d{12}$/.test(explicit)) throw new UsageError(`--account must be 12 digits, got '${explicit}'`);
+    return explicit;
+  }
+  if (endpointUrl) {
+    const health = await fetch(new URL('/_emulator/health', endpointUrl)).then((r) => (r.ok ? (r.json() as Promise<{ account?: string }>) : undefined)).catch(() => undefined);
+    if (health?.account) return health.account;
+    throw new UsageError(`${endpointUrl} does not say its account id; pass --account`);
+  }
+  const sts = new STSClient({ region });
+  try {
+    return (await sts.send(new GetCallerIdentityCommand({}))).Account as string;
+  } finally {
+    sts.destroy();
+  }
+}
+
+export async function sweepCommand(argv: string[], out: (line: string) => void): Promise<number> {
+  const { values } = parseCommandArgs(argv, {
+    region: { type: 'string', multiple: true },
+    'all-regions': { type: 'boolean' },
+    'endpoint-url': { type: 'string' },
+    'dry-run': { type: 'boolean' },
+    fix: { type: 'boolean' },
+    table: { type: 'string' },
+    'dynamodb-endpoint-url': { type: 'string' },
+    'no-ledger': { type: 'boolean' },
+    policy: { type: 'string' },
+    account: { type: 'string' },
+    rate: { type: 'string' },
+    'poll-seconds': { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  if (values.help) {
+    out(sweepHelp);
+    return 0;
+  }
+  if (values.fix && values['dry-run']) throw new UsageError('--fix and --dry-run exclude each other');
+  if (values.fix && !values.table && !values['no-ledger']) {
+    throw new UsageError('--fix spends the 25-calls-a-day budget: name the deployed ledger with --table, or pass --no-ledger to use a throwaway one');
+  }
+  const explicitRegions = (values.region as string[] | undefined) ?? [];
+  if (values['all-regions'] && explicitRegions.length > 0) throw new UsageError('--region and --all-regions exclude each other');
+  for (const r of explicitRegions) if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(r)) throw new UsageError(`not a region: '${r}'`);
+  const home = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  const regions = values['all-regions'] ? FIREHOSE_REGIONS : explicitRegions.length > 0 ? explicitRegions : [home];
+  const rate = values.rate === undefined ? CONTROL_PLANE_CALLS_PER_SECOND * 0.92 : Number(values.rate);
+  if (!(rate > 0 && rate <= CONTROL_PLANE_CALLS_PER_SECOND)) throw new UsageError(`--rate must be above 0 and at most ${CONTROL_PLANE_CALLS_PER_SECOND}`);
+  let policy;
+  try {
+    policy = parsePolicy(values.policy ? (JSON.parse(readFileSync(values.policy as string, 'utf8')) as unknown) : {});
+  } catch (error) {
+    throw new UsageError(`--policy: ${(error as Error).message}`);
+  }
+  const pollSeconds = integerOption(values['poll-seconds'], 'poll-seconds', 1, 3_600);
+  const endpointUrl = values['endpoint-url'] as string | undefined;
+  const account = await accountOf(values.account as string | undefined, endpointUrl, regions[0] as string);
+  const tty = process.stderr.isTTY === true && !values.json;
+  const result = await runSweep({
+    account,
+    regions,
+    ...(endpointUrl ? { endpointUrl } : {}),
+    fix: values.fix === true,
+    policy,
+    ...(values.table ? { table: { name: values.table as string, region: home, ...(values['dynamodb-endpoint-url'] ? { endpointUrl: values['dynamodb-endpoint-url'] as string } : {}) } } : {}),
+    ...(pollSeconds ? { settings: { pollSeconds } } : {}),
+    describesPerSecond: rate,
+    concurrency: 4,
+    ...(tty ? { onProgress: (n: number, running: number) => process.stderr.write(`\r\x1b[2K  ${progressBar(n)} ${n} streams evaluated${running ? `, ${running} remediations running` : ''}`) } : {}),
+  });
+  if (tty) process.stderr.write('\r\x1b[2K');
+  if (values.json) out(JSON.stringify({ account, regions, mode: values.fix ? 'fix' : 'dry-run', ...result }, null, 2));
+  else print(result, values.fix === true, out);
+  return result.remaining === 0 ? 0 : 1;
+}
+
+function progressBar(n: number): string {
+  const filled = n % 21;
+  return `[${'#'.repeat(filled)}${' '.repeat(20 - Math.min(filled, 20))}]`;
+}
+
+function print(result: SweepRunResult, fix: boolean, out: (line: string) => void): void {
+  const width = Math.max(6, ...result.streams.map((s) => s.name.length));
+  out(`${'region'.padEnd(14)} ${'stream'.padEnd(width)} ${'status'.padEnd(14)} ${'reason'.padEnd(22)}${fix ? ' outcome' : ''}`);
+  for (const s of result.streams) {
+    out(`${s.region.padEnd(14)} ${s.name.padEnd(width)} ${s.verdict.padEnd(14)} ${(s.reason ?? '').padEnd(22)}${fix ? ` ${s.outcome ?? ''}${s.outcomeReason ? ` (${s.outcomeReason})` : ''}` : ''}`);
+  }
+  const noun = result.remaining === 1 ? 'stream' : 'streams';
+  out(`${result.streams.length} streams; ${result.remaining} non-compliant DirectPut ${noun} ${fix ? 'remain' : 'found'}`);
+}

@@ -1,0 +1,175 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
+import dynalite from 'dynalite';
+import { firehoseClients, SdkFirehoseGateway, type FirehoseClients } from '../functions/adapters/firehose-gateway.ts';
+import { SdkKeyInspector } from '../functions/adapters/kms-key-inspector.ts';
+import { DynamoBudgetLedger } from '../functions/adapters/dynamo/budget-ledger.ts';
+import { DynamoLeaseStore } from '../functions/adapters/dynamo/lease-store.ts';
+import { DynamoStreamStateStore } from '../functions/adapters/dynamo/stream-state-store.ts';
+import type { StateTable } from '../functions/adapters/dynamo/state-table.ts';
+import type { StreamDecision } from '../functions/domain/decision.ts';
+import type { GuardPolicy } from '../functions/domain/policy.ts';
+import type { LeaseStore, WorkflowStarter } from '../functions/domain/ports.ts';
+import type { RemediationDeps } from '../functions/domain/remediation/deps.ts';
+import { DEFAULT_WORKFLOW_SETTINGS, type WorkflowSettings } from '../functions/domain/remediation/state.ts';
+import { Pacer } from '../functions/domain/sweep/pacer.ts';
+import { newSweep, sweepStep } from '../functions/domain/sweep/sweep.ts';
+import { makeCheckHandler } from '../functions/handlers/check.ts';
+import { makeConcludeHandler } from '../functions/handlers/conclude.ts';
+import { makeEnableHandler } from '../functions/handlers/enable.ts';
+import { makeInspectHandler } from '../functions/handlers/inspect.ts';
+import { EventSink } from '../local/event-sink.ts';
+import { CallMeter } from '../local/metering.ts';
+import { createStateTable } from '../local/state-table.ts';
+import { WorkflowRunner, type ExecutionReport } from '../local/workflow-runner.ts';
+
+export interface SweepRunOptions {
+  account: string;
+  regions: string[];
+  endpointUrl?: string;
+  fix: boolean;
+  policy: GuardPolicy;
+  /** The DynamoDB table of the budget ledger (the deployed system's), for --fix. */
+  table?: { name: string; endpointUrl?: string; region: string };
+  settings?: Partial<WorkflowSettings>;
+  describesPerSecond: number;
+  concurrency: number;
+  onProgress?: (evaluated: number, running: number) => void;
+}
+
+export interface SweptStream {
+  region: string;
+  name: string;
+  verdict: StreamDecision['verdict'];
+  reason?: string;
+  outcome?: string;
+  outcomeReason?: string;
+}
+
+export interface SweepRunResult {
+  streams: SweptStream[];
+  /** Non-compliant DirectPut streams left at the end (what the exit code reports). */
+  remaining: number;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const clock = { now: () => Date.now() };
+
+/** Leases are only needed when workflows start; a dry run takes none. */
+const noLeases: LeaseStore = { acquire: async (_ref, owner, now, ttl) => ({ owner, expiresAt: now + ttl }), release: async () => {} };
+
+/** The state table: the given one, or (no ledger: the user said so) a throwaway one in process. */
+async function openTable(options: SweepRunOptions): Promise<{ table: StateTable; close(): Promise<void> }> {
+  if (options.table) {
+    const client = new DynamoDBClient({ region: options.table.region, ...(options.table.endpointUrl ? { endpoint: options.table.endpointUrl } : {}) });
+    return { table: { documents: DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }), tableName: options.table.name }, close: async () => client.destroy() };
+  }
+  const server = dynalite({ createTableMs: 0 });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const client = new DynamoDBClient({ region: 'us-east-1', endpoint: `http://127.0.0.1:${(server.address() as { port: number }).port}`, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  await createStateTable(client, 'firehose-sse-guard-cli');
+  return {
+    table: { documents: DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }), tableName: 'firehose-sse-guard-cli' },
+    close: async () => {
+      client.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Sweeps the account; with `fix`, runs the remediation state machine for every stream that needs it. */
+export async function runSweep(options: SweepRunOptions): Promise<SweepRunResult> {
+  const endpoint = options.endpointUrl ? { endpoint: options.endpointUrl } : {};
+  const clients = new Map<string, FirehoseClients>();
+  const firehose = new SdkFirehoseGateway(({ region }) => {
+    let c = clients.get(region);
+    if (!c) clients.set(region, (c = firehoseClients({ region, ...endpoint })));
+    return c;
+  });
+  const kms = new Map<string, KMSClient>();
+  const keys = new SdkKeyInspector((region) => {
+    let c = kms.get(region);
+    if (!c) kms.set(region, (c = new KMSClient({ region, ...endpoint })));
+    return c;
+  });
+  const storage = options.fix ? await openTable(options) : undefined;
+  const events = new EventSink();
+  const reports: Promise<ExecutionReport>[] = [];
+  let running = 0;
+  const rows = new Map<string, SweptStream>();
+  try {
+    let starter: WorkflowStarter = { start: async () => ({ started: true }) };
+    let leases: LeaseStore = noLeases;
+    if (storage) {
+      const deps: RemediationDeps = {
+        firehose,
+        keys,
+        ledger: new DynamoBudgetLedger(storage.table),
+        states: new DynamoStreamStateStore(storage.table),
+        leases: new DynamoLeaseStore(storage.table),
+        publisher: events,
+        clock,
+        policy: options.policy,
+        settings: { ...DEFAULT_WORKFLOW_SETTINGS, ...options.settings },
+      };
+      leases = deps.leases;
+      const runner = new WorkflowRunner(
+        { inspect: makeInspectHandler(deps), enable: makeEnableHandler(deps), check: makeCheckHandler(deps), conclude: makeConcludeHandler(deps) },
+        clock,
+        new CallMeter(),
+        { account: options.account, region: options.regions[0] ?? 'us-east-1' },
+        true,
+      );
+      starter = {
+        start: async (name, input) => {
+          while (running >= options.concurrency) await sleep(50);
+          running += 1;
+          reports.push(runner.run(name, input).finally(() => (running -= 1)));
+          return { started: true };
+        },
+      };
+    }
+    let cursor = newSweep(`cli-${new Date().toISOString().replace(/[^0-9]/g, '').slice(0, 14)}`, options.account, options.regions, clock.now());
+    for (;;) {
+      const step = await sweepStep(cursor, {
+        firehose,
+        leases,
+        starter,
+        publisher: events,
+        clock,
+        policy: options.policy,
+        describePacer: new Pacer(options.describesPerSecond, clock, sleep),
+        tagsPacer: new Pacer(options.describesPerSecond, clock, sleep),
+        remainingMs: () => Number.POSITIVE_INFINITY,
+        reserveMs: 0,
+        pageSize: 1_000,
+        leaseSeconds: 7_200,
+        concurrency: 4,
+        onStream: (ref, decision) => {
+          const reason = decision.verdict === 'REMEDIATE' ? decision.reason : decision.verdict === 'EXEMPT' ? `${decision.by}:${decision.rule}` : decision.verdict === 'NOT_APPLICABLE' ? decision.streamType : undefined;
+          rows.set(`${ref.region}/${ref.name}`, { region: ref.region, name: ref.name, verdict: decision.verdict, ...(reason ? { reason } : {}) });
+          options.onProgress?.(rows.size, running);
+        },
+      });
+      cursor = step.cursor;
+      if (step.done) break;
+    }
+    for (const report of await Promise.all(reports)) {
+      const output = report.output as { stream?: { region: string; name: string }; status?: string; reason?: string } | undefined;
+      const row = output?.stream ? rows.get(`${output.stream.region}/${output.stream.name}`) : undefined;
+      if (row) Object.assign(row, { outcome: output?.status ?? report.status, ...(output?.reason ? { outcomeReason: output.reason } : {}) });
+      options.onProgress?.(rows.size, running);
+    }
+    const streams = [...rows.values()].sort((a, b) => (a.region + a.name).localeCompare(b.region + b.name));
+    const fixed = (s: SweptStream) => s.outcome === 'REMEDIATED' || s.outcome === 'COMPLIANT' || s.outcome === 'EXEMPT' || s.outcome === 'NOT_APPLICABLE' || s.outcome === 'GONE';
+    return { streams, remaining: streams.filter((s) => s.verdict === 'REMEDIATE' && !(options.fix && fixed(s))).length };
+  } finally {
+    for (const c of clients.values()) {
+      c.read.destroy();
+      c.write.destroy();
+    }
+    for (const c of kms.values()) c.destroy();
+    await storage?.close();
+  }
+}
