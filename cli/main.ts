@@ -2,12 +2,15 @@ import { UsageError } from './args.ts';
 import { emulatorCommand, emulatorHelp } from './emulator-command.ts';
 import { localCommand, localHelp } from './local-command.ts';
 import { sweepCommand, sweepHelp } from './sweep-command.ts';
+import { reportCommand, reportHelp, statusCommand, statusHelp } from './status-command.ts';
 
 type Command = { run: (argv: string[], out: (line: string) => void) => Promise<number>; help: string; summary: string };
 
 const commands: Record<string, Command> = {
   local: { run: localCommand, help: localHelp, summary: 'run the system on the embedded local account' },
   sweep: { run: sweepCommand, help: sweepHelp, summary: 'audit (or fix) every stream of an account, for CI' },
+  status: { run: statusCommand, help: statusHelp, summary: 'what the deployed system concluded per stream, and each budget' },
+  report: { run: reportCommand, help: reportHelp, summary: 'an HTML compliance dashboard from compliance events' },
   emulator: { run: emulatorCommand, help: emulatorHelp, summary: 'serve the local Firehose to any AWS client' },
 };
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -23,8 +23,23 @@ describe('the firehose-sse-guard command', () => {
     expect(readFileSync(join(dir, 'report.html'), 'utf8')).toContain(`id="event-total">${events.length}<`);
   });
 
+  it('`report` rebuilds the dashboard from events.jsonl, and refuses a file that is not events', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fsg-report-'));
+    await run(['local', '--streams', '12', '--out', dir]);
+    const lines_ = readFileSync(join(dir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { detail: { stream?: { name: string } } });
+    const events = lines_.length;
+    const named = new Set(lines_.map((e) => e.detail.stream?.name).filter(Boolean)).size;
+    const { code, lines } = await run(['report', '--events', join(dir, 'events.jsonl'), '--out', join(dir, 'again.html')]);
+    expect(code).toBe(0);
+    expect(lines[0]).toMatch(new RegExp(`^wrote .*again.html: ${events} events, ${named} streams$`));
+    expect(readFileSync(join(dir, 'again.html'), 'utf8')).toContain(`id="event-total">${events}<`);
+    writeFileSync(join(dir, 'bad.jsonl'), '{"source":"someone-else"}\n');
+    await expect(run(['report', '--events', join(dir, 'bad.jsonl')])).rejects.toThrow('line 1 is not a firehose-sse-guard event');
+    await expect(run(['report', '--events', join(dir, 'missing.jsonl')])).rejects.toThrow(/^cannot read /);
+  });
+
   it('prints help for every command', async () => {
-    for (const argv of [['--help'], ['local', '--help'], ['emulator', '--help']]) {
+    for (const argv of [['--help'], ['local', '--help'], ['emulator', '--help'], ['sweep', '--help'], ['status', '--help'], ['report', '--help']]) {
       const { code, lines } = await run(argv);
       expect(code).toBe(0);
       expect(lines.join('\n')).toMatch(/^Usage: firehose-sse-guard/);

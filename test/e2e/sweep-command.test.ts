@@ -72,6 +72,14 @@ describe('firehose-sse-guard sweep, against the emulator', () => {
     expect(json.streams.filter((s) => s.verdict === 'COMPLIANT')).toHaveLength(4);
   });
 
+  it('`status` reads what the fix concluded, and each stream\'s budget, from the table', async () => {
+    const { code, text } = await run(['status', '--table', 'ledger', '--dynamodb-endpoint-url', dynalite.endpoint]);
+    expect(code).toBe(0);
+    expect(text).toMatch(/123456789012\/us-east-1\/orders\s+REMEDIATED\s+.*\s1\/1$/m);
+    expect(text).toContain('3 streams in ledger');
+    await expect(run(['status'])).rejects.toThrow('status needs --table');
+  });
+
   it('refuses bad options clearly', async () => {
     await expect(run(['sweep', '--region', 'mars-1'])).rejects.toThrow("not a region: 'mars-1'");
     await expect(run(['sweep', '--rate', '9'])).rejects.toThrow('--rate must be above 0 and at most 5');
