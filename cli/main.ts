@@ -36,9 +36,9 @@ export async function main(argv: string[], out: (line: string) => void = console
   return command.run(rest, out);
 }
 
-const invokedDirectly = process.argv[1] !== undefined && /cli[\\/](main\.ts|bin\.js)$/.test(process.argv[1]);
-if (invokedDirectly) {
-  main(process.argv.slice(2)).then(
+/** Runs the command line and exits the process with its code; errors are one line. */
+export function runCli(argv: string[]): void {
+  main(argv).then(
     (code) => process.exit(code),
     (error: unknown) => {
       const message = error instanceof Error ? error.message : String(error);
@@ -47,3 +47,5 @@ if (invokedDirectly) {
     },
   );
 }
+
+if (process.argv[1] !== undefined && /cli[\\/]main\.ts$/.test(process.argv[1])) runCli(process.argv.slice(2));
