@@ -1,7 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
-import dynalite from 'dynalite';
 import { firehoseClients, SdkFirehoseGateway, type FirehoseClients } from '../functions/adapters/firehose-gateway.ts';
 import { SdkKeyInspector } from '../functions/adapters/kms-key-inspector.ts';
 import { DynamoBudgetLedger } from '../functions/adapters/dynamo/budget-ledger.ts';
@@ -15,13 +14,10 @@ import type { RemediationDeps } from '../functions/domain/remediation/deps.ts';
 import { DEFAULT_WORKFLOW_SETTINGS, type WorkflowSettings } from '../functions/domain/remediation/state.ts';
 import { Pacer } from '../functions/domain/sweep/pacer.ts';
 import { newSweep, sweepStep } from '../functions/domain/sweep/sweep.ts';
-import { makeCheckHandler } from '../functions/handlers/check.ts';
-import { makeConcludeHandler } from '../functions/handlers/conclude.ts';
-import { makeEnableHandler } from '../functions/handlers/enable.ts';
-import { makeInspectHandler } from '../functions/handlers/inspect.ts';
 import { EventSink } from '../local/event-sink.ts';
 import { CallMeter } from '../local/metering.ts';
-import { createStateTable } from '../local/state-table.ts';
+import { remediationHandlers } from '../local/remediation-handlers.ts';
+import { startStateTable } from '../local/state-table.ts';
 import { WorkflowRunner, type ExecutionReport } from '../local/workflow-runner.ts';
 
 export interface SweepRunOptions {
@@ -65,17 +61,8 @@ async function openTable(options: SweepRunOptions): Promise<{ table: StateTable;
     const client = new DynamoDBClient({ region: options.table.region, ...(options.table.endpointUrl ? { endpoint: options.table.endpointUrl } : {}) });
     return { table: { documents: DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }), tableName: options.table.name }, close: async () => client.destroy() };
   }
-  const server = dynalite({ createTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const client = new DynamoDBClient({ region: 'us-east-1', endpoint: `http://127.0.0.1:${(server.address() as { port: number }).port}`, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-  await createStateTable(client, 'firehose-sse-guard-cli');
-  return {
-    table: { documents: DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }), tableName: 'firehose-sse-guard-cli' },
-    close: async () => {
-      client.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  const local = await startStateTable('firehose-sse-guard-cli');
+  return { table: local.table, close: local.close };
 }
 
 /** Sweeps the account; with `fix`, runs the remediation state machine for every stream that needs it. */
@@ -115,7 +102,7 @@ export async function runSweep(options: SweepRunOptions): Promise<SweepRunResult
       };
       leases = deps.leases;
       const runner = new WorkflowRunner(
-        { inspect: makeInspectHandler(deps), enable: makeEnableHandler(deps), check: makeCheckHandler(deps), conclude: makeConcludeHandler(deps) },
+        remediationHandlers(deps),
         clock,
         new CallMeter(),
         { account: options.account, region: options.regions[0] ?? 'us-east-1' },

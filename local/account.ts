@@ -1,24 +1,17 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
-import dynalite from 'dynalite';
 import { firehoseClients, SdkFirehoseGateway } from '../functions/adapters/firehose-gateway.ts';
 import { SdkKeyInspector } from '../functions/adapters/kms-key-inspector.ts';
 import { DynamoBudgetLedger } from '../functions/adapters/dynamo/budget-ledger.ts';
 import { DynamoLeaseStore } from '../functions/adapters/dynamo/lease-store.ts';
-import type { StateTable } from '../functions/adapters/dynamo/state-table.ts';
 import { DynamoStreamStateStore } from '../functions/adapters/dynamo/stream-state-store.ts';
 import { parsePolicy } from '../functions/domain/policy.ts';
 import type { RemediationDeps } from '../functions/domain/remediation/deps.ts';
 import { DEFAULT_WORKFLOW_SETTINGS, type WorkflowSettings } from '../functions/domain/remediation/state.ts';
-import { makeCheckHandler } from '../functions/handlers/check.ts';
-import { makeConcludeHandler } from '../functions/handlers/conclude.ts';
-import { makeEnableHandler } from '../functions/handlers/enable.ts';
-import { makeInspectHandler } from '../functions/handlers/inspect.ts';
 import { assumedRoleIdentity, ManualClock, serveEmulator, type EmulatorOptions, type RunningEmulator } from './emulator/index.ts';
 import { EventSink } from './event-sink.ts';
 import { CallMeter } from './metering.ts';
-import { createStateTable } from './state-table.ts';
+import { startStateTable } from './state-table.ts';
+import { remediationHandlers } from './remediation-handlers.ts';
 import { WorkflowRunner } from './workflow-runner.ts';
 import { LocalEventBus } from './event-bus.ts';
 import { LocalDeadLetters, LocalWorkflowStarter } from './local-starter.ts';
@@ -68,9 +61,7 @@ export class LocalAccount {
     const clock = options.clock ?? new ManualClock(Date.UTC(2026, 10, 1));
     const emulator = await serveEmulator({ rateLimit: false, ...options.emulator, clock, port: 0 });
     emulator.emulator.registerIdentity(REMEDIATOR_ACCESS_KEY, assumedRoleIdentity(REMEDIATOR_ROLE_ARN, 'remediator', REMEDIATOR_ACCESS_KEY));
-    const db = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-    await new Promise<void>((resolve) => db.listen(0, '127.0.0.1', () => resolve()));
-    const dbEndpoint = `http://127.0.0.1:${(db.address() as { port: number }).port}`;
+    const storage = await startStateTable('firehose-sse-guard-state');
     const meter = new CallMeter();
 
     const clientConfig = { endpoint: emulator.endpoint, region: LOCAL_REGION, credentials: CREDENTIALS };
@@ -79,10 +70,8 @@ export class LocalAccount {
     meter.attach(firehose.write, 'firehose');
     const kms = new KMSClient({ ...clientConfig, maxAttempts: 2 });
     meter.attach(kms, 'kms');
-    const dynamo = new DynamoDBClient({ endpoint: dbEndpoint, region: LOCAL_REGION, credentials: CREDENTIALS });
-    meter.attach(dynamo, 'dynamodb');
-    const table: StateTable = { documents: DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } }), tableName: 'firehose-sse-guard-state' };
-    await createStateTable(dynamo, table.tableName);
+    meter.attach(storage.client, 'dynamodb');
+    const { table } = storage;
     const events = new EventSink(() => meter.record('eventbridge', 'PutEvents'));
 
     const deps: RemediationDeps = {
@@ -97,7 +86,7 @@ export class LocalAccount {
       settings: { ...DEFAULT_WORKFLOW_SETTINGS, ...options.settings },
     };
     const runner = new WorkflowRunner(
-      { inspect: makeInspectHandler(deps), enable: makeEnableHandler(deps), check: makeCheckHandler(deps), conclude: makeConcludeHandler(deps) },
+      remediationHandlers(deps),
       clock,
       meter,
     );
@@ -126,10 +115,9 @@ export class LocalAccount {
         firehose.read.destroy();
         firehose.write.destroy();
         kms.destroy();
-        dynamo.destroy();
       },
       () => emulator.close(),
-      () => new Promise<void>((resolve) => db.close(() => resolve())),
+      () => storage.close(),
     ];
     return new LocalAccount(clock, emulator, deps, runner, events, meter, bus, starter, deadLetters, intake, closers);
   }

@@ -7,6 +7,8 @@
  * Statements with a Condition are not judged: their outcome depends on request context, so they
  * never count as a denial here (Firehose has the last word).
  */
+import { globRegExp } from './glob.ts';
+
 export const FIREHOSE_SERVICE_PRINCIPAL = 'firehose.amazonaws.com';
 export const ACTIONS_FIREHOSE_NEEDS = ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey', 'kms:CreateGrant'] as const;
 
@@ -35,10 +37,7 @@ function coversFirehose(principal: unknown): boolean {
   return asList(p.AWS).includes('*') || asList(p.Service).includes(FIREHOSE_SERVICE_PRINCIPAL);
 }
 
-function actionMatches(pattern: string, action: string): boolean {
-  const regex = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
-  return regex.test(action);
-}
+const actionMatches = (pattern: string, action: string): boolean => globRegExp(pattern, { ignoreCase: true }).test(action);
 
 /** The first action Firehose needs that the policy explicitly denies it, if any. */
 export function deniedFirehoseAction(policy: string): string | undefined {

@@ -1,5 +1,6 @@
 import { ENCRYPTION_CALLS_PER_WINDOW } from './firehose-facts.ts';
 import { InvalidConfigurationError } from './errors.ts';
+import { globRegExp } from './glob.ts';
 import { parseKeyArn } from './stream-ref.ts';
 
 /** Which encryption counts as compliant, and which key remediation uses. */
@@ -137,6 +138,5 @@ function stringList(value: unknown, field: string, problems: string[]): string[]
 
 /** Whether `name` matches a glob of `*` (any run) and `?` (one character). */
 export function matchesNamePattern(name: string, pattern: string): boolean {
-  const regex = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\-]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
-  return regex.test(name);
+  return globRegExp(pattern).test(name);
 }

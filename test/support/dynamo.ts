@@ -1,18 +1,11 @@
 import { createServer } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import dynalite from 'dynalite';
 import { stateTable, type StateTable } from '../../functions/adapters/dynamo/state-table.ts';
-import { createStateTable as createTable } from '../../local/state-table.ts';
+import { createStateTable as createTable, startDynalite } from '../../local/state-table.ts';
 
 export const LOCAL_CREDENTIALS = { accessKeyId: 'AKIALOCAL', secretAccessKey: 'local' };
 
-/** dynalite in process on a free loopback port. */
-export async function startDynalite(): Promise<{ endpoint: string; close(): Promise<void> }> {
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as { port: number };
-  return { endpoint: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
+export { startDynalite };
 
 /** Creates the state table exactly as infra/resources/state-table.json declares it. */
 export async function createStateTable(endpoint: string, tableName: string): Promise<StateTable> {

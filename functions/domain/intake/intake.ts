@@ -4,6 +4,7 @@ import { buildEvent, type Trigger } from '../events.ts';
 import type { GuardPolicy } from '../policy.ts';
 import type { BudgetLedger, Clock, EventPublisher, LeaseStore, StreamStateStore, WorkflowStarter } from '../ports.ts';
 import { arnOf, type StreamRef } from '../stream-ref.ts';
+import { globRegExp } from '../glob.ts';
 import { executionName } from './execution-name.ts';
 import type { IntakeEvent } from './intake-event.ts';
 
@@ -75,9 +76,7 @@ export async function takeIn(event: IntakeEvent, deps: IntakeDeps): Promise<Inta
 
 /** A role ARN, or a pattern with `*` (e.g. the member role in every account: `arn:aws:iam::*:role/firehose-sse-guard-member`). */
 export function roleMatches(pattern: string, actor: string): boolean {
-  if (!pattern.includes('*')) return pattern === actor;
-  const regex = new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\/]/g, '\\$&')).join('[^:]*')}$`);
-  return regex.test(actor);
+  return globRegExp(pattern, { anyRun: '[^:]*', singleChar: false }).test(actor);
 }
 
 async function publishDrift(event: Extract<IntakeEvent, { kind: 'api-call' }>, deps: IntakeDeps): Promise<void> {
