@@ -1,5 +1,6 @@
 import { serveEmulator } from '../local/emulator/index.ts';
 import { integerOption, parseCommandArgs } from './args.ts';
+import { waitForSignal } from './signals.ts';
 
 export const emulatorHelp = `Usage: firehose-sse-guard emulator [options]
 
@@ -54,11 +55,4 @@ export async function emulatorCommand(argv: string[], out: (line: string) => voi
 
 function withValue<K extends string>(key: K, value: number | undefined): Partial<Record<K, number>> {
   return value === undefined ? {} : ({ [key]: value } as Record<K, number>);
-}
-
-function waitForSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
-  });
 }

@@ -1,8 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { eventsJsonl, renderReport } from '../local/report-html.ts';
+import { LOCAL_STATE_TABLE, type LocalAccount } from '../local/account.ts';
 import { runScenario, type ScenarioResult } from '../local/scenario.ts';
 import { integerOption, parseCommandArgs } from './args.ts';
+import { waitForSignal } from './signals.ts';
 
 export const localHelp = `Usage: firehose-sse-guard local [options]
 
@@ -17,10 +19,22 @@ Options:
   --streams N   size of the seeded account (default 40, 12 to 2000)
   --seed N      seed of the account's names and mix (default 42)
   --out DIR     where report.html and events.jsonl go (default: the current folder)
+  --serve       afterwards, keep serving the account on loopback until Ctrl-C: the Firehose and KMS
+                emulator (aws ... --endpoint-url) and the state table (status --dynamodb-endpoint-url),
+                frozen at the scenario's end (the local clock stands still)
+  --port N            the emulator's port with --serve (default 4566; 0 picks a free one)
+  --dynamodb-port N   the state table's port with --serve (default 4567; 0 picks a free one)
   -h, --help    show this help`;
 
-export async function localCommand(argv: string[], out: (line: string) => void): Promise<number> {
-  const { values } = parseCommandArgs(argv, { streams: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' } });
+export async function localCommand(argv: string[], out: (line: string) => void, stop: () => Promise<void> = waitForSignal): Promise<number> {
+  const { values } = parseCommandArgs(argv, {
+    streams: { type: 'string' },
+    seed: { type: 'string' },
+    out: { type: 'string' },
+    serve: { type: 'boolean' },
+    port: { type: 'string' },
+    'dynamodb-port': { type: 'string' },
+  });
   if (values.help) {
     out(localHelp);
     return 0;
@@ -28,6 +42,9 @@ export async function localCommand(argv: string[], out: (line: string) => void):
   const streams = integerOption(values.streams, 'streams', 12, 2_000) ?? 40;
   const seed = integerOption(values.seed, 'seed', 0, 2 ** 31 - 1) ?? 42;
   const dir = resolve((values.out as string | undefined) ?? '.');
+  const ports = values.serve
+    ? { emulator: integerOption(values.port, 'port', 0, 65_535) ?? 4566, dynamodb: integerOption(values['dynamodb-port'], 'dynamodb-port', 0, 65_535) ?? 4567 }
+    : undefined;
   process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   const tty = process.stderr.isTTY === true;
@@ -40,19 +57,39 @@ export async function localCommand(argv: string[], out: (line: string) => void):
   };
 
   const began = performance.now();
-  const result = await runScenario({ streams, seed, progress });
-  printTable(result, out);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'events.jsonl'), eventsJsonl(result.events));
-  writeFileSync(join(dir, 'report.html'), renderReport({ title: `firehose-sse-guard: local account (seed ${seed})`, events: result.events, streams: result.streams, converged: result.converged }));
-  const failures = result.streams.filter((s) => !s.ok).length;
-  out(
-    `${result.executions} workflow executions (${result.transitions} state transitions), ${result.events.length} compliance events, ` +
-      `${((result.endedAt - result.startedAt) / 3_600_000).toFixed(1)} simulated hours in ${((performance.now() - began) / 1000).toFixed(1)} s`,
-  );
-  out(`wrote ${join(dir, 'report.html')} and ${join(dir, 'events.jsonl')}`);
-  out(result.converged ? 'converged: every stream ended as expected' : `NOT converged: ${failures} stream(s) did not end as expected`);
+  const conclude = (result: ScenarioResult): void => {
+    printTable(result, out);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'events.jsonl'), eventsJsonl(result.events));
+    writeFileSync(join(dir, 'report.html'), renderReport({ title: `firehose-sse-guard: local account (seed ${seed})`, events: result.events, streams: result.streams, converged: result.converged }));
+    const failures = result.streams.filter((s) => !s.ok).length;
+    out(
+      `${result.executions} workflow executions (${result.transitions} state transitions), ${result.events.length} compliance events, ` +
+        `${((result.endedAt - result.startedAt) / 3_600_000).toFixed(1)} simulated hours in ${((performance.now() - began) / 1000).toFixed(1)} s`,
+    );
+    out(`wrote ${join(dir, 'report.html')} and ${join(dir, 'events.jsonl')}`);
+    out(result.converged ? 'converged: every stream ended as expected' : `NOT converged: ${failures} stream(s) did not end as expected`);
+  };
+  const serve = async (result: ScenarioResult, account: LocalAccount): Promise<void> => {
+    conclude(result);
+    printServing(account, out);
+    await stop();
+  };
+  const result = await runScenario({ streams, seed, progress, ...(ports ? { ports, beforeClose: serve } : {}) });
+  if (!ports) conclude(result);
   return result.converged ? 0 : 1;
+}
+
+function printServing(account: LocalAccount, out: (line: string) => void): void {
+  const at = new Date(account.clock.now()).toISOString();
+  const { endpoint, emulator } = account.emulator;
+  out('');
+  out(`serving the local account on loopback until Ctrl-C; its clock stands still at ${at}`);
+  out(`  Firehose and KMS:  ${endpoint} (account ${emulator.account}, ${emulator.region})`);
+  out(`  state table:       ${LOCAL_STATE_TABLE} at ${account.dynamodbEndpoint}`);
+  out('try, in another terminal:');
+  out(`  npm run -s cli -- status --table ${LOCAL_STATE_TABLE} --dynamodb-endpoint-url ${account.dynamodbEndpoint} --at ${at}`);
+  out(`  AWS_ACCESS_KEY_ID=AKIALOCAL AWS_SECRET_ACCESS_KEY=local aws firehose list-delivery-streams --endpoint-url ${endpoint} --region ${emulator.region}`);
 }
 
 function printTable(result: ScenarioResult, out: (line: string) => void): void {

@@ -16,6 +16,8 @@ Options:
   --region R                    its region (default: AWS_REGION or us-east-1)
   --dynamodb-endpoint-url URL   a DynamoDB endpoint instead of AWS (testing)
   --share N                     the remediator's budget share (default 20)
+  --at TIME                     count the 24 hours up to TIME (ISO 8601; default now), e.g. the
+                                local account's clock, which 'local --serve' prints
   --json                        print JSON
   -h, --help                    show this help`;
 
@@ -32,12 +34,14 @@ Options:
   --table NAME, --region R, --dynamodb-endpoint-url URL   read budgets from the state table
   -h, --help                    show this help`;
 
-async function readTable(values: Record<string, unknown>, share: number): Promise<StreamRecordSummary[]> {
+async function readTable(values: Record<string, unknown>, share: number, at = Date.now()): Promise<StreamRecordSummary[]> {
   const region = (values.region as string | undefined) ?? process.env.AWS_REGION ?? 'us-east-1';
   const endpoint = values['dynamodb-endpoint-url'] as string | undefined;
-  const client = new DynamoDBClient({ region, ...(endpoint ? { endpoint } : {}) });
+  // A local endpoint (dynalite, moto) takes any key; without one in the environment, use a stand-in.
+  const standIn = endpoint && !process.env.AWS_ACCESS_KEY_ID && !process.env.AWS_PROFILE ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {};
+  const client = new DynamoDBClient({ region, ...(endpoint ? { endpoint } : {}), ...standIn });
   try {
-    return await scanStreams({ documents: DynamoDBDocumentClient.from(client), tableName: values.table as string }, Date.now(), share);
+    return await scanStreams({ documents: DynamoDBDocumentClient.from(client), tableName: values.table as string }, at, share);
   } finally {
     client.destroy();
   }
@@ -46,14 +50,16 @@ async function readTable(values: Record<string, unknown>, share: number): Promis
 const tableOptions = { table: { type: 'string' }, region: { type: 'string' }, 'dynamodb-endpoint-url': { type: 'string' } } as const;
 
 export async function statusCommand(argv: string[], out: (line: string) => void): Promise<number> {
-  const { values } = parseCommandArgs(argv, { ...tableOptions, share: { type: 'string' }, json: { type: 'boolean' } });
+  const { values } = parseCommandArgs(argv, { ...tableOptions, share: { type: 'string' }, json: { type: 'boolean' }, at: { type: 'string' } });
   if (values.help) {
     out(statusHelp);
     return 0;
   }
   if (!values.table) throw new UsageError('status needs --table (the stack output StateTableName)');
   const share = integerOption(values.share, 'share', 1, 25) ?? DEFAULT_BUDGET_SHARE;
-  const streams = await readTable(values, share);
+  const at = values.at === undefined ? Date.now() : Date.parse(values.at as string);
+  if (Number.isNaN(at)) throw new UsageError(`--at must be an ISO 8601 time, got '${values.at as string}'`);
+  const streams = await readTable(values, share, at);
   if (values.json) {
     out(JSON.stringify(streams, null, 2));
     return 0;

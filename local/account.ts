@@ -35,7 +35,12 @@ export interface LocalAccountOptions {
    * as EventBridge does in an account (default false: tests that run workflows directly want quiet).
    */
   triggers?: boolean;
+  /** Loopback ports for the emulator and dynalite (default 0: free ones), e.g. to serve the account. */
+  ports?: { emulator?: number; dynamodb?: number };
 }
+
+/** The local account's state table (the deployed one is named by the stack output StateTableName). */
+export const LOCAL_STATE_TABLE = 'firehose-sse-guard-state';
 
 /**
  * The embedded local account: the Firehose emulator on loopback, dynalite in process, the real
@@ -46,6 +51,8 @@ export class LocalAccount {
   private constructor(
     readonly clock: ManualClock,
     readonly emulator: RunningEmulator,
+    /** dynalite's endpoint, where the state table LOCAL_STATE_TABLE lives. */
+    readonly dynamodbEndpoint: string,
     readonly deps: RemediationDeps,
     readonly runner: WorkflowRunner,
     readonly events: EventSink,
@@ -59,9 +66,9 @@ export class LocalAccount {
 
   static async start(options: LocalAccountOptions = {}): Promise<LocalAccount> {
     const clock = options.clock ?? new ManualClock(Date.UTC(2026, 10, 1));
-    const emulator = await serveEmulator({ rateLimit: false, ...options.emulator, clock, port: 0 });
+    const emulator = await serveEmulator({ rateLimit: false, ...options.emulator, clock, port: options.ports?.emulator ?? 0 });
     emulator.emulator.registerIdentity(REMEDIATOR_ACCESS_KEY, assumedRoleIdentity(REMEDIATOR_ROLE_ARN, 'remediator', REMEDIATOR_ACCESS_KEY));
-    const storage = await startStateTable('firehose-sse-guard-state');
+    const storage = await startStateTable(LOCAL_STATE_TABLE, options.ports?.dynamodb ?? 0);
     const meter = new CallMeter();
 
     const clientConfig = { endpoint: emulator.endpoint, region: LOCAL_REGION, credentials: CREDENTIALS };
@@ -119,7 +126,7 @@ export class LocalAccount {
       () => emulator.close(),
       () => storage.close(),
     ];
-    return new LocalAccount(clock, emulator, deps, runner, events, meter, bus, starter, deadLetters, intake, closers);
+    return new LocalAccount(clock, emulator, storage.endpoint, deps, runner, events, meter, bus, starter, deadLetters, intake, closers);
   }
 
   /** Waits until the bus has delivered everything and every execution it led to has ended. */

@@ -28,6 +28,10 @@ export interface ScenarioOptions {
   /** Times the person stops the flapping stream's encryption. */
   stops?: number;
   progress?: (line: string, live?: boolean) => void;
+  /** Loopback ports for the emulator and dynalite (see LocalAccountOptions). */
+  ports?: { emulator?: number; dynamodb?: number };
+  /** Called with the result and the account before the account closes (e.g. to keep serving it). */
+  beforeClose?: (result: ScenarioResult, account: LocalAccount) => Promise<void>;
 }
 
 export interface StreamOutcome {
@@ -112,6 +116,7 @@ export async function runScenario(options: ScenarioOptions = {}): Promise<Scenar
   const rnd = random(options.seed ?? 42);
   const account = await LocalAccount.start({
     triggers: true,
+    ...(options.ports ? { ports: options.ports } : {}),
     emulator: { timings: { creatingMs: 5_000, enablingMs: 20_000, disablingMs: 10_000, deletingMs: 5_000 } },
   });
   try {
@@ -161,7 +166,7 @@ export async function runScenario(options: ScenarioOptions = {}): Promise<Scenar
     account.clock.advance(HOUR);
     const finals = await sweepAndSettle('final sweep');
     const outcomes = await outcomesOf(account, streams, finals);
-    return {
+    const result: ScenarioResult = {
       streams: outcomes,
       events: [...account.events.events],
       executions: account.starter.reports.length,
@@ -170,6 +175,8 @@ export async function runScenario(options: ScenarioOptions = {}): Promise<Scenar
       startedAt,
       endedAt: account.clock.now(),
     };
+    await options.beforeClose?.(result, account);
+    return result;
   } finally {
     await account.close();
   }

@@ -14,9 +14,12 @@ export async function createStateTable(client: DynamoDBClient, tableName: string
 }
 
 /** dynalite in process on a free loopback port. */
-export async function startDynalite(): Promise<{ endpoint: string; close(): Promise<void> }> {
+export async function startDynalite(listenPort = 0): Promise<{ endpoint: string; close(): Promise<void> }> {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(listenPort, '127.0.0.1', () => resolve());
+  });
   const { port } = server.address() as { port: number };
   return { endpoint: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
@@ -30,8 +33,8 @@ export interface InProcessStateTable {
 }
 
 /** A state table on dynalite in process: the local account's, and the CLI's throwaway ledger. */
-export async function startStateTable(tableName: string): Promise<InProcessStateTable> {
-  const db = await startDynalite();
+export async function startStateTable(tableName: string, port = 0): Promise<InProcessStateTable> {
+  const db = await startDynalite(port);
   const client = new DynamoDBClient({ endpoint: db.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   await createStateTable(client, tableName);
   return {

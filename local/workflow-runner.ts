@@ -3,21 +3,9 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import type { Clock } from './emulator/clock.ts';
 import { ManualClock } from './emulator/clock.ts';
 import { Meter, type CallMeter } from './metering.ts';
+import { assertSupportedNode } from './node-version.ts';
 
-// aws-local-stepfunctions uses Promise.withResolvers, which Node.js 20 lacks.
-if (!('withResolvers' in Promise)) {
-  Object.defineProperty(Promise, 'withResolvers', {
-    value<T>() {
-      let resolve!: (value: T) => void;
-      let reject!: (reason: unknown) => void;
-      const promise = new Promise<T>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      return { promise, resolve, reject };
-    },
-  });
-}
+assertSupportedNode();
 
 export const STATE_MACHINE_FILE = new URL('../infra/state-machine.asl.json', import.meta.url);
 
