@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveEmulator, type RunningEmulator } from '../../local/emulator/index.ts';
@@ -43,6 +44,26 @@ describe('conformance: the AWS CLI works against the emulator unchanged', () => 
     expect(running.emulator.cloudTrail.events().map((e) => e.detail.userAgent)).toEqual(
       expect.arrayContaining([expect.stringContaining('aws-cli')]),
     );
+  });
+
+  it("runs the README's second-terminal block as written, waits and all, against the default timings", async () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const after = readme.slice(readme.indexOf('In a second terminal, use any AWS client'));
+    const block = /```bash\n([\s\S]*?)```/.exec(after)![1]!;
+    expect(block).toContain('stop-delivery-stream-encryption');
+    const paced = await serveEmulator({ port: 0 }); // default timings: CREATING 1 s, ENABLING 2 s
+    try {
+      const { AWS_PROFILE: _profile, ...env } = process.env; // the block exports its own credentials
+      const { stdout } = await run('bash', ['-euo', 'pipefail', '-c', block.replaceAll('http://127.0.0.1:4566', paced.endpoint)], { env });
+      expect(stdout).toContain('"KeyId"');
+      const calls = paced.emulator.cloudTrail.events().filter((e) => /DeliveryStreamEncryption$/.test(e.detail.eventName));
+      expect(calls.map((e) => [e.detail.eventName, e.detail.errorCode ?? 'accepted'])).toEqual([
+        ['StartDeliveryStreamEncryption', 'accepted'],
+        ['StopDeliveryStreamEncryption', 'accepted'],
+      ]);
+    } finally {
+      await paced.close();
+    }
   });
 
   it('reports a modelled error with its code and a non-zero exit', async () => {
