@@ -53,7 +53,12 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 const clock = { now: () => Date.now() };
 
 /** Leases are only needed when workflows start; a dry run takes none. */
-const noLeases: LeaseStore = { acquire: async (_ref, owner, now, ttl) => ({ owner, expiresAt: now + ttl }), release: async () => {} };
+const noLeases: LeaseStore = {
+  acquire: async (_ref, owner, now, ttl) => ({ owner, expiresAt: now + ttl }),
+  noteTrigger: async () => undefined,
+  observe: async () => ({ held: true, generation: 0 }),
+  release: async () => ({ released: true }),
+};
 
 /** The state table: the given one, or (no ledger: the user said so) a throwaway one in process. */
 async function openTable(options: SweepRunOptions): Promise<{ table: StateTable; close(): Promise<void> }> {

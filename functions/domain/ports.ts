@@ -71,12 +71,31 @@ export interface Lease {
   readonly expiresAt: number;
 }
 
-/** One workflow per stream at a time. */
+/** The lease as its holder sees it: still ours, and how many triggers arrived while it was held. */
+export interface LeaseView {
+  readonly held: boolean;
+  /** Triggers noted on the lease since it was taken (the trigger generation). */
+  readonly generation: number;
+}
+
+/**
+ * One workflow per stream at a time, and no trigger lost while it runs. The LEASE item holds the
+ * owner (the execution name), its expiry, and the trigger generation: the intake bumps it for every
+ * trigger that finds the lease held; the owner reads it before each look at the stream and may give
+ * the lease back only while it is still the generation it last looked under.
+ */
 export interface LeaseStore {
-  /** Takes the lease, or throws LeaseHeldError. Taking a lease one already holds renews it. */
+  /** Takes the lease (generation 0), or throws LeaseHeldError. Taking a lease one already holds renews it. */
   acquire(ref: StreamRef, owner: string, now: number, ttlMs: number): Promise<Lease>;
-  /** Gives the lease back if `owner` still holds it. */
-  release(ref: StreamRef, owner: string): Promise<void>;
+  /** Notes a trigger on a live lease: its holder and the new generation, or undefined when no live lease is held. */
+  noteTrigger(ref: StreamRef, now: number): Promise<{ holder: string; generation: number } | undefined>;
+  /** What the owner needs before it looks at the stream. */
+  observe(ref: StreamRef, owner: string, now: number): Promise<LeaseView>;
+  /**
+   * Gives the lease back if `owner` still holds it and, when `seenGeneration` is given, no trigger
+   * arrived since: `released: false, reason: 'new-trigger'` tells the owner to look again.
+   */
+  release(ref: StreamRef, owner: string, seenGeneration?: number): Promise<{ released: boolean; reason?: 'new-trigger' | 'not-held' }>;
 }
 
 /** Publishes events; throws EventPublishError for any entry it could not deliver after retries. */

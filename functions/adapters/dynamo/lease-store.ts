@@ -1,49 +1,104 @@
-import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { LeaseHeldError } from '../../domain/errors.ts';
-import type { Lease, LeaseStore } from '../../domain/ports.ts';
+import type { Lease, LeaseStore, LeaseView } from '../../domain/ports.ts';
 import { streamKey, type StreamRef } from '../../domain/stream-ref.ts';
 import { isConditionFailure, itemKey, toEpochSeconds, type StateTable } from './state-table.ts';
 
-/** A per-stream lease: one conditional put takes it when it is free, expired, or already ours. */
+/**
+ * A per-stream lease with a trigger generation, in one item (sort key LEASE): `owner`,
+ * `leaseExpiresAt` (epoch ms), `generation` (triggers noted while held), `expiresAt` (TTL, seconds).
+ * Every write is one conditional write: take when free, expired or ours; note a trigger only on a live
+ * lease; give back only while ours and, when asked, at the generation the owner last looked under.
+ */
 export class DynamoLeaseStore implements LeaseStore {
   constructor(private readonly table: StateTable) {}
 
   async acquire(ref: StreamRef, owner: string, now: number, ttlMs: number): Promise<Lease> {
     const lease = { owner, expiresAt: now + ttlMs };
     try {
+      // A free or expired lease: taken afresh, generation 0.
       await this.table.documents.send(
         new PutCommand({
           TableName: this.table.tableName,
-          Item: { ...itemKey(ref, 'LEASE'), owner, leaseExpiresAt: lease.expiresAt, expiresAt: toEpochSeconds(lease.expiresAt) },
-          ConditionExpression: 'attribute_not_exists(pk) OR leaseExpiresAt <= :now OR #owner = :owner',
-          ExpressionAttributeNames: { '#owner': 'owner' },
-          ExpressionAttributeValues: { ':now': now, ':owner': owner },
+          Item: { ...itemKey(ref, 'LEASE'), owner, leaseExpiresAt: lease.expiresAt, generation: 0, expiresAt: toEpochSeconds(lease.expiresAt) },
+          ConditionExpression: 'attribute_not_exists(pk) OR leaseExpiresAt <= :now',
+          ExpressionAttributeValues: { ':now': now },
         }),
       );
       return lease;
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
-      const { Item } = await this.table.documents.send(new GetCommand({ TableName: this.table.tableName, Key: itemKey(ref, 'LEASE'), ConsistentRead: true }));
-      const holder = (Item?.owner as string | undefined) ?? 'unknown';
-      const expiresAt = (Item?.leaseExpiresAt as number | undefined) ?? now;
+    }
+    try {
+      // Ours already (a duplicate delivery of the event that started us): renewed, its generation kept.
+      await this.table.documents.send(
+        new UpdateCommand({
+          TableName: this.table.tableName,
+          Key: itemKey(ref, 'LEASE'),
+          UpdateExpression: 'SET leaseExpiresAt = :until, expiresAt = :ttl',
+          ConditionExpression: '#owner = :owner',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':owner': owner, ':until': lease.expiresAt, ':ttl': toEpochSeconds(lease.expiresAt) },
+        }),
+      );
+      return lease;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const item = await this.read(ref);
+      const holder = (item?.owner as string | undefined) ?? 'unknown';
+      const expiresAt = (item?.leaseExpiresAt as number | undefined) ?? now;
       throw new LeaseHeldError(`${streamKey(ref)} is leased to ${holder} until ${new Date(expiresAt).toISOString()}`, holder, expiresAt);
     }
   }
 
-  async release(ref: StreamRef, owner: string): Promise<void> {
+  async noteTrigger(ref: StreamRef, now: number): Promise<{ holder: string; generation: number } | undefined> {
+    try {
+      const { Attributes } = await this.table.documents.send(
+        new UpdateCommand({
+          TableName: this.table.tableName,
+          Key: itemKey(ref, 'LEASE'),
+          UpdateExpression: 'ADD generation :one',
+          ConditionExpression: 'attribute_exists(pk) AND leaseExpiresAt > :now',
+          ExpressionAttributeValues: { ':one': 1, ':now': now },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return { holder: Attributes?.owner as string, generation: Number(Attributes?.generation ?? 0) };
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async observe(ref: StreamRef, owner: string, now: number): Promise<LeaseView> {
+    const item = await this.read(ref);
+    const held = item?.owner === owner && Number(item.leaseExpiresAt) > now;
+    return { held, generation: held ? Number(item?.generation ?? 0) : 0 };
+  }
+
+  async release(ref: StreamRef, owner: string, seenGeneration?: number): Promise<{ released: boolean; reason?: 'new-trigger' | 'not-held' }> {
+    const atGeneration = seenGeneration === undefined ? {} : { ':seen': seenGeneration };
     try {
       await this.table.documents.send(
         new DeleteCommand({
           TableName: this.table.tableName,
           Key: itemKey(ref, 'LEASE'),
-          ConditionExpression: '#owner = :owner',
+          ConditionExpression: seenGeneration === undefined ? '#owner = :owner' : '#owner = :owner AND (attribute_not_exists(generation) OR generation = :seen)',
           ExpressionAttributeNames: { '#owner': 'owner' },
-          ExpressionAttributeValues: { ':owner': owner },
+          ExpressionAttributeValues: { ':owner': owner, ...atGeneration },
         }),
       );
+      return { released: true };
     } catch (error) {
-      // Someone else holds it now (ours expired), or it is already gone: nothing of ours to release.
       if (!isConditionFailure(error)) throw error;
+      const item = await this.read(ref);
+      // Still ours: a trigger arrived since the owner last looked. Otherwise nothing of ours to give back.
+      return item?.owner === owner ? { released: false, reason: 'new-trigger' } : { released: false, reason: 'not-held' };
     }
+  }
+
+  private async read(ref: StreamRef): Promise<Record<string, unknown> | undefined> {
+    const { Item } = await this.table.documents.send(new GetCommand({ TableName: this.table.tableName, Key: itemKey(ref, 'LEASE'), ConsistentRead: true }));
+    return Item;
   }
 }

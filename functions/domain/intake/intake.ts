@@ -24,7 +24,8 @@ export interface IntakeDeps {
 
 export type IntakeResult =
   | { action: 'started'; executionName: string; trigger: Trigger }
-  | { action: 'already-running'; executionName: string; holder: string }
+  /** The stream's workflow is running: the trigger is noted on its lease (generation), so it looks again before it ends. */
+  | { action: 'already-running'; executionName: string; holder: string; generation: number }
   | { action: 'own-call'; recorded: boolean }
   | { action: 'forgotten' }
   | { action: 'ignored'; reason: string };
@@ -98,15 +99,28 @@ async function publishDrift(event: Extract<IntakeEvent, { kind: 'api-call' }>, d
   ]);
 }
 
-/** Claims the stream's lease for the execution, then starts it; gives the lease back if nothing started. */
+/** Attempts to take a lease or note a trigger on it before giving up (each loses only to a concurrent change). */
+const LEASE_ATTEMPTS = 5;
+
+/**
+ * Claims the stream's lease for the execution, then starts it; gives the lease back if nothing started.
+ * When another execution holds the lease, the trigger is noted on it (the trigger generation), so that
+ * the holder looks at the stream again before it gives the lease back: a trigger is never dropped.
+ */
 export async function startWorkflow(ref: StreamRef, trigger: Trigger, eventKey: string, detectedAt: number, deps: Pick<IntakeDeps, 'leases' | 'starter' | 'clock' | 'leaseSeconds'>, tag = 'e'): Promise<IntakeResult> {
   const name = executionName(ref, eventKey, tag);
   const now = deps.clock.now();
-  try {
-    await deps.leases.acquire(ref, name, now, deps.leaseSeconds * 1000);
-  } catch (error) {
-    if (error instanceof LeaseHeldError) return { action: 'already-running', executionName: name, holder: error.holder };
-    throw error;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await deps.leases.acquire(ref, name, now, deps.leaseSeconds * 1000);
+      break;
+    } catch (error) {
+      if (!(error instanceof LeaseHeldError)) throw error;
+      // The lease may have been given back (or expired) between the two calls: then take it again.
+      const noted = await deps.leases.noteTrigger(ref, now);
+      if (noted) return { action: 'already-running', executionName: name, holder: noted.holder, generation: noted.generation };
+      if (attempt >= LEASE_ATTEMPTS) throw error;
+    }
   }
   try {
     const stream = { account: ref.account, region: ref.region, name: ref.name };

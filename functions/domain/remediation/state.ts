@@ -2,7 +2,7 @@ import { acceptedKey, type StreamDecision, type TargetKey, type Verdict } from '
 import type { GuardPolicy } from '../policy.ts';
 import { ENCRYPTION_SETTLE_MS, type EncryptionStatus, type KeyType } from '../firehose-facts.ts';
 import { MalformedEventError } from '../errors.ts';
-import type { Trigger } from '../events.ts';
+import { TRIGGERS, type Trigger } from '../events.ts';
 import { streamRef, type StreamRef } from '../stream-ref.ts';
 
 /** Where the state machine goes next; the ASL's Choice states route on it. */
@@ -87,7 +87,6 @@ export const DEFAULT_WORKFLOW_SETTINGS: WorkflowSettings = {
   maxInspections: 25,
 };
 
-const TRIGGERS: readonly Trigger[] = ['stream-created', 'encryption-stopped', 'encryption-started-by-other', 'config-change', 'sweep', 'manual'];
 
 /** The input that starts an execution: which stream, why, since when. */
 export interface WorkflowInput {
