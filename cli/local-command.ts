@@ -20,8 +20,8 @@ Options:
   --seed N      seed of the account's names and mix (default 42)
   --out DIR     where report.html and events.jsonl go (default: the current folder)
   --serve       afterwards, keep serving the account on loopback until Ctrl-C: the Firehose and KMS
-                emulator (aws ... --endpoint-url) and the state table (status --dynamodb-endpoint-url),
-                frozen at the scenario's end (the local clock stands still)
+                emulator (aws ... --endpoint-url) and the state table (status --dynamodb-endpoint-url);
+                the local clock moves on to the next full hour and stands still there
   --port N            the emulator's port with --serve (default 4566; 0 picks a free one)
   --dynamodb-port N   the state table's port with --serve (default 4567; 0 picks a free one)
   -h, --help    show this help`;
@@ -81,6 +81,10 @@ export async function localCommand(argv: string[], out: (line: string) => void, 
 }
 
 function printServing(account: LocalAccount, out: (line: string) => void): void {
+  // The clock moves on to the next full hour (the account is quiet by then) and stands still there,
+  // so that the time to pass to status --at is the same on every run.
+  const hour = 3_600_000;
+  account.clock.advance(Math.ceil(account.clock.now() / hour) * hour - account.clock.now());
   const at = new Date(account.clock.now()).toISOString();
   const { endpoint, emulator } = account.emulator;
   out('');

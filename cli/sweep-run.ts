@@ -5,6 +5,8 @@ import { firehoseClients, SdkFirehoseGateway, type FirehoseClients } from '../fu
 import { SdkKeyInspector } from '../functions/adapters/kms-key-inspector.ts';
 import { DynamoBudgetLedger } from '../functions/adapters/dynamo/budget-ledger.ts';
 import { DynamoLeaseStore } from '../functions/adapters/dynamo/lease-store.ts';
+import { DynamoKeyFailureStore } from '../functions/adapters/dynamo/key-failure-store.ts';
+import { LocalRetryScheduler } from '../local/local-scheduler.ts';
 import { DynamoStreamStateStore } from '../functions/adapters/dynamo/stream-state-store.ts';
 import type { StateTable } from '../functions/adapters/dynamo/state-table.ts';
 import type { StreamDecision } from '../functions/domain/decision.ts';
@@ -56,6 +58,7 @@ const clock = { now: () => Date.now() };
 const noLeases: LeaseStore = {
   acquire: async (_ref, owner, now, ttl) => ({ owner, expiresAt: now + ttl }),
   noteTrigger: async () => undefined,
+  takeOver: async () => true,
   observe: async () => ({ held: true, generation: 0 }),
   release: async () => ({ released: true }),
 };
@@ -100,6 +103,9 @@ export async function runSweep(options: SweepRunOptions): Promise<SweepRunResult
         ledger: new DynamoBudgetLedger(storage.table),
         states: new DynamoStreamStateStore(storage.table),
         leases: new DynamoLeaseStore(storage.table),
+        keyFailures: new DynamoKeyFailureStore(storage.table),
+        // A laptop run cannot come back later: retries are listed, and the deployed system's sweep takes them.
+        scheduler: new LocalRetryScheduler(clock),
         publisher: events,
         clock,
         policy: options.policy,

@@ -2,6 +2,7 @@ import { InvalidConfigurationError } from './domain/errors.ts';
 import { CONTROL_PLANE_CALLS_PER_SECOND } from './domain/firehose-facts.ts';
 import { parsePolicy, type GuardPolicy } from './domain/policy.ts';
 import { DEFAULT_WORKFLOW_SETTINGS, type WorkflowSettings } from './domain/remediation/state.ts';
+import { EXECUTION_TIMEOUT_SECONDS, LEASE_SECONDS, worstCaseExecutionSeconds } from './domain/remediation/bounds.ts';
 
 /** Everything a Lambda reads from its environment, validated once per cold start. */
 export interface GuardConfig {
@@ -12,7 +13,7 @@ export interface GuardConfig {
   region: string;
   /** The role the remediator's Lambdas run as: its calls are not triggers (loop guard). */
   remediatorRoleArns: string[];
-  /** The longest a workflow holds a stream's lease (it releases it when it ends). */
+  /** The longest a workflow holds a stream's lease (derived: it outlives the state machine's timeout; the workflow or the cleanup gives it back). */
   leaseSeconds: number;
   sweep: {
     /** The regions the sweep covers (default: the home region). */
@@ -92,9 +93,12 @@ export function loadConfig(env: Env = process.env): GuardConfig {
   const busName = required('EVENT_BUS_NAME');
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? '';
   if (!region) problems.push('AWS_REGION: required');
-  const leaseText = env.FSG_LEASE_SECONDS ?? '7200';
-  const leaseSeconds = Number(leaseText);
-  if (!Number.isInteger(leaseSeconds) || leaseSeconds < 60 || leaseSeconds > 86_400) problems.push(`FSG_LEASE_SECONDS: expected an integer from 60 to 86400, got "${leaseText}"`);
+  // The lease outlives the state machine's timeout, and the settings must fit in that timeout.
+  const leaseSeconds = LEASE_SECONDS;
+  const worstCase = worstCaseExecutionSeconds(settings);
+  if (worstCase > EXECUTION_TIMEOUT_SECONDS) {
+    problems.push(`workflow settings: their worst case (${worstCase} s of waits and task retries) exceeds the state machine's timeout of ${EXECUTION_TIMEOUT_SECONDS} s; lower the waits or the counts`);
+  }
   const regions = list(env.FSG_REGIONS) ?? (region ? [region] : []);
   for (const r of regions) if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(r)) problems.push(`FSG_REGIONS: not a region: "${r}"`);
   const rateText = env.FSG_SWEEP_DESCRIBES_PER_SECOND ?? '4.6';

@@ -10,6 +10,11 @@ const FIREHOSE_STREAMS = sub('arn:${AWS::Partition}:firehose:*:${AWS::AccountId}
 const TABLE = { 'Fn::GetAtt': ['StateTable', 'Arn'] };
 const BUS = { 'Fn::GetAtt': ['ComplianceBus', 'Arn'] };
 const STATE_MACHINE = { Ref: 'RemediateStateMachine' };
+const STATE_MACHINE_EXECUTIONS = sub('arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${RemediateStateMachine.Name}:*');
+const RETRY_SCHEDULES = sub('arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/${RetryScheduleGroup}/*');
+const RETRY_SCHEDULER_ROLE = { 'Fn::GetAtt': ['RetrySchedulerRole', 'Arn'] };
+/** A function's ARN from its name: a GetAtt of the intake would close a cycle (intake → state machine → conclude → intake). */
+const functionArn = (name) => sub(`arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${name}`);
 
 /** What each function may do. Resources are scoped; no statement has a wildcard action. */
 function permissions(guard, names) {
@@ -35,6 +40,18 @@ function permissions(guard, names) {
   const table = (actions) => ({ Sid: 'StateTable', Effect: 'Allow', Action: actions.map((a) => `dynamodb:${a}`), Resource: TABLE });
   const publish = { Sid: 'PublishComplianceEvents', Effect: 'Allow', Action: ['events:PutEvents'], Resource: BUS };
   const start = { Sid: 'StartRemediation', Effect: 'Allow', Action: ['states:StartExecution'], Resource: STATE_MACHINE };
+  // Releasing a lease is a conditional delete; when the condition fails, the store reads the item to say why.
+  const concludeTable = table(['GetItem', 'PutItem', 'DeleteItem']);
+  const scheduleRetries = [
+    { Sid: 'ScheduleRetries', Effect: 'Allow', Action: ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule'], Resource: RETRY_SCHEDULES },
+    {
+      Sid: 'PassRetrySchedulerRole',
+      Effect: 'Allow',
+      Action: ['iam:PassRole'],
+      Resource: RETRY_SCHEDULER_ROLE,
+      Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+    },
+  ];
   return {
     inspect: [describe, ...member],
     enable: [
@@ -45,7 +62,14 @@ function permissions(guard, names) {
       ...member,
     ],
     check: [{ Sid: 'DescribeStreams', Effect: 'Allow', Action: ['firehose:DescribeDeliveryStream'], Resource: FIREHOSE_STREAMS }, ...member],
-    conclude: [table(['PutItem', 'DeleteItem']), publish],
+    conclude: [concludeTable, publish, ...scheduleRetries],
+    cleanup: [
+      concludeTable,
+      publish,
+      start,
+      { Sid: 'ReadEndedExecutions', Effect: 'Allow', Action: ['states:DescribeExecution'], Resource: STATE_MACHINE_EXECUTIONS },
+      ...scheduleRetries,
+    ],
     intake: [
       table(['GetItem', 'PutItem', 'DeleteItem']),
       start,
@@ -59,7 +83,7 @@ function permissions(guard, names) {
       table(['GetItem', 'PutItem', 'DeleteItem']),
       start,
       publish,
-      { Sid: 'ContinueSweep', Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: sub(`arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${names.sweep}`) },
+      { Sid: 'ContinueSweep', Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: functionArn(names.sweep) },
       { Sid: 'DeadLetters', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: { 'Fn::GetAtt': ['IntakeDeadLetterQueue', 'Arn'] } },
       ...member,
     ],
@@ -67,31 +91,25 @@ function permissions(guard, names) {
 }
 
 function role(fn, name, statements) {
+  const ownLogs = {
+    Sid: 'OwnLogs',
+    Effect: 'Allow',
+    Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+    Resource: sub(`arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${name}:*`),
+  };
+  return serviceRole(`firehose-sse-guard ${fn}: only what ${fn} needs`, { Service: 'lambda.amazonaws.com' }, `${fn}-least-privilege`, [ownLogs, ...statements]);
+}
+
+function serviceRole(description, principal, policyName, statements, trustCondition) {
   return {
     Type: 'AWS::IAM::Role',
     Properties: {
-      Description: `firehose-sse-guard ${fn}: only what ${fn} needs`,
+      Description: description,
       AssumeRolePolicyDocument: {
         Version: '2012-10-17',
-        Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+        Statement: [{ Effect: 'Allow', Principal: principal, Action: 'sts:AssumeRole', ...(trustCondition ? { Condition: trustCondition } : {}) }],
       },
-      Policies: [
-        {
-          PolicyName: `${fn}-least-privilege`,
-          PolicyDocument: {
-            Version: '2012-10-17',
-            Statement: [
-              {
-                Sid: 'OwnLogs',
-                Effect: 'Allow',
-                Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-                Resource: sub(`arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${name}:*`),
-              },
-              ...statements,
-            ],
-          },
-        },
-      ],
+      Policies: [{ PolicyName: policyName, PolicyDocument: { Version: '2012-10-17', Statement: statements } }],
     },
   };
 }
@@ -116,6 +134,14 @@ function alarm(description, props) {
   };
 }
 
+const executionMetric = (name) => ({
+  Namespace: 'AWS/States',
+  MetricName: name,
+  Dimensions: [{ Name: 'StateMachineArn', Value: STATE_MACHINE }],
+  Statistic: 'Sum',
+  Period: 300,
+});
+
 const guardMetric = (name, stat = 'Sum', extra = {}) => ({
   Namespace: 'FirehoseSseGuard',
   MetricName: name,
@@ -135,10 +161,10 @@ function dashboard(region, stateMachineArnExpr) {
       widget('Time to compliant (s)', [[...m('TimeToCompliant'), { stat: 'Average' }], [...m('TimeToCompliant'), { stat: 'p90' }]]),
       widget('Lowest remaining budget (calls the remediator has left on a stream)', [[...m('RemainingEncryptionCalls'), { stat: 'Minimum' }], [...m('BudgetExhausted'), { stat: 'Sum' }]]),
       widget('Non-compliant streams at the last sweep', [[...m('NonCompliantStreams'), { stat: 'Maximum' }], [...m('SweepStreamsEvaluated'), { stat: 'Sum' }]]),
-      widget('Executions', [['AWS/States', 'ExecutionsSucceeded', 'StateMachineArn', stateMachineArnExpr], ['AWS/States', 'ExecutionsFailed', 'StateMachineArn', stateMachineArnExpr]]),
+      widget('Executions', ['ExecutionsSucceeded', 'ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionsAborted'].map((metric) => ['AWS/States', metric, 'StateMachineArn', stateMachineArnExpr])),
     ],
   };
-  return JSON.stringify(body).replace('"STATE_MACHINE_ARN"', '"${RemediateStateMachine}"');
+  return JSON.stringify(body).replaceAll('"STATE_MACHINE_ARN"', '"${RemediateStateMachine}"');
 }
 
 module.exports.resources = async ({ resolveVariable }) => {
@@ -146,7 +172,7 @@ module.exports.resources = async ({ resolveVariable }) => {
   const stage = await resolveVariable('sls:stage');
   const region = await resolveVariable('aws:region');
   const guard = await resolveVariable('self:custom.guard');
-  const names = Object.fromEntries(['inspect', 'enable', 'check', 'conclude', 'intake', 'sweep'].map((fn) => [fn, `${service}-${stage}-${fn}`]));
+  const names = Object.fromEntries(['inspect', 'enable', 'check', 'conclude', 'cleanup', 'intake', 'sweep'].map((fn) => [fn, `${service}-${stage}-${fn}`]));
   const perms = permissions(guard, names);
   const Resources = {
     StateTable: read('resources/state-table.json'),
@@ -183,13 +209,10 @@ module.exports.resources = async ({ resolveVariable }) => {
       },
     },
     AlarmTopic: { Type: 'AWS::SNS::Topic', Properties: { KmsMasterKeyId: 'alias/aws/sns' } },
-    FailedExecutionsAlarm: alarm('A remediation execution failed (ConcludeFailed or timeout)', {
-      Namespace: 'AWS/States',
-      MetricName: 'ExecutionsFailed',
-      Dimensions: [{ Name: 'StateMachineArn', Value: STATE_MACHINE }],
-      Statistic: 'Sum',
-      Period: 300,
-    }),
+    FailedExecutionsAlarm: alarm('A remediation execution failed (for example ConcludeFailed); the cleanup function released its lease', executionMetric('ExecutionsFailed')),
+    ExecutionsTimedOutAlarm: alarm('A remediation execution timed out; the cleanup function released its lease', executionMetric('ExecutionsTimedOut')),
+    ExecutionsAbortedAlarm: alarm('A remediation execution was aborted (stopped); the cleanup function released its lease', executionMetric('ExecutionsAborted')),
+    RemediationFailedAlarm: alarm('A stream could not be remediated: a FAILED outcome (see the Remediation Failed event for the reason)', guardMetric('OutcomeFAILED')),
     IntakeDeadLettersAlarm: alarm('Events or invocations were dead-lettered', {
       Namespace: 'AWS/SQS',
       MetricName: 'ApproximateNumberOfMessagesVisible',
@@ -213,6 +236,15 @@ module.exports.resources = async ({ resolveVariable }) => {
         { Id: 'total', Expression: 'intake + sweep + executions', Label: 'Throttles', ReturnData: true },
       ],
     }),
+    RetryScheduleGroup: { Type: 'AWS::Scheduler::ScheduleGroup', Properties: { Name: `${service}-${stage}` } },
+    RetrySchedulerRole: serviceRole(
+      'firehose-sse-guard retry schedules: invoke the intake, nothing else',
+      { Service: 'scheduler.amazonaws.com' },
+      'invoke-intake',
+      [{ Sid: 'InvokeIntake', Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: functionArn(names.intake) }],
+      // Only schedules of this account may use the role (confused deputy).
+      { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+    ),
     Dashboard: {
       Type: 'AWS::CloudWatch::Dashboard',
       Properties: { DashboardName: `${service}-${stage}`, DashboardBody: sub(dashboard(region, 'STATE_MACHINE_ARN')) },

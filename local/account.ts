@@ -3,19 +3,26 @@ import { firehoseClients, SdkFirehoseGateway } from '../functions/adapters/fireh
 import { SdkKeyInspector } from '../functions/adapters/kms-key-inspector.ts';
 import { DynamoBudgetLedger } from '../functions/adapters/dynamo/budget-ledger.ts';
 import { DynamoLeaseStore } from '../functions/adapters/dynamo/lease-store.ts';
+import { DynamoKeyFailureStore } from '../functions/adapters/dynamo/key-failure-store.ts';
+import { LocalRetryScheduler } from './local-scheduler.ts';
 import { DynamoStreamStateStore } from '../functions/adapters/dynamo/stream-state-store.ts';
 import { parsePolicy } from '../functions/domain/policy.ts';
 import type { RemediationDeps } from '../functions/domain/remediation/deps.ts';
 import { DEFAULT_WORKFLOW_SETTINGS, type WorkflowSettings } from '../functions/domain/remediation/state.ts';
+import { LEASE_SECONDS } from '../functions/domain/remediation/bounds.ts';
 import { assumedRoleIdentity, ManualClock, serveEmulator, type EmulatorOptions, type RunningEmulator } from './emulator/index.ts';
 import { EventSink } from './event-sink.ts';
 import { CallMeter } from './metering.ts';
 import { startStateTable } from './state-table.ts';
+import type { StateTable } from '../functions/adapters/dynamo/state-table.ts';
 import { remediationHandlers } from './remediation-handlers.ts';
 import { WorkflowRunner } from './workflow-runner.ts';
 import { LocalEventBus } from './event-bus.ts';
 import { LocalDeadLetters, LocalWorkflowStarter } from './local-starter.ts';
 import { makeIntakeHandler, type IntakeOutcome } from '../functions/handlers/intake.ts';
+import { scheduledRetryEvent } from '../functions/domain/intake/intake-event.ts';
+import { cleanUpExecution } from '../functions/domain/remediation/cleanup.ts';
+import { startState } from '../functions/domain/remediation/state.ts';
 
 export const LOCAL_ACCOUNT_ID = '123456789012';
 export const LOCAL_REGION = 'us-east-1';
@@ -61,6 +68,7 @@ export class LocalAccount {
     readonly starter: LocalWorkflowStarter,
     readonly deadLetters: LocalDeadLetters,
     readonly intake: (event: unknown) => Promise<IntakeOutcome>,
+    readonly scheduler: LocalRetryScheduler,
     private readonly closers: (() => Promise<void>)[],
   ) {}
 
@@ -80,6 +88,7 @@ export class LocalAccount {
     meter.attach(storage.client, 'dynamodb');
     const { table } = storage;
     const events = new EventSink(() => meter.record('eventbridge', 'PutEvents'));
+    const scheduler = new LocalRetryScheduler(clock);
 
     const deps: RemediationDeps = {
       firehose: new SdkFirehoseGateway(() => firehose),
@@ -87,6 +96,8 @@ export class LocalAccount {
       ledger: new DynamoBudgetLedger(table),
       states: new DynamoStreamStateStore(table),
       leases: new DynamoLeaseStore(table),
+      keyFailures: new DynamoKeyFailureStore(table),
+      scheduler,
       publisher: events,
       clock,
       policy: parsePolicy(options.policy ?? {}),
@@ -98,7 +109,7 @@ export class LocalAccount {
       meter,
     );
     const starter = new LocalWorkflowStarter(runner);
-    const deadLetters = new LocalDeadLetters();
+    const deadLetters = new LocalDeadLetters(clock);
     const intakeHandler = makeIntakeHandler({
       ...deps,
       get policy() {
@@ -107,7 +118,7 @@ export class LocalAccount {
       starter,
       deadLetters,
       remediatorRoleArns: [REMEDIATOR_ROLE_ARN],
-      leaseSeconds: 7_200,
+      leaseSeconds: LEASE_SECONDS,
     });
     const intake = (event: unknown): Promise<IntakeOutcome> =>
       (intakeHandler as unknown as (e: unknown, c: unknown) => Promise<IntakeOutcome>)(event, { functionName: 'firehose-sse-guard-intake', awsRequestId: 'local' });
@@ -126,14 +137,34 @@ export class LocalAccount {
       () => emulator.close(),
       () => storage.close(),
     ];
-    return new LocalAccount(clock, emulator, storage.endpoint, deps, runner, events, meter, bus, starter, deadLetters, intake, closers);
+    starter.onFailed = async (report, input) => {
+      const failure = report.error?.match(/^([^:]+): ?(.*)$/s);
+      await cleanUpExecution(
+        { executionName: report.name, status: 'FAILED', state: startState(input), ...(failure ? { error: failure[1] as string, cause: (failure[2] as string).slice(0, 900) } : {}) },
+        deps,
+      );
+    };
+    const account = new LocalAccount(clock, emulator, storage.endpoint, deps, runner, events, meter, bus, starter, deadLetters, intake, scheduler, closers);
+    account.table = table;
+    return account;
   }
 
-  /** Waits until the bus has delivered everything and every execution it led to has ended. */
+  /** The state table the stores share (fault injection and inspection in tests). */
+  table!: StateTable;
+
+  /**
+   * Waits until the bus has delivered everything, every execution it led to has ended, and every
+   * retry due by the clock's time has gone through the intake (as EventBridge Scheduler would).
+   */
   async drain(): Promise<void> {
-    while (!this.bus.idle || this.starter.running > 0) {
-      await this.bus.drain();
-      await this.starter.drain();
+    for (;;) {
+      while (!this.bus.idle || this.starter.running > 0) {
+        await this.bus.drain();
+        await this.starter.drain();
+      }
+      const due = this.scheduler.takeDue();
+      if (due.length === 0) return;
+      for (const retry of due) await this.intake(scheduledRetryEvent(retry.ref, retry.reason, retry.at, retry.id));
     }
   }
 

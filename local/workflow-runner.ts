@@ -66,6 +66,11 @@ export function runnableDefinition(definition: Definition, identity: { account: 
  */
 export class WorkflowRunner {
   readonly definition: Definition;
+  /**
+   * Called around every task invocation (fault injection: a Lambda that crashes before or after its
+   * work). Throwing from it fails that invocation as Lambda would, and the ASL's Retry and Catch apply.
+   */
+  intercept?: (fn: string, when: 'before' | 'after', input: unknown) => void;
   readonly #machine: StateMachine;
   readonly #taskFunctions: Record<string, string>;
 
@@ -97,7 +102,10 @@ export class WorkflowRunner {
         appliedWait = this.applyWait(taskInput, appliedWait);
         invocations[fn] = (invocations[fn] ?? 0) + 1;
         const context = { functionName: `firehose-sse-guard-${fn}`, awsRequestId: `${name}-${fn}-${invocations[fn]}`, getRemainingTimeInMillis: () => 60_000 };
-        return (await this.meter.within(meter, () => (this.handlers[fn] as Invoke)(taskInput, context))) as never;
+        this.intercept?.(fn, 'before', taskInput);
+        const output = await this.meter.within(meter, () => (this.handlers[fn] as Invoke)(taskInput, context));
+        this.intercept?.(fn, 'after', taskInput);
+        return output as never;
       };
     }
     const waits = Object.fromEntries(Object.entries(this.definition.States).filter(([, s]) => s.Type === 'Wait').map(([n]) => [n, 0]));

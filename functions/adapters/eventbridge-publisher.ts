@@ -83,6 +83,7 @@ export class EventBridgePublisher implements EventPublisher {
           ...(f.errorCode ? { errorCode: f.errorCode } : {}),
           ...(f.errorMessage ? { errorMessage: f.errorMessage } : {}),
         })),
+        entries.filter((e) => !failures.some((f) => f.entry === e)).map((e) => e.DetailType ?? ''),
       );
     }
   }

@@ -110,6 +110,8 @@ export class LeaseHeldError extends LedgerError {
     message: string,
     readonly holder: string,
     readonly expiresAt: number,
+    /** When the holder took the lease (epoch ms), when known. */
+    readonly takenAt?: number,
   ) {
     super(message);
   }
@@ -122,6 +124,8 @@ export class EventPublishError extends GuardError {
   constructor(
     message: string,
     readonly failedEntries: readonly { detailType: string; errorCode?: string; errorMessage?: string }[],
+    /** The detail types that were delivered before the failure (none unless the publisher says so). */
+    readonly delivered: readonly string[] = [],
   ) {
     super(message);
   }

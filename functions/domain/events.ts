@@ -13,6 +13,7 @@ export const EVENT_TYPES = {
   remediationFailed: { detailType: 'Remediation Failed', version: '1', schema: 'remediation-failed.json' },
   driftDetected: { detailType: 'Encryption Drift Detected', version: '1', schema: 'drift-detected.json' },
   budgetLow: { detailType: 'Budget Low', version: '1', schema: 'budget-low.json' },
+  keyChangeFailed: { detailType: 'Key Change Failed', version: '1', schema: 'key-change-failed.json' },
   complianceSnapshot: { detailType: 'Compliance Snapshot', version: '1', schema: 'compliance-snapshot.json' },
 } as const satisfies Record<string, { detailType: string; version: string; schema: string }>;
 
@@ -87,6 +88,8 @@ export interface EventDetails {
     requestedKey?: KeyPart;
   };
   budgetLow: { stream: StreamPart; remainingOurs: number; remainingTotal: number; threshold: number; nextAvailableAt?: string };
+  /** Someone's key change failed; "encryption remains enabled with the old CMK", which the policy accepts. */
+  keyChangeFailed: { stream: StreamPart; failureType: string; details: string; keptKey: KeyPart };
   complianceSnapshot: {
     sweepId: string;
     account: string;

@@ -1,4 +1,4 @@
-import { ENCRYPTION_CALLS_PER_WINDOW } from './firehose-facts.ts';
+import { ENCRYPTION_CALLS_PER_WINDOW, KMS_KEY_ARN_PATTERN } from './firehose-facts.ts';
 import { InvalidConfigurationError } from './errors.ts';
 import { globRegExp } from './glob.ts';
 import { parseKeyArn } from './stream-ref.ts';
@@ -134,6 +134,32 @@ function stringList(value: unknown, field: string, problems: string[]): string[]
     return [];
   }
   return value as string[];
+}
+
+/**
+ * Where a stream lives. A stream can only be encrypted with a KMS key of its own region, and the
+ * approved keys are chosen for its account too, so every key choice is made for a place.
+ * Partitions are not compared: a region name belongs to exactly one partition.
+ */
+export interface StreamPlace {
+  readonly account: string;
+  readonly region: string;
+}
+
+/**
+ * The approved key ARNs that belong to `place` (same region and account in the key's ARN), in the
+ * configured order; empty for the AWS owned key requirement or when no approved key is there.
+ *
+ * @example
+ * approvedKeyArnsAt(policy.key, { account: '111122223333', region: 'us-west-2' }); // only us-west-2 keys of 111122223333
+ */
+export function approvedKeyArnsAt(key: KeyRequirement, place: StreamPlace): readonly string[] {
+  if (key.type === 'AWS_OWNED_CMK') return [];
+  return key.approvedKeyArns.filter((arn) => {
+    // parsePolicy refuses unparseable ARNs; a policy built by hand may still hold one, and it belongs nowhere.
+    const match = KMS_KEY_ARN_PATTERN.exec(arn);
+    return match !== null && match[2] === place.region && match[3] === place.account;
+  });
 }
 
 /** Whether `name` matches a glob of `*` (any run) and `?` (one character). */

@@ -57,6 +57,13 @@ export interface StreamState {
   readonly keyArn?: string;
   readonly updatedAt: number;
   readonly correlationId?: string;
+  /** The outcome this state records (execution#round), and which of its events were delivered. */
+  readonly outcomeId?: string;
+  readonly publishedEvents?: readonly string[];
+  /** When the stream's workflow runs again by itself (epoch ms), for a deferral or a failure. */
+  readonly retryAt?: number;
+  /** TTL (epoch seconds), for the state of a stream that is gone. */
+  readonly expiresAt?: number;
 }
 
 export interface StreamStateStore {
@@ -89,6 +96,11 @@ export interface LeaseStore {
   acquire(ref: StreamRef, owner: string, now: number, ttlMs: number): Promise<Lease>;
   /** Notes a trigger on a live lease: its holder and the new generation, or undefined when no live lease is held. */
   noteTrigger(ref: StreamRef, now: number): Promise<{ holder: string; generation: number } | undefined>;
+  /**
+   * Hands a lease whose holder is not running (its execution never started, or ended without its
+   * cleanup) to a new owner, at generation 0; false when `from` no longer holds it.
+   */
+  takeOver(ref: StreamRef, from: string, to: string, now: number, ttlMs: number): Promise<boolean>;
   /** What the owner needs before it looks at the stream. */
   observe(ref: StreamRef, owner: string, now: number): Promise<LeaseView>;
   /**
@@ -96,6 +108,34 @@ export interface LeaseStore {
    * arrived since: `released: false, reason: 'new-trigger'` tells the owner to look again.
    */
   release(ref: StreamRef, owner: string, seenGeneration?: number): Promise<{ released: boolean; reason?: 'new-trigger' | 'not-held' }>;
+}
+
+/**
+ * A key that failed for a stream, remembered per stream and key across executions, so that a key that
+ * cannot work is never paid for twice. It is tried again only when the key's state changes (the KMS
+ * pre-flight check says something else than it did when the key failed) or an operator clears it.
+ */
+export interface KeyFailure {
+  /** 'AWS_OWNED_CMK' or the key ARN. */
+  readonly key: string;
+  readonly failureType: string;
+  readonly details: string;
+  readonly at: number;
+  /** What the KMS pre-flight check said of the key when it failed: 'usable', a failure type, or 'unknown'. */
+  readonly keyState: string;
+}
+
+export interface KeyFailureStore {
+  list(ref: StreamRef): Promise<KeyFailure[]>;
+  remember(ref: StreamRef, failure: KeyFailure): Promise<void>;
+  /** Clears one key's failure, or every one when `key` is omitted (the CLI's `keys --clear`). */
+  forget(ref: StreamRef, key?: string): Promise<void>;
+}
+
+/** Runs the stream's workflow again at a given time: deferrals and failures come back by themselves. */
+export interface RetryScheduler {
+  /** Schedules a retry at `at` (epoch ms); idempotent by `id`. */
+  schedule(ref: StreamRef, at: number, reason: string, id: string): Promise<void>;
 }
 
 /** Publishes events; throws EventPublishError for any entry it could not deliver after retries. */
@@ -111,6 +151,8 @@ export interface WorkflowStarter {
    * `started: false`.
    */
   start(name: string, input: WorkflowInput): Promise<{ started: boolean }>;
+  /** Whether the execution named `name` is running (false when it ended or never existed). */
+  isRunning?(name: string): Promise<boolean>;
 }
 
 /** Where events that cannot be processed go, with the reason, instead of being retried forever. */

@@ -4,15 +4,23 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { concludeRemediation, type RemediationResult } from '../domain/remediation/conclude.ts';
 import type { RemediationDeps } from '../domain/remediation/deps.ts';
-import { continueState } from '../domain/remediation/state.ts';
+import { concludableState, type RemediationState } from '../domain/remediation/state.ts';
 import { observability, type Observability } from './observability.ts';
 import { lazily, productionDeps } from './wiring.ts';
 
-/** Conclude: record the outcome, publish its events, release the lease; emits the outcome metrics. */
+/**
+ * Conclude: record the outcome, publish its events, schedule a retry, release the lease; emits the
+ * outcome metrics. Returns the state for another look instead when triggers arrived meanwhile.
+ */
 export function makeConcludeHandler(deps: RemediationDeps, tools: Observability = observability()) {
-  return middy(async (event: unknown): Promise<RemediationResult> => {
-    const state = continueState(event);
+  return middy(async (event: unknown): Promise<RemediationResult | RemediationState> => {
+    const state = concludableState(event);
     const result = await concludeRemediation(state, deps);
+    if (result.phase !== 'DONE') {
+      tools.metrics.addMetric('ConcludeLookedAgain', MetricUnit.Count, 1);
+      tools.logger.info('triggers arrived: looking again', { rounds: result.rounds });
+      return result;
+    }
     tools.metrics.addMetric(`Outcome${result.status}`, MetricUnit.Count, 1);
     tools.metrics.addMetric('EncryptionCallsSpent', MetricUnit.Count, result.callsSpent);
     if (state.outcome?.status === 'DEFERRED' && state.outcome.reason === 'BUDGET_SPENT') tools.metrics.addMetric('BudgetExhausted', MetricUnit.Count, 1);

@@ -2,9 +2,9 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { MalformedEventError, InvalidInputError } from '../domain/errors.ts';
+import { InvalidInputError } from '../domain/errors.ts';
 import { takeIn, type IntakeDeps, type IntakeResult } from '../domain/intake/intake.ts';
-import { parseIntakeEvent } from '../domain/intake/intake-event.ts';
+import { boundReason, parseIntakeEvent } from '../domain/intake/intake-event.ts';
 import type { DeadLetterQueue } from '../domain/ports.ts';
 import { observability, type Observability } from './observability.ts';
 import { intakeDeps, lazily } from './wiring.ts';
@@ -12,21 +12,24 @@ import { intakeDeps, lazily } from './wiring.ts';
 export type IntakeOutcome = IntakeResult | { action: 'dead-lettered'; reason: string };
 
 /**
- * The intake Lambda (target of every trigger rule). A malformed event goes to the dead-letter queue
- * with its reason and the invocation succeeds: retrying it would fail the same way. Anything else
- * that fails is thrown, for Lambda's own retries and on-failure destination.
+ * The intake Lambda (target of every trigger rule and of the retry schedules). A malformed event,
+ * or one dated in the future beyond the clock skew, goes to the dead-letter queue with its reason
+ * (bounded) and the invocation succeeds: retrying it would fail the same way. Anything else that
+ * fails is thrown, for Lambda's own retries and on-failure destination.
  */
 export function makeIntakeHandler(deps: IntakeDeps & { deadLetters: DeadLetterQueue }, tools: Observability = observability()) {
   return middy(async (event: unknown): Promise<IntakeOutcome> => {
     let parsed;
     try {
-      parsed = parseIntakeEvent(event);
+      parsed = parseIntakeEvent(event, deps.clock.now());
     } catch (error) {
-      if (!(error instanceof MalformedEventError || error instanceof InvalidInputError)) throw error;
-      await deps.deadLetters.send(event, error.message);
+      // MalformedEventError and InvalidStreamNameError are both InvalidInputErrors.
+      if (!(error instanceof InvalidInputError)) throw error;
+      const reason = boundReason(error.message);
+      await deps.deadLetters.send(event, reason);
       tools.metrics.addMetric('IntakeDeadLettered', MetricUnit.Count, 1);
-      tools.logger.warn('dead-lettered a malformed event', { reason: error.message });
-      return { action: 'dead-lettered', reason: error.message };
+      tools.logger.warn('dead-lettered a malformed event', { reason });
+      return { action: 'dead-lettered', reason };
     }
     const result = await takeIn(parsed, deps);
     tools.metrics.addMetric(`Intake_${result.action}`, MetricUnit.Count, 1);

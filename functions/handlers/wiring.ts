@@ -4,12 +4,15 @@ import { firehoseClients, SdkFirehoseGateway, type FirehoseClients } from '../ad
 import { SdkKeyInspector } from '../adapters/kms-key-inspector.ts';
 import { DynamoBudgetLedger } from '../adapters/dynamo/budget-ledger.ts';
 import { DynamoLeaseStore } from '../adapters/dynamo/lease-store.ts';
+import { DynamoKeyFailureStore } from '../adapters/dynamo/key-failure-store.ts';
+import { EventBridgeRetryScheduler } from '../adapters/retry-scheduler.ts';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { stateTable } from '../adapters/dynamo/state-table.ts';
 import { DynamoStreamStateStore } from '../adapters/dynamo/stream-state-store.ts';
 import { loadConfig, type GuardConfig } from '../config.ts';
 import type { RemediationDeps } from '../domain/remediation/deps.ts';
 import type { IntakeDeps } from '../domain/intake/intake.ts';
-import type { DeadLetterQueue } from '../domain/ports.ts';
+import type { DeadLetterQueue, RetryScheduler } from '../domain/ports.ts';
 import { InvalidConfigurationError } from '../domain/errors.ts';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -52,6 +55,24 @@ function required(name: string): string {
   return value;
 }
 
+/**
+ * The retry scheduler of Conclude and the cleanup (RETRY_SCHEDULE_GROUP, RETRY_SCHEDULER_ROLE_ARN,
+ * RETRY_TARGET_ARN); the other functions never schedule, and have none of these variables.
+ */
+function retryScheduler(region: string): RetryScheduler {
+  let scheduler: EventBridgeRetryScheduler | undefined;
+  return {
+    schedule: (ref, at, reason, id) => {
+      scheduler ??= new EventBridgeRetryScheduler(new SchedulerClient({ region }), {
+        group: required('RETRY_SCHEDULE_GROUP'),
+        roleArn: required('RETRY_SCHEDULER_ROLE_ARN'),
+        targetArn: required('RETRY_TARGET_ARN'),
+      });
+      return scheduler.schedule(ref, at, reason, id);
+    },
+  };
+}
+
 /** The production adapters, created once per cold start from the environment. */
 export function productionDeps(config: GuardConfig = loadConfig()): RemediationDeps {
   const table = stateTable(config.tableName, { region: config.region });
@@ -61,6 +82,8 @@ export function productionDeps(config: GuardConfig = loadConfig()): RemediationD
     ledger: new DynamoBudgetLedger(table),
     states: new DynamoStreamStateStore(table),
     leases: new DynamoLeaseStore(table),
+    keyFailures: new DynamoKeyFailureStore(table),
+    scheduler: retryScheduler(config.region),
     publisher: new EventBridgePublisher(new EventBridgeClient({ region: config.region }), { busName: config.busName }),
     clock: { now: () => Date.now() },
     policy: config.policy,

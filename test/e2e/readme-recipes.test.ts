@@ -69,7 +69,7 @@ describe("the README's command lines, pasted as written", () => {
       status = await npm(words(printed).slice(1));
     });
     expect(code).toBe(0);
-    expect(lines).toContain('serving the local account on loopback until Ctrl-C; its clock stands still at 2026-11-01T11:10:40.000Z');
+    expect(lines).toContain('serving the local account on loopback until Ctrl-C; its clock stands still at 2026-11-01T12:00:00.000Z');
     expect(status?.code).toBe(0);
     const rows = status!.stdout.trim().split('\n');
     expect(rows[0]).toMatch(/^stream\s+status\s+reason\s+updated\s+calls 24h \(ours\/all\)$/);

@@ -1,5 +1,9 @@
 import { StopDeliveryStreamEncryptionCommand } from '@aws-sdk/client-firehose';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CONFIG_ITEM_IGNORED } from '../../functions/domain/intake/intake.ts';
+import { LocalEventBus } from '../../local/event-bus.ts';
 import { ENCRYPTION_CALL_WINDOW_MS, ENCRYPTION_CALLS_PER_WINDOW } from '../../functions/domain/firehose-facts.ts';
 import type { StreamRef } from '../../functions/domain/stream-ref.ts';
 import { expectSchemaValid, startScenario, type Scenario } from '../support/local-account.ts';
@@ -62,7 +66,7 @@ describe('end to end on the local account: CloudTrail → bus → intake → wor
     const bad = { source: 'aws.firehose', 'detail-type': 'AWS API Call via CloudTrail', detail: { eventSource: 'firehose.amazonaws.com', eventName: 'CreateDeliveryStream', requestParameters: { deliveryStreamName: 'no spaces allowed' } } };
     s.account.bus.put(bad);
     await s.account.drain();
-    expect(s.account.deadLetters.letters).toEqual([{ event: bad, reason: expect.stringContaining('invalid account id') }]);
+    expect(s.account.deadLetters.letters).toEqual([expect.objectContaining({ event: bad, reason: expect.stringContaining('invalid account id') })]);
     expect(s.account.starter.started).toBe(0);
   });
 
@@ -76,23 +80,87 @@ describe('end to end on the local account: CloudTrail → bus → intake → wor
     expect(await s.account.deps.states.get(ref)).toBeUndefined();
   });
 
+  const config = (complianceType: string, configRuleName = 'kinesis-firehose-delivery-stream-encrypted') => ({
+    id: `config-${configRuleName}-${complianceType}`,
+    source: 'aws.config',
+    'detail-type': 'Config Rules Compliance Change',
+    time: new Date(s.account.clock.now()).toISOString(),
+    detail: { messageType: 'ComplianceChangeNotification', resourceType: 'AWS::KinesisFirehose::DeliveryStream', resourceId: 'orders', awsAccountId: '123456789012', awsRegion: 'us-east-1', configRuleName, newEvaluationResult: { complianceType } },
+  });
+
   it('an AWS Config NON_COMPLIANT change starts a workflow; a COMPLIANT one does not', async () => {
     await s.person.send(new StopDeliveryStreamEncryptionCommand({ DeliveryStreamName: 'missing' })).catch(() => undefined);
     s.account.emulator.emulator.firehose.handle('CreateDeliveryStream', { DeliveryStreamName: 'orders', ExtendedS3DestinationConfiguration: {} });
     s.account.clock.advance(60_000);
-    const config = (complianceType: string) => ({
-      id: `config-${complianceType}`,
-      source: 'aws.config',
-      'detail-type': 'Config Rules Compliance Change',
-      time: new Date(s.account.clock.now()).toISOString(),
-      detail: { messageType: 'ComplianceChangeNotification', resourceType: 'AWS::KinesisFirehose::DeliveryStream', resourceId: 'orders', awsAccountId: '123456789012', awsRegion: 'us-east-1', configRuleName: 'r', newEvaluationResult: { complianceType } },
-    });
     s.account.bus.put(config('COMPLIANT'));
     await s.account.drain();
     expect(s.account.starter.started).toBe(0);
     s.account.bus.put(config('NON_COMPLIANT'));
     await s.account.drain();
     expect(s.account.starter.reports.map((r) => r.output)).toEqual([expect.objectContaining({ status: 'REMEDIATED' })]);
+  });
+
+  it('#7 "any rule that reports a stream NON_COMPLIANT starts a workflow": compliance changes count only for the managed rule\'s names', async () => {
+    s.account.emulator.emulator.firehose.handle('CreateDeliveryStream', { DeliveryStreamName: 'orders', ExtendedS3DestinationConfiguration: {} });
+    const counted = ['kinesis-firehose-delivery-stream-encrypted', 'kinesis-firehose-delivery-stream-encrypted-conformance-pack-x1y2z3', 'securityhub-kinesis-firehose-delivery-stream-encrypted-a1b2c3'];
+    for (const rule of counted) expect(s.account.bus.route(config('NON_COMPLIANT', rule)), rule).toEqual(['configComplianceChange']);
+    for (const rule of ['required-tags', 'firehose-encrypted', 'my-kinesis-firehose-delivery-stream-encrypted']) {
+      expect(s.account.bus.route(config('NON_COMPLIANT', rule)), rule).toEqual([]);
+      s.account.bus.put(config('NON_COMPLIANT', rule));
+    }
+    await s.account.drain();
+    expect(s.account.starter.started).toBe(0);
+  });
+
+  it('#7 "Config item changes that follow our own calls start nothing": a configuration item names no actor, so none starts a workflow', async () => {
+    await s.createStream('orders');
+    await s.account.drain();
+    const startedBefore = s.account.starter.started;
+    // What Config records after our own Start: the stream, ENABLING, and no principal anywhere.
+    const item = {
+      id: 'config-item-1',
+      source: 'aws.config',
+      'detail-type': 'Config Configuration Item Change',
+      time: new Date(s.account.clock.now()).toISOString(),
+      detail: {
+        messageType: 'ConfigurationItemChangeNotification',
+        configurationItem: {
+          resourceType: 'AWS::KinesisFirehose::DeliveryStream',
+          resourceName: 'orders',
+          awsAccountId: '123456789012',
+          awsRegion: 'us-east-1',
+          configurationItemStatus: 'OK',
+          configuration: { deliveryStreamEncryptionConfiguration: { status: 'ENABLING', keyType: 'AWS_OWNED_CMK' } },
+        },
+      },
+    };
+    expect(s.account.bus.route(item)).toEqual(['configItemChange']);
+    expect(await s.account.intake(item)).toEqual({ action: 'ignored', reason: CONFIG_ITEM_IGNORED });
+    s.account.bus.put(item);
+    await s.account.drain();
+    expect(s.account.starter.started).toBe(startedBefore);
+  });
+});
+
+describe('the Config rule names a deployment adds (parameter configRuleNames)', () => {
+  const build = createRequire(import.meta.url)('../../infra/trigger-patterns.cjs') as { configComplianceChange: (o: { resolveVariable: (v: string) => Promise<unknown> }) => Promise<unknown> };
+  const file: unknown = JSON.parse(readFileSync(new URL('../../infra/event-patterns/config-compliance-change.json', import.meta.url), 'utf8'));
+  const change = (configRuleName: string) => ({
+    source: 'aws.config',
+    'detail-type': 'Config Rules Compliance Change',
+    detail: { messageType: 'ComplianceChangeNotification', resourceType: 'AWS::KinesisFirehose::DeliveryStream', resourceId: 'orders', configRuleName, newEvaluationResult: { complianceType: 'NON_COMPLIANT' } },
+  });
+
+  it('deploys the infra/ pattern unchanged by default, and adds exactly the names given', async () => {
+    expect(await build.configComplianceChange({ resolveVariable: async () => '' })).toEqual(file);
+    const bus = new LocalEventBus();
+    bus.addRule('configComplianceChange', await build.configComplianceChange({ resolveVariable: async () => ' org-firehose-sse , other-team-rule' }), async () => undefined);
+    expect(['org-firehose-sse', 'other-team-rule', 'kinesis-firehose-delivery-stream-encrypted'].map((rule) => bus.route(change(rule)))).toEqual([
+      ['configComplianceChange'],
+      ['configComplianceChange'],
+      ['configComplianceChange'],
+    ]);
+    expect(bus.route(change('org-firehose'))).toEqual([]);
   });
 });
 

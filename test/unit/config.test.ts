@@ -1,3 +1,4 @@
+import { LEASE_SECONDS } from '../../functions/domain/remediation/bounds.ts';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../functions/config.ts';
 import { InvalidConfigurationError } from '../../functions/domain/errors.ts';
@@ -26,9 +27,16 @@ describe('configuration from the environment', () => {
       busName: 'compliance',
       region: 'eu-west-1',
       remediatorRoleArns: [],
-      leaseSeconds: 7200,
+      // Derived, not configured: the lease outlives the state machine's timeout (bounds.ts).
+      leaseSeconds: LEASE_SECONDS,
       sweep: { regions: ['eu-west-1'], describesPerSecond: 4.6 },
     });
+  });
+
+  it('refuses workflow settings whose worst case does not fit in the state machine\'s timeout', () => {
+    expect(() => loadConfig({ ...base, FSG_MAX_POLLS: '100', FSG_MAX_POLL_SECONDS: '3600', FSG_MAX_ATTEMPTS: '10' })).toThrow(
+      /workflow settings: their worst case \(\d+ s of waits and task retries\) exceeds the state machine's timeout of 86400 s/,
+    );
   });
 
   it('reads the policy and the workflow settings', () => {

@@ -15,7 +15,7 @@ describe('Lambda entry points', () => {
       leaseSeconds: 7200,
       sweep: { regions: ['eu-west-1'], describesPerSecond: 4.6 },
     });
-    expect(Object.keys(deps).sort()).toEqual(['clock', 'firehose', 'keys', 'leases', 'ledger', 'policy', 'publisher', 'settings', 'states']);
+    expect(Object.keys(deps).sort()).toEqual(['clock', 'firehose', 'keyFailures', 'keys', 'leases', 'ledger', 'policy', 'publisher', 'scheduler', 'settings', 'states']);
     expect(Math.abs(deps.clock.now() - Date.now())).toBeLessThan(60_000);
   });
 

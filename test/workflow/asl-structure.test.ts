@@ -3,6 +3,8 @@ import aslValidator from 'asl-validator';
 import { describe, expect, it } from 'vitest';
 import * as errors from '../../functions/domain/errors.ts';
 import { runnableDefinition, STATE_MACHINE_FILE, type Definition } from '../../local/workflow-runner.ts';
+import { EXECUTION_TIMEOUT_SECONDS, LEASE_SECONDS, TASK_RETRY, worstCaseExecutionSeconds } from '../../functions/domain/remediation/bounds.ts';
+import { DEFAULT_WORKFLOW_SETTINGS } from '../../functions/domain/remediation/state.ts';
 
 type State = {
   Type: string;
@@ -19,6 +21,8 @@ type State = {
 const definition = JSON.parse(readFileSync(STATE_MACHINE_FILE, 'utf8')) as Definition & { StartAt: string; TimeoutSeconds?: number };
 const states = definition.States as Record<string, State>;
 const PHASES = ['INSPECT', 'WAIT_BUSY', 'ENABLE', 'WAIT_RETRY', 'WAIT_BUDGET', 'POLL', 'SETTLE', 'CONCLUDE'];
+/** DynamoDB's own retryable errors, as the SDK names them once its retries are spent. */
+const DYNAMODB_RETRYABLE = ['InternalServerError', 'ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded', 'ServiceUnavailable', 'TransactionConflictException'];
 
 function successors(state: State): string[] {
   return [state.Next, state.Default, ...(state.Choices ?? []).map((c) => c.Next), ...(state.Catch ?? []).map((c) => c.Next)].filter(
@@ -51,9 +55,11 @@ describe('the state machine definition (infra/state-machine.asl.json)', () => {
       expect(state.Retry?.length, name).toBeGreaterThan(0);
       for (const rule of state.Retry ?? []) {
         expect(rule.MaxAttempts, name).toBeGreaterThan(0);
-        for (const error of rule.ErrorEquals) expect(known.has(error) || error.startsWith('Lambda.'), `${name}: ${error}`).toBe(true);
+        for (const error of rule.ErrorEquals) expect(known.has(error) || error.startsWith('Lambda.') || DYNAMODB_RETRYABLE.includes(error), `${name}: ${error}`).toBe(true);
         expect(rule.ErrorEquals, `${name}: no blind retry of everything`).not.toContain('States.ALL');
       }
+      // A raw DynamoDB failure (e.g. InternalServerError) is retried, not final.
+      expect(state.Retry?.[0]?.ErrorEquals, name).toEqual(expect.arrayContaining(DYNAMODB_RETRYABLE));
       const catches = state.Catch ?? [];
       expect(catches.at(-1)?.ErrorEquals, name).toEqual(['States.ALL']);
     }
@@ -65,7 +71,8 @@ describe('the state machine definition (infra/state-machine.asl.json)', () => {
       expect(target, name).toBe(name === 'Conclude' ? 'ConcludeFailed' : 'Conclude');
     }
     const intoDone = Object.entries(states).filter(([, s]) => successors(s).includes('Done')).map(([n]) => n);
-    expect(intoDone).toEqual(['Conclude']);
+    expect(intoDone).toEqual(['RouteAfterConclude']);
+    expect(states.Conclude?.Next).toBe('RouteAfterConclude');
   });
 
   it('bounds every loop: each cycle runs through a Task (which keeps the counters), and the execution has a timeout', () => {
@@ -91,10 +98,29 @@ describe('the state machine definition (infra/state-machine.asl.json)', () => {
         expect(choice.Variable).toBe('$.phase');
         expect(PHASES).toContain(choice.StringEquals);
       }
-      expect(state.Default).toBe('Conclude');
+      // After Conclude: Done, unless triggers arrived (back to Inspect).
+      expect(state.Default).toBe(state === states.RouteAfterConclude ? 'Done' : 'Conclude');
     }
     for (const state of Object.values(states).filter((s) => s.Type === 'Wait')) {
       expect([state.SecondsPath, state.TimestampPath].filter(Boolean)).toEqual([expect.stringMatching(/^\$\.wait\.(seconds|until)$/)]);
+    }
+  });
+
+  it('sends every Start through a fresh Inspect: Enable is entered only from Inspect\'s route (DESIGN invariant 2)', () => {
+    const intoEnable = Object.entries(states).filter(([, s]) => successors(s).includes('Enable')).map(([n]) => n);
+    expect(intoEnable).toEqual(['RouteAfterInspect']);
+    expect(states.WaitRetry?.Next).toBe('Inspect');
+    expect(states.WaitSettle?.Next).toBe('Inspect');
+  });
+
+  it('has one set of numbers: TimeoutSeconds is the domain\'s, the lease outlives it, and the worst case fits in it', () => {
+    expect(definition.TimeoutSeconds).toBe(EXECUTION_TIMEOUT_SECONDS);
+    expect(LEASE_SECONDS).toBeGreaterThan(EXECUTION_TIMEOUT_SECONDS);
+    expect(worstCaseExecutionSeconds(DEFAULT_WORKFLOW_SETTINGS)).toBeLessThanOrEqual(EXECUTION_TIMEOUT_SECONDS);
+    // The task retries the bound assumes are those of the ASL.
+    for (const state of Object.values(states).filter((s) => s.Type === 'Task')) {
+      const invocations = 1 + (state.Retry ?? []).reduce((sum, r) => sum + (r.MaxAttempts ?? 3), 0);
+      expect(invocations).toBe(TASK_RETRY.invocations);
     }
   });
 });

@@ -50,7 +50,7 @@ describe('workflow: a new unencrypted DirectPut stream', () => {
     expect(Date.parse((succeeded.detail as { protectedAt: string }).protectedAt)).toBeLessThanOrEqual(succeeded.time);
   });
 
-  it('costs at most 12 state transitions, 4 Lambda invocations and 1 Firehose write call', async () => {
+  it('costs at most 13 state transitions, 5 Lambda invocations, 3 Describes, 1 ListTags and 1 Firehose write call', async () => {
     await s.createStream('orders');
 
     const report = await s.remediate('orders');
@@ -64,17 +64,23 @@ describe('workflow: a new unencrypted DirectPut stream', () => {
       'Check',
       'RouteAfterCheck',
       'WaitSettle',
+      // The verdict stands on a Describe taken after the settle (DESIGN invariant 3).
+      'Inspect',
+      'RouteAfterInspect',
       'Conclude',
+      'RouteAfterConclude',
       'Done',
     ]);
-    expect(report.transitions).toBeLessThanOrEqual(12);
-    expect(report.lambdaInvocationTotal).toBeLessThanOrEqual(4);
+    expect(report.transitions).toBeLessThanOrEqual(13);
+    expect(report.lambdaInvocationTotal).toBeLessThanOrEqual(5);
     expect(report.firehoseWriteCalls).toBe(1);
     expect(report).toMatchObject({
-      transitions: 10,
-      lambdaInvocationTotal: 4,
-      firehoseCalls: { DescribeDeliveryStream: 2, ListTagsForDeliveryStream: 1, StartDeliveryStreamEncryption: 1 },
-      dynamoWrites: 4,
+      transitions: 13,
+      lambdaInvocationTotal: 5,
+      firehoseCalls: { DescribeDeliveryStream: 3, ListTagsForDeliveryStream: 1, StartDeliveryStreamEncryption: 1 },
+      // the lease (started here without the intake, the first Inspect takes it), reserve, confirm (request id),
+      // the state before and after publishing (a retried Conclude publishes nothing twice), release
+      dynamoWrites: 6,
       kmsCalls: 0,
       eventBridgeCalls: 2,
     });

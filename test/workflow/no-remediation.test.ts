@@ -22,7 +22,7 @@ describe('workflow: streams that need no Start call', () => {
     expect(report.output).toMatchObject({ status: 'COMPLIANT', callsSpent: 0 });
     expect(report.firehoseCalls.StartDeliveryStreamEncryption).toBeUndefined();
     expect(evaluated()).toEqual([{ verdict: 'COMPLIANT', stream: expect.anything(), encryption: { status: 'ENABLED', keyType: 'AWS_OWNED_CMK' }, trigger: 'sweep', mode: 'enforce', version: '1', kind: 'evaluated', occurredAt: expect.any(String), correlationId: expect.any(String) }]);
-    expect(report.transitions).toBe(4);
+    expect(report.transitions).toBe(5);
   });
 
   it('a Kinesis-sourced stream is NOT_APPLICABLE ("SSE ... only if it\'s a delivery stream that uses DirectPut"), without reading its tags', async () => {
@@ -45,10 +45,12 @@ describe('workflow: streams that need no Start call', () => {
     expect((await s.remediate('tmp-scratch')).output).toMatchObject({ status: 'EXEMPT', reason: 'name:tmp-*' });
   });
 
-  it('a stream deleted before the workflow looks is GONE, and its state is forgotten', async () => {
+  it('a stream deleted before the workflow looks is GONE, and its state expires within a day (kept that long for a retried Conclude)', async () => {
     const report = await s.remediate('never-existed');
     expect(report.output).toMatchObject({ status: 'GONE' });
-    expect(await s.account.deps.states.get({ account: '123456789012', region: 'us-east-1', name: 'never-existed' })).toBeUndefined();
+    const state = await s.account.deps.states.get({ account: '123456789012', region: 'us-east-1', name: 'never-existed' });
+    expect(state).toMatchObject({ verdict: 'GONE' });
+    expect(state?.expiresAt).toBeLessThanOrEqual(Math.ceil((s.account.clock.now() + 86_400_000) / 1000));
     expectSchemaValid(s.account.events.events);
   });
 

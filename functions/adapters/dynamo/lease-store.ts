@@ -20,7 +20,7 @@ export class DynamoLeaseStore implements LeaseStore {
       await this.table.documents.send(
         new PutCommand({
           TableName: this.table.tableName,
-          Item: { ...itemKey(ref, 'LEASE'), owner, leaseExpiresAt: lease.expiresAt, generation: 0, expiresAt: toEpochSeconds(lease.expiresAt) },
+          Item: { ...itemKey(ref, 'LEASE'), owner, takenAt: now, leaseExpiresAt: lease.expiresAt, generation: 0, expiresAt: toEpochSeconds(lease.expiresAt) },
           ConditionExpression: 'attribute_not_exists(pk) OR leaseExpiresAt <= :now',
           ExpressionAttributeValues: { ':now': now },
         }),
@@ -47,7 +47,27 @@ export class DynamoLeaseStore implements LeaseStore {
       const item = await this.read(ref);
       const holder = (item?.owner as string | undefined) ?? 'unknown';
       const expiresAt = (item?.leaseExpiresAt as number | undefined) ?? now;
-      throw new LeaseHeldError(`${streamKey(ref)} is leased to ${holder} until ${new Date(expiresAt).toISOString()}`, holder, expiresAt);
+      const takenAt = item?.takenAt === undefined ? undefined : Number(item.takenAt);
+      throw new LeaseHeldError(`${streamKey(ref)} is leased to ${holder} until ${new Date(expiresAt).toISOString()}`, holder, expiresAt, takenAt);
+    }
+  }
+
+  async takeOver(ref: StreamRef, from: string, to: string, now: number, ttlMs: number): Promise<boolean> {
+    const expiresAt = now + ttlMs;
+    try {
+      await this.table.documents.send(
+        new PutCommand({
+          TableName: this.table.tableName,
+          Item: { ...itemKey(ref, 'LEASE'), owner: to, takenAt: now, leaseExpiresAt: expiresAt, generation: 0, expiresAt: toEpochSeconds(expiresAt) },
+          ConditionExpression: '#owner = :from',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':from': from },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
     }
   }
 

@@ -18,7 +18,7 @@ export interface StateTable {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
-export type ItemKind = 'LEDGER' | 'STATE' | 'LEASE';
+export type ItemKind = 'LEDGER' | 'STATE' | 'LEASE' | 'KEYS';
 
 /** The item's key; an invalid account, region or stream name is refused before any DynamoDB call. */
 export function itemKey(ref: StreamRef, kind: ItemKind): { pk: string; sk: ItemKind } {

@@ -19,7 +19,7 @@ export class DynamoStreamStateStore implements StreamStateStore {
   }
 
   async forget(ref: StreamRef): Promise<void> {
-    for (const kind of ['STATE', 'LEASE'] as const) {
+    for (const kind of ['STATE', 'LEASE', 'KEYS'] as const) {
       await this.table.documents.send(new DeleteCommand({ TableName: this.table.tableName, Key: itemKey(ref, kind) }));
     }
   }

@@ -31,16 +31,33 @@ export type IntakeResult =
   | { action: 'ignored'; reason: string };
 
 /**
+ * Why a Config configuration item starts nothing: it names no actor (no principal, only the changed
+ * configuration), so the item that follows the remediator's own Start cannot be told from anyone
+ * else's change, and acting on it would loop. Config reaches the workflow through compliance changes
+ * of the configured rules; the change itself reaches it through CloudTrail.
+ */
+export const CONFIG_ITEM_IGNORED = 'a Config configuration item names no actor, so one that follows our own Start cannot be told apart (loop guard): Config starts workflows only through compliance changes';
+
+/**
  * The intake: one triggering event in, at most one workflow out. Every Start and Stop is recorded in
  * the budget ledger, whoever made it (idempotently, by CloudTrail event id and request id). The
  * remediator's own calls never trigger anything (loop guard). A per-stream lease makes duplicate or
  * concurrent events for one stream give one execution.
  */
 export async function takeIn(event: IntakeEvent, deps: IntakeDeps): Promise<IntakeResult> {
-  if (event.kind === 'config') {
-    if (event.compliance !== undefined && event.compliance !== 'NON_COMPLIANT') return { action: 'ignored', reason: `Config says ${event.compliance}` };
-    return startWorkflow(event.ref, 'config-change', event.eventId, event.eventTime, deps);
+  switch (event.kind) {
+    case 'config':
+      if (event.change === 'item') return { action: 'ignored', reason: CONFIG_ITEM_IGNORED };
+      if (event.compliance !== 'NON_COMPLIANT') return { action: 'ignored', reason: `Config rule ${event.rule} says ${event.compliance}` };
+      return startWorkflow(event.ref, 'config-change', event.eventId, event.eventTime, deps);
+    case 'scheduled-retry':
+      return startWorkflow(event.ref, 'scheduled-retry', event.eventId, event.eventTime, deps, 'r');
+    case 'api-call':
+      return takeInApiCall(event, deps);
   }
+}
+
+async function takeInApiCall(event: Extract<IntakeEvent, { kind: 'api-call' }>, deps: IntakeDeps): Promise<IntakeResult> {
   const ours = deps.remediatorRoleArns.some((pattern) => roleMatches(pattern, event.actor));
   let recorded = false;
   if (event.eventName === 'StartDeliveryStreamEncryption' || event.eventName === 'StopDeliveryStreamEncryption') {
@@ -52,6 +69,7 @@ export async function takeIn(event: IntakeEvent, deps: IntakeDeps): Promise<Inta
       principal: event.actor,
       ...(event.requestId ? { requestId: event.requestId } : {}),
     };
+    // A call older than the 24-hour window is not recorded (recordCall); one from the future never gets here (parseIntakeEvent).
     recorded = (await deps.ledger.record(event.ref, call, deps.clock.now())).recorded;
   }
   if (ours) return { action: 'own-call', recorded };
@@ -64,15 +82,25 @@ export async function takeIn(event: IntakeEvent, deps: IntakeDeps): Promise<Inta
       if (event.streamType !== undefined && event.streamType !== 'DirectPut') return { action: 'ignored', reason: `${event.streamType} streams cannot use SSE` };
       return startWorkflow(event.ref, 'stream-created', event.eventId, event.eventTime, deps);
     case 'StopDeliveryStreamEncryption':
-      await publishDrift(event, deps);
-      return startWorkflow(event.ref, 'encryption-stopped', event.eventId, event.eventTime, deps);
+      return startThenPublishDrift(event, 'encryption-stopped', true, deps);
     case 'StartDeliveryStreamEncryption': {
       const key = event.requestedKey;
-      if (key && !acceptedKey(key.keyType, key.keyArn, deps.policy)) await publishDrift(event, deps);
       // Even with an accepted key the workflow looks again once it settles: the Start may still fail.
-      return startWorkflow(event.ref, 'encryption-started-by-other', event.eventId, event.eventTime, deps);
+      return startThenPublishDrift(event, 'encryption-started-by-other', key !== undefined && !acceptedKey(key.keyType, key.keyArn, deps.policy), deps);
     }
   }
+}
+
+/**
+ * Starts the workflow (or notes the trigger on the running one's lease) first, then publishes the
+ * drift event: a drift event that EventBridge refuses must not cost the stream its workflow. A
+ * refused publish still fails the invocation, after the start, so that Lambda delivers the event
+ * again; the redelivery finds the execution by its name (or its lease) and publishes the drift.
+ */
+async function startThenPublishDrift(event: Extract<IntakeEvent, { kind: 'api-call' }>, trigger: Trigger, drift: boolean, deps: IntakeDeps): Promise<IntakeResult> {
+  const result = await startWorkflow(event.ref, trigger, event.eventId, event.eventTime, deps);
+  if (drift) await publishDrift(event, deps);
+  return result;
 }
 
 /** A role ARN, or a pattern with `*` (e.g. the member role in every account: `arn:aws:iam::*:role/firehose-sse-guard-member`). */
@@ -101,6 +129,8 @@ async function publishDrift(event: Extract<IntakeEvent, { kind: 'api-call' }>, d
 
 /** Attempts to take a lease or note a trigger on it before giving up (each loses only to a concurrent change). */
 const LEASE_ATTEMPTS = 5;
+/** A lease younger than this is never taken over: its intake may still be starting the execution. */
+export const ORPHAN_GRACE_MS = 5 * 60_000;
 
 /**
  * Claims the stream's lease for the execution, then starts it; gives the lease back if nothing started.
@@ -116,6 +146,13 @@ export async function startWorkflow(ref: StreamRef, trigger: Trigger, eventKey: 
       break;
     } catch (error) {
       if (!(error instanceof LeaseHeldError)) throw error;
+      // A lease whose holder is not running (its execution never started: the intake failed between
+      // the lease and StartExecution; or it ended without its cleanup) is taken over, after a grace
+      // period that covers an intake still on its way to StartExecution.
+      if (error.takenAt !== undefined && now - error.takenAt > ORPHAN_GRACE_MS && deps.starter.isRunning && !(await deps.starter.isRunning(error.holder))) {
+        if (await deps.leases.takeOver(ref, error.holder, name, now, deps.leaseSeconds * 1000)) break;
+        continue;
+      }
       // The lease may have been given back (or expired) between the two calls: then take it again.
       const noted = await deps.leases.noteTrigger(ref, now);
       if (noted) return { action: 'already-running', executionName: name, holder: noted.holder, generation: noted.generation };

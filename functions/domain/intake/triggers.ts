@@ -14,8 +14,18 @@ export const TRIGGER_RULES = {
     description: 'someone started SSE, perhaps with a key the policy does not accept; every Start is also budget accounting',
   },
   streamDeleted: { pattern: 'stream-deleted.json', trigger: undefined, description: 'clean up the stream\'s state' },
-  configComplianceChange: { pattern: 'config-compliance-change.json', trigger: 'config-change', description: 'AWS Config found a stream NON_COMPLIANT' },
-  configItemChange: { pattern: 'config-item-change.json', trigger: 'config-change', description: 'AWS Config recorded a change to a stream' },
+  configComplianceChange: {
+    pattern: 'config-compliance-change.json',
+    trigger: 'config-change',
+    description:
+      'AWS Config found a stream NON_COMPLIANT with the managed rule kinesis-firehose-delivery-stream-encrypted (as named by the console, ' +
+      'a conformance pack or Security Hub) or with a rule named in the deployment parameter configRuleNames; other rules start nothing',
+  },
+  configItemChange: {
+    pattern: 'config-item-change.json',
+    trigger: undefined,
+    description: 'AWS Config recorded a change to a stream: starts nothing, since a configuration item names no actor and may be the echo of our own Start',
+  },
 } as const satisfies Record<string, { pattern: string; trigger: Trigger | undefined; description: string }>;
 
 export type TriggerRuleName = keyof typeof TRIGGER_RULES;

@@ -1,13 +1,15 @@
 import { classifyEnableFailure } from '../failure-classes.ts';
 import type { RemediationDeps } from './deps.ts';
 import { nextKeyOrFail } from './enable.ts';
-import { conclude, goTo, refOf, settleThenConclude, type RemediationState } from './state.ts';
+import { rememberKeyFailure } from './inspect.ts';
+import { conclude, goTo, refOf, settle, type RemediationState } from './state.ts';
 
 /**
  * Check (the poll): look at the stream after Start. ENABLING polls again with a growing wait, up to
- * a bound; ENABLED with our key waits the 5-second settle time; ENABLING_FAILED is classified: a key
- * problem moves to the next key (or fails without spending more), a transient failure retries with
- * backoff while attempts allow, a configuration problem fails. Anything else (someone interfered)
+ * a bound; ENABLED with our key waits the 5-second settle time, after which Inspect gives the verdict;
+ * ENABLING_FAILED is classified: a key problem is remembered for the stream and Inspect moves to the
+ * next key (or it fails without spending more), a transient failure waits with backoff while attempts
+ * allow and goes back to Inspect, a configuration problem fails. Anything else (someone interfered)
  * goes back to Inspect.
  */
 export async function checkEncryption(state: RemediationState, deps: RemediationDeps): Promise<RemediationState> {
@@ -27,7 +29,7 @@ export async function checkEncryption(state: RemediationState, deps: Remediation
   }
 
   if (encryption.status === 'ENABLED' && target && encryption.keyType === target.keyType && (target.keyType === 'AWS_OWNED_CMK' || encryption.keyArn === target.keyArn)) {
-    return settleThenConclude(state, target, deps.clock.now(), deps.policy);
+    return settle(state, deps.clock.now());
   }
 
   if (encryption.status === 'ENABLING_FAILED' && target) {
@@ -35,6 +37,7 @@ export async function checkEncryption(state: RemediationState, deps: Remediation
     const details = encryption.failure?.details ?? 'ENABLING_FAILED without a failure description';
     switch (classifyEnableFailure(failureType)) {
       case 'KEY_PROBLEM':
+        await rememberKeyFailure(state, target, failureType, details, deps);
         return nextKeyOrFail(state, target, failureType, details, deps);
       case 'CONFIGURATION':
         return conclude(state, {

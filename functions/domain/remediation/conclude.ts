@@ -1,55 +1,133 @@
+import { EventPublishError } from '../errors.ts';
 import { buildEvent, type GuardEvent, type StreamPart } from '../events.ts';
-import { arnOf } from '../stream-ref.ts';
+import { arnOf, type StreamRef } from '../stream-ref.ts';
 import type { StreamState } from '../ports.ts';
+import { MAX_CONCLUDE_ROUNDS } from './bounds.ts';
 import type { RemediationDeps } from './deps.ts';
 import { refOf, type Outcome, type RemediationState } from './state.ts';
 
 /** What an execution returns: the outcome in a few fields, and what it cost. */
 export interface RemediationResult {
+  /** The state machine's Choice after Conclude ends the execution on DONE. */
+  phase: 'DONE';
   stream: StreamPart;
   status: Outcome['status'];
   reason?: string;
   callsSpent: number;
   attempts: number;
+  /** When the stream's workflow runs again by itself (a deferral or failure), ISO 8601. */
+  retryAt?: string;
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
+const HOUR_MS = 3_600_000;
+/** When a failure comes back by itself: soon for what may pass, later for what needs a person. */
+export const FAILED_RETRY_MS = { transient: HOUR_MS, needsChange: 6 * HOUR_MS } as const;
+/** A deferral without a time of its own (a busy stream, a key at capacity) comes back after this. */
+export const DEFERRED_RETRY_MS = 15 * 60_000;
+/** Triggers that arrived after the last round: the follow-up runs this soon. */
+export const FOLLOW_UP_MS = 60_000;
+/** A GONE stream's state is kept this long (for a retried Conclude), then expires. */
+const GONE_STATE_TTL_MS = 24 * HOUR_MS;
 
 /**
- * Conclude: write the stream's state, publish the evaluated event and the outcome event (and a
- * budget-low warning), and release the lease. Reached on every path, including a task's uncaught
- * error (the state machine's Catch), which concludes as FAILED/UNEXPECTED.
+ * Conclude: the outcome, told once and truly.
+ * 1. If a trigger arrived on the stream's lease since the last Inspect, nothing is said: the workflow
+ *    looks again (Inspect), a bounded number of rounds.
+ * 2. The stream's state is written with an outcome id, and the outcome's events are published; the
+ *    state item records which were delivered, so a retried Conclude publishes none of them twice.
+ * 3. A deferral or failure schedules its own retry.
+ * 4. The lease is given back at the generation last looked under; a trigger that slipped in between
+ *    sends the workflow to look again (or, past the rounds, schedules a follow-up at once).
+ * Reached on every path, including a task's uncaught error (the Catch), which is FAILED/UNEXPECTED.
  */
-export async function concludeRemediation(state: RemediationState, deps: RemediationDeps): Promise<RemediationResult> {
+export async function concludeRemediation(state: RemediationState, deps: RemediationDeps, options: { outcomeId?: string } = {}): Promise<RemediationResult | RemediationState> {
   const ref = refOf(state);
   const now = deps.clock.now();
+  const rounds = state.rounds ?? 0;
+  const canLookAgain = rounds < MAX_CONCLUDE_ROUNDS && state.leaseGeneration !== undefined;
+  if (canLookAgain) {
+    const lease = await deps.leases.observe(ref, state.correlationId, now);
+    if (lease.held && lease.generation !== state.leaseGeneration) return lookAgain(state);
+  }
+
   const outcome: Outcome = state.outcome ?? {
     status: 'FAILED',
     reason: 'UNEXPECTED',
     details: state.error ? `${state.error.Error ?? 'Error'}: ${truncate(state.error.Cause ?? '', 900)}` : 'the workflow ended without an outcome',
   };
   const stream: StreamPart = { ...state.stream, arn: arnOf(ref) };
+  const outcomeId = options.outcomeId ?? `${state.correlationId}#${rounds}`;
+  const retryAt = retryTimeOf(outcome, now);
+  await recordAndPublish(ref, outcomeId, streamState(outcome, now, state.correlationId, outcomeId, retryAt), eventsFor(state, outcome, stream, now, deps), deps);
+  if (retryAt !== undefined) await deps.scheduler.schedule(ref, retryAt, `${outcome.status} ${'reason' in outcome ? (outcome.reason ?? '') : ''}`.trim(), outcomeId);
 
-  if (outcome.status === 'GONE') await deps.states.forget(ref);
-  else await deps.states.put(ref, streamState(outcome, now, state.correlationId));
-
-  const events = eventsFor(state, outcome, stream, now, deps);
-  await deps.publisher.publish(events);
-  await deps.leases.release(ref, state.correlationId);
+  const released = await deps.leases.release(ref, state.correlationId, state.leaseGeneration);
+  if (!released.released && released.reason === 'new-trigger') {
+    if (canLookAgain) return lookAgain(state);
+    // Out of rounds: give the lease back anyway and let a follow-up execution take the new triggers.
+    await deps.leases.release(ref, state.correlationId);
+    await deps.scheduler.schedule(ref, now + FOLLOW_UP_MS, 'triggers arrived while the workflow concluded', `${outcomeId}#follow-up`);
+  }
   return {
+    phase: 'DONE',
     stream,
     status: outcome.status,
     ...('reason' in outcome && outcome.reason ? { reason: outcome.reason } : {}),
     callsSpent: state.counters.callsSpent,
     attempts: state.counters.attempts,
+    ...(retryAt !== undefined ? { retryAt: iso(retryAt) } : {}),
   };
 }
 
-function streamState(outcome: Outcome, now: number, correlationId: string): StreamState {
+/** Back to Inspect, for another round: nothing of this round's outcome is kept. */
+function lookAgain(state: RemediationState): RemediationState {
+  const { outcome: _outcome, error: _error, wait: _wait, enabledSeenAt: _seen, ...rest } = state;
+  return { ...rest, rounds: (state.rounds ?? 0) + 1, phase: 'INSPECT' };
+}
+
+/** When the stream's workflow comes back by itself, if it must. */
+export function retryTimeOf(outcome: Outcome, now: number): number | undefined {
+  if (outcome.status === 'DEFERRED') {
+    if (outcome.reason === 'AUDIT_MODE') return undefined;
+    return Math.max(now + 1_000, outcome.nextAttemptAt ?? now + DEFERRED_RETRY_MS);
+  }
+  if (outcome.status === 'FAILED') {
+    const needsChange = outcome.reason === 'KEY_PROBLEM' || outcome.reason === 'CONFIGURATION' || outcome.reason === 'INVALID';
+    return now + (needsChange ? FAILED_RETRY_MS.needsChange : FAILED_RETRY_MS.transient);
+  }
+  return undefined;
+}
+
+/** Writes the state, then publishes what this outcome has not yet delivered, and records what it did. */
+async function recordAndPublish(ref: StreamRef, outcomeId: string, record: StreamState, events: GuardEvent[], deps: RemediationDeps): Promise<void> {
+  const before = await deps.states.get(ref);
+  const delivered = new Set(before?.outcomeId === outcomeId ? (before.publishedEvents ?? []) : []);
+  const idOf = (event: GuardEvent) => `${outcomeId}#${event.detailType}`;
+  const pending = events.filter((e) => !delivered.has(idOf(e)));
+  if (pending.length === 0 && before?.outcomeId === outcomeId) return;
+  await deps.states.put(ref, { ...record, publishedEvents: [...delivered] });
+  try {
+    await deps.publisher.publish(pending);
+    for (const e of pending) delivered.add(idOf(e));
+  } catch (error) {
+    if (!(error instanceof EventPublishError)) throw error;
+    const accepted = new Set(error.delivered);
+    for (const e of pending) if (accepted.has(e.detailType)) delivered.add(idOf(e));
+    await deps.states.put(ref, { ...record, publishedEvents: [...delivered] });
+    throw error;
+  }
+  await deps.states.put(ref, { ...record, publishedEvents: [...delivered] });
+}
+
+function streamState(outcome: Outcome, now: number, correlationId: string, outcomeId: string, retryAt: number | undefined): StreamState {
   const key = 'keyType' in outcome ? { keyType: outcome.keyType, ...(outcome.keyArn ? { keyArn: outcome.keyArn } : {}) } : {};
   const reason = 'reason' in outcome && outcome.reason ? { reason: outcome.reason } : {};
-  return { verdict: outcome.status, ...reason, ...key, updatedAt: now, correlationId };
+  const gone = outcome.status === 'GONE' ? { expiresAt: Math.ceil((now + GONE_STATE_TTL_MS) / 1000) } : {};
+  const retry = retryAt !== undefined ? { retryAt } : {};
+  return { verdict: outcome.status, ...reason, ...key, updatedAt: now, correlationId, outcomeId, ...retry, ...gone };
 }
+
 
 function eventsFor(state: RemediationState, outcome: Outcome, stream: StreamPart, now: number, deps: RemediationDeps): GuardEvent[] {
   const events: GuardEvent[] = [];
@@ -72,6 +150,12 @@ function eventsFor(state: RemediationState, outcome: Outcome, stream: StreamPart
   );
   const spent = { attempts: state.counters.attempts, callsSpent: state.counters.callsSpent };
   switch (outcome.status) {
+    case 'COMPLIANT':
+      if (outcome.keyChangeFailed) {
+        const keptKey = { keyType: outcome.keyType, ...(outcome.keyArn ? { keyArn: outcome.keyArn } : {}) };
+        events.push(buildEvent('keyChangeFailed', { stream, ...outcome.keyChangeFailed, keptKey }, now, id));
+      }
+      break;
     case 'REMEDIATED': {
       const detectedAt = Number.isFinite(state.detectedAt) ? state.detectedAt : now;
       events.push(

@@ -6,24 +6,29 @@ import {
   InvalidRequestError,
   KeyCapacityError,
   KeyUnusableError,
+  ServiceCallError,
   StreamBusyError,
   StreamGoneError,
+  TransientServiceError,
 } from '../errors.ts';
 import { arnOf } from '../stream-ref.ts';
 import type { RemediationDeps } from './deps.ts';
-import { usableTarget } from './inspect.ts';
+import { keyStateOf, rememberKeyFailure, usableTarget } from './inspect.ts';
 import { conclude, goTo, keyLabel, refOf, type RemediationState } from './state.ts';
 
 /** When Firehose says the budget is spent but the ledger cannot say until when: look again after this. */
 const UNKNOWN_BUDGET_RETRY_MS = 3_600_000;
 
 /**
- * Enable: check a customer managed key first, reserve one call in the budget ledger, call
- * StartDeliveryStreamEncryption once, and tie the reservation to Firehose's request id.
+ * Enable, reached only from Inspect (the fresh look of this loop iteration): check a customer managed
+ * key first, reserve one call in the budget ledger, call StartDeliveryStreamEncryption once, tie the
+ * reservation to Firehose's request id, and only then say "Remediation Started".
  *
  * A spent budget waits (when the next call is within the horizon) or defers; it never calls Firehose
  * past the budget. Retrying this task after a transient error is safe: the reservation id is the
- * same for the same attempt, so a retry never reserves a second call.
+ * same for the same attempt, so a retry never reserves a second call. A Start that Firehose refused
+ * gives its reservation back, so the ledger equals the calls Firehose accepted; only a call whose
+ * fate is unknown (a 5xx or a lost connection) keeps it.
  */
 export async function enableEncryption(state: RemediationState, deps: RemediationDeps): Promise<RemediationState> {
   const { clock, policy, settings } = deps;
@@ -33,7 +38,10 @@ export async function enableEncryption(state: RemediationState, deps: Remediatio
 
   if (target.keyType === 'CUSTOMER_MANAGED_CMK') {
     const check = await deps.keys.check(target.keyArn);
-    if (check.usable === false) return nextKeyOrFail(state, target, check.failureType, check.details, deps);
+    if (check.usable === false) {
+      await rememberKeyFailure(state, target, check.failureType, check.details, deps, keyStateOf(check));
+      return nextKeyOrFail(state, target, check.failureType, check.details, deps);
+    }
   }
 
   const attempt = state.counters.attempts + 1;
@@ -47,6 +55,16 @@ export async function enableEncryption(state: RemediationState, deps: Remediatio
     return budgetSpent(state, error.nextAvailableAt, error.message, deps);
   }
 
+  let requestId: string | undefined;
+  try {
+    ({ requestId } = await deps.firehose.startEncryption(ref, target));
+  } catch (error) {
+    return startRefused(state, error, reservationId, deps);
+  }
+  if (requestId) await deps.ledger.confirm(ref, reservationId, requestId, now);
+  const counters = { ...state.counters, attempts: attempt, callsSpent: state.counters.callsSpent + 1, polls: 0 };
+  // Said only of a Start that Firehose accepted. A retry of this task after a failed publish does not
+  // call again: the reservation (by attempt) and Firehose's ResourceInUse (ENABLING) stop it.
   const stream = { ...state.stream, arn: arnOf(ref) };
   const targetKey = target.keyType === 'CUSTOMER_MANAGED_CMK' ? { keyType: target.keyType, keyArn: target.keyArn } : { keyType: target.keyType };
   await deps.publisher.publish([
@@ -57,24 +75,19 @@ export async function enableEncryption(state: RemediationState, deps: Remediatio
       state.correlationId,
     ),
   ]);
-
-  try {
-    const { requestId } = await deps.firehose.startEncryption(ref, target);
-    if (requestId) await deps.ledger.confirm(ref, reservationId, requestId, now);
-  } catch (error) {
-    return startRefused(state, error, reservationId, deps);
-  }
-  const counters = { ...state.counters, attempts: attempt, callsSpent: state.counters.callsSpent + 1, polls: 0 };
   const low = budget.remainingOurs <= policy.budget.lowThreshold ? { budgetLow: { remainingOurs: budget.remainingOurs, remainingTotal: budget.remainingTotal } } : {};
   const budgetRemaining = { ours: budget.remainingOurs, total: budget.remainingTotal };
   return goTo({ ...state, counters, reservationId, budgetRemaining, ...low }, 'POLL', { seconds: settings.pollSeconds });
 }
 
-/** A key that cannot work: try the next approved key or the fallback, else fail (no budget spent on it). */
+/**
+ * A key that cannot work: look again (Inspect) and try the next approved key or the fallback, else
+ * fail (no budget spent on it). The next Start is preceded by a fresh Inspect, like every Start.
+ */
 export function nextKeyOrFail(state: RemediationState, failed: TargetKey, failureType: string, details: string, deps: Pick<RemediationDeps, 'policy'>): RemediationState {
   const unusableKeys = [...new Set([...state.unusableKeys, keyLabel(failed)])];
   const next = usableTarget(failed, unusableKeys, deps);
-  if (next) return goTo({ ...state, unusableKeys, target: next }, 'ENABLE');
+  if (next) return goTo({ ...state, unusableKeys }, 'INSPECT');
   return conclude(
     { ...state, unusableKeys },
     {
@@ -101,19 +114,23 @@ async function startRefused(state: RemediationState, error: unknown, reservation
   const ref = refOf(state);
   const now = deps.clock.now();
   const target = state.target as TargetKey;
-  // Only refusals that cannot hide an earlier success of this same call give the reservation back.
-  if (error instanceof KeyCapacityError || error instanceof InvalidRequestError) await deps.ledger.release(ref, reservationId, now);
+  // Firehose answered with a refusal: the call was not accepted (the gateway never retries a write, so
+  // no earlier try of it can have succeeded). Only an unknown outcome keeps the reservation.
+  if (error instanceof ServiceCallError && !(error instanceof TransientServiceError)) await deps.ledger.release(ref, reservationId, now);
   if (error instanceof StreamGoneError) return conclude(state, { status: 'GONE', reason: 'deleted during remediation' });
   if (error instanceof StreamBusyError) return goTo(state, 'WAIT_BUSY', { seconds: deps.settings.busyWaitSeconds });
-  if (error instanceof KeyUnusableError) return nextKeyOrFail(state, target, 'INVALID_KMS_KEY', error.message, deps);
+  if (error instanceof KeyUnusableError) {
+    await rememberKeyFailure(state, target, 'INVALID_KMS_KEY', error.message, deps);
+    return nextKeyOrFail(state, target, 'INVALID_KMS_KEY', error.message, deps);
+  }
   if (error instanceof KeyCapacityError) {
     const unusableKeys = [...new Set([...state.unusableKeys, keyLabel(target)])];
     const next = usableTarget(target, unusableKeys, deps);
-    if (next) return goTo({ ...state, unusableKeys, target: next }, 'ENABLE');
+    if (next) return goTo({ ...state, unusableKeys }, 'INSPECT');
     return conclude(state, { status: 'DEFERRED', reason: 'KEY_CAPACITY', details: error.message });
   }
   if (error instanceof FirehoseBudgetSpentError) {
-    // Firehose counted calls the ledger did not see (CloudTrail not yet delivered): keep our reservation and defer.
+    // Firehose counted calls the ledger did not see (CloudTrail not yet delivered): defer; the echoes fill the ledger.
     return conclude(state, { status: 'DEFERRED', reason: 'BUDGET_SPENT', details: error.message, nextAttemptAt: now + UNKNOWN_BUDGET_RETRY_MS });
   }
   if (error instanceof InvalidRequestError) return conclude(state, { status: 'FAILED', reason: 'INVALID', details: error.message });

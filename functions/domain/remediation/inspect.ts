@@ -1,37 +1,57 @@
-import { decideStream, nextKeyAfter, type TargetKey } from '../decision.ts';
+import { acceptedKey, decideStream, nextKeyAfter, type StreamDescription, type TargetKey } from '../decision.ts';
 import { decisionReason } from '../events.ts';
+import { classifyEnableFailure } from '../failure-classes.ts';
+import { LeaseHeldError } from '../errors.ts';
+import type { KeyCheck, KeyFailure } from '../ports.ts';
+import { LEASE_SECONDS } from './bounds.ts';
 import type { RemediationDeps } from './deps.ts';
-import { conclude, goTo, initialOf, keyLabel, refOf, settleThenConclude, type RemediationState } from './state.ts';
+import { conclude, goTo, initialOf, keyLabel, protectedFrom, refOf, settle, verdictOutcome, type RemediationState } from './state.ts';
 
 /**
- * Inspect: describe the stream, let the policy decide, and route. COMPLIANT, NOT_APPLICABLE, EXEMPT
- * and GONE conclude; BUSY waits and looks again (bounded); REMEDIATE goes to Enable with the key to
- * use (or concludes as deferred in audit mode).
+ * Inspect: the fresh look that every verdict and every Start stands on. It notes the lease's trigger
+ * generation (what this look covers), describes the stream, reads its tags, and lets the policy decide:
+ * - COMPLIANT is published only after the settle: a stream first seen ENABLED now (after our Start,
+ *   or after anyone's Start in the last 24 hours) waits 5 seconds and is looked at again;
+ * - NOT_APPLICABLE, EXEMPT and GONE conclude; BUSY waits and looks again (bounded);
+ * - REMEDIATE goes to Enable with a key chosen now, past the keys known to fail for this stream
+ *   (unless their state has changed), or concludes when none is left. A failed key change that left
+ *   the stream encrypted with an old key the policy accepts is COMPLIANT, with no Start.
  */
 export async function inspectStream(state: RemediationState, deps: RemediationDeps): Promise<RemediationState> {
   const { settings, policy } = deps;
+  const now = deps.clock.now();
   const counters = { ...state.counters, inspections: state.counters.inspections + 1 };
-  const current: RemediationState = { ...state, counters, detectedAt: Number.isFinite(state.detectedAt) ? state.detectedAt : deps.clock.now() };
+  const current: RemediationState = { ...state, counters, detectedAt: Number.isFinite(state.detectedAt) ? state.detectedAt : now };
   if (counters.inspections > settings.maxInspections) {
     return conclude(current, { status: 'DEFERRED', reason: 'STREAM_BUSY', details: `stream still not settled after ${settings.maxInspections} inspections` });
   }
   const ref = refOf(current);
+  const leaseGeneration = await leaseGenerationFor(current, deps, now);
+  if (leaseGeneration === undefined) {
+    return conclude(current, { status: 'DEFERRED', reason: 'STREAM_BUSY', details: 'another execution holds the stream\'s lease: it looks at the stream instead' });
+  }
   const description = await deps.firehose.describe(ref);
-  const tags = description?.type === 'DirectPut' ? await deps.firehose.tags(ref) : {};
+  // The look that confirms a settle needs the status and key only: the tags were read before the Start.
+  const confirming = state.enabledSeenAt !== undefined;
+  const tags = description?.type === 'DirectPut' && !confirming ? await deps.firehose.tags(ref) : {};
   const decision = decideStream(description, tags, policy);
   const encryption = {
     status: description?.encryption.status ?? 'DISABLED',
     ...(description?.encryption.keyType ? { keyType: description.encryption.keyType } : {}),
     ...(description?.encryption.keyArn ? { keyArn: description.encryption.keyArn } : {}),
   };
-  const next: RemediationState = current.initial ? current : { ...current, initial: initialOf(decision, encryption, decisionReason(decision)) };
+  const looked: RemediationState = { ...current, leaseGeneration };
+  const withInitial: RemediationState = looked.initial ? looked : { ...looked, initial: initialOf(decision, encryption, decisionReason(decision)) };
+  // A settle counts only while every look since it began showed ENABLED with an accepted key.
+  const { enabledSeenAt, ...unsettled } = withInitial;
+  const next: RemediationState = decision.verdict === 'COMPLIANT' ? withInitial : unsettled;
 
   switch (decision.verdict) {
     case 'COMPLIANT': {
-      const key = { keyType: decision.keyType, ...(decision.keyArn ? { keyArn: decision.keyArn } : {}), viaFallback: decision.viaFallback };
-      // Compliant because of our own earlier call (seen after a busy wait): still wait out the settle time.
-      if (next.counters.callsSpent > 0) return settleThenConclude(next, toTarget(key), deps.clock.now(), policy);
-      return conclude(next, { status: 'COMPLIANT', ...key });
+      const key = toTarget(decision);
+      if (enabledSeenAt !== undefined && now >= protectedFrom(enabledSeenAt)) return conclude(next, verdictOutcome(next, key, policy, enabledSeenAt));
+      if (enabledSeenAt !== undefined || next.counters.callsSpent > 0 || (await startedRecently(next, deps, now))) return settle(next, now);
+      return conclude(next, verdictOutcome(next, key, policy, now));
     }
     case 'NOT_APPLICABLE':
     case 'EXEMPT':
@@ -54,26 +74,146 @@ export async function inspectStream(state: RemediationState, deps: RemediationDe
       if (policy.mode === 'audit') {
         return conclude(next, { status: 'DEFERRED', reason: 'AUDIT_MODE', details: `${decision.reason}: audit mode reports without remediating` });
       }
-      const target = usableTarget(decision.target, next.unusableKeys, deps);
-      if (!target) {
-        return conclude(next, { status: 'FAILED', reason: 'KEY_PROBLEM', details: `no usable key left: ${next.unusableKeys.join(', ')}` });
+      const kept = await keyKeptAfterFailedChange(description as StreamDescription, next, deps);
+      const keptAccepted = kept && acceptedKey(kept.keyType, kept.keyType === 'CUSTOMER_MANAGED_CMK' ? kept.keyArn : undefined, policy);
+      if (kept && keptAccepted) {
+        // "If ... the attempt to change the CMK failed ... encryption remains enabled with the old CMK."
+        const failure = description?.encryption.failure;
+        return conclude(next, {
+          status: 'COMPLIANT',
+          keyType: kept.keyType,
+          ...(kept.keyType === 'CUSTOMER_MANAGED_CMK' ? { keyArn: kept.keyArn } : {}),
+          viaFallback: keptAccepted === 'fallback',
+          keyChangeFailed: { failureType: failure?.type ?? 'UNKNOWN_ERROR', details: failure?.details ?? 'ENABLING_FAILED after a key change' },
+        });
       }
-      const previousKey =
-        description?.encryption.status === 'ENABLED' && description.encryption.keyType
-          ? { keyType: description.encryption.keyType, ...(description.encryption.keyArn ? { keyArn: description.encryption.keyArn } : {}) }
-          : next.previousKey;
-      return goTo({ ...next, target, reason: decision.reason, ...(previousKey ? { previousKey } : {}) }, 'ENABLE');
+      const previousKey = kept ?? (description?.encryption.status === 'ENABLED' && description.encryption.keyType ? toTarget(description.encryption) : next.previousKey);
+      if (!kept) await rememberDescribedFailure(description as StreamDescription, next, deps, now);
+      const unusableKeys = await knownUnusableKeys(next, deps);
+      const target = usableTarget(decision.target, unusableKeys, deps);
+      if (!target) {
+        return conclude(
+          { ...next, unusableKeys },
+          {
+            status: 'FAILED',
+            reason: 'KEY_PROBLEM',
+            details: `no usable key left: ${unusableKeys.join(', ')}`,
+            ...(previousKey ? { stillEncryptedWith: previousKey } : {}),
+          },
+        );
+      }
+      return goTo({ ...next, unusableKeys, target, reason: decision.reason, ...(previousKey ? { previousKey } : {}) }, 'ENABLE');
     }
   }
 }
 
-/** The policy's preferred key, or the next in order that this execution has not found unusable. */
+/** The policy's preferred key, or the next in order that is not known to fail for this stream. */
 export function usableTarget(preferred: TargetKey, unusable: readonly string[], deps: Pick<RemediationDeps, 'policy'>): TargetKey | undefined {
   let candidate: TargetKey | undefined = preferred;
   while (candidate && unusable.includes(keyLabel(candidate))) candidate = nextKeyAfter(candidate, deps.policy);
   return candidate;
 }
 
-function toTarget(key: { keyType: 'AWS_OWNED_CMK' | 'CUSTOMER_MANAGED_CMK'; keyArn?: string }): TargetKey {
+/** What the KMS pre-flight check says of a key, as a state to compare later: 'usable', a failure type, or 'unknown'. */
+export function keyStateOf(check: KeyCheck): string {
+  return check.usable === true ? 'usable' : check.usable === false ? check.failureType : 'unknown';
+}
+
+/** The current state of a key ('n/a' for the AWS owned key, which has no state we can read). */
+export async function currentKeyState(key: TargetKey, deps: Pick<RemediationDeps, 'keys'>): Promise<string> {
+  return key.keyType === 'CUSTOMER_MANAGED_CMK' ? keyStateOf(await deps.keys.check(key.keyArn)) : 'n/a';
+}
+
+/** Remembers that `key` failed for the stream, with the key's state then; never tried again until that changes. */
+export async function rememberKeyFailure(state: RemediationState, key: TargetKey, failureType: string, details: string, deps: RemediationDeps, keyState?: string): Promise<void> {
+  const failure: KeyFailure = {
+    key: keyLabel(key),
+    failureType,
+    details: details.slice(0, 1024),
+    at: deps.clock.now(),
+    keyState: keyState ?? (await currentKeyState(key, deps)),
+  };
+  await deps.keyFailures.remember(refOf(state), failure);
+}
+
+/**
+ * The keys not to try for this stream: those found unusable in this execution, and those remembered
+ * across executions whose state has not changed since they failed. A remembered customer managed key
+ * that the pre-flight check now finds usable, after it found it unusable when it failed, is forgotten
+ * (an operator fixed it); one whose failure the check could not see stays until an operator clears it.
+ */
+async function knownUnusableKeys(state: RemediationState, deps: RemediationDeps): Promise<string[]> {
+  const unusable = new Set(state.unusableKeys);
+  for (const failure of await deps.keyFailures.list(refOf(state))) {
+    if (unusable.has(failure.key)) continue;
+    if (failure.key !== 'AWS_OWNED_CMK' && failure.keyState !== 'usable') {
+      const now = keyStateOf(await deps.keys.check(failure.key));
+      if (now === 'usable') {
+        await deps.keyFailures.forget(refOf(state), failure.key);
+        continue;
+      }
+    }
+    unusable.add(failure.key);
+  }
+  return [...unusable];
+}
+
+/**
+ * A FailureDescription that Describe already shows for a key (someone's failed Start, or an earlier
+ * one of ours) is remembered when the key is unusable now, so that no sweep pays for it again.
+ */
+async function rememberDescribedFailure(description: StreamDescription, state: RemediationState, deps: RemediationDeps, now: number): Promise<void> {
+  const { encryption } = description;
+  if (encryption.status !== 'ENABLING_FAILED' || !encryption.failure || !encryption.keyType) return;
+  if (classifyEnableFailure(encryption.failure.type) !== 'KEY_PROBLEM') return;
+  const key = toTarget(encryption);
+  if (key.keyType !== 'CUSTOMER_MANAGED_CMK') return;
+  const known = (await deps.keyFailures.list(refOf(state))).some((f) => f.key === key.keyArn);
+  if (known) return;
+  const keyState = await currentKeyState(key, deps);
+  if (keyState === 'usable') return;
+  await deps.keyFailures.remember(refOf(state), { key: key.keyArn, failureType: encryption.failure.type, details: encryption.failure.details.slice(0, 1024), at: now, keyState });
+}
+
+/**
+ * ENABLING_FAILED after a key change: the key Describe shows is the old one, still in effect. Known
+ * when this execution or the stream's last verdict saw the stream ENABLED with that very key.
+ */
+async function keyKeptAfterFailedChange(description: StreamDescription, state: RemediationState, deps: RemediationDeps): Promise<TargetKey | undefined> {
+  const { encryption } = description;
+  if (encryption.status !== 'ENABLING_FAILED' || !encryption.keyType) return undefined;
+  const shown = toTarget(encryption);
+  const same = (key: { keyType?: string; keyArn?: string } | undefined) =>
+    key?.keyType === shown.keyType && (shown.keyType === 'AWS_OWNED_CMK' || key.keyArn === shown.keyArn);
+  if (same(state.previousKey)) return shown;
+  if (state.initial?.encryption.status === 'ENABLED' && same(state.initial.encryption)) return shown;
+  const last = await deps.states.get(refOf(state));
+  if (last && (last.verdict === 'COMPLIANT' || last.verdict === 'REMEDIATED') && same(last)) return shown;
+  return undefined;
+}
+
+/** Whether anyone's Start in the last 24 hours may have turned encryption on within the settle time. */
+async function startedRecently(state: RemediationState, deps: RemediationDeps, now: number): Promise<boolean> {
+  return (await deps.ledger.calls(refOf(state), now)).some((call) => call.operation === 'Start');
+}
+
+/**
+ * The lease's generation this look covers. The execution normally holds the stream's lease (the intake
+ * took it); one started without it (a test, the CLI) takes it now. Undefined: another execution has it.
+ */
+async function leaseGenerationFor(state: RemediationState, deps: RemediationDeps, now: number): Promise<number | undefined> {
+  const ref = refOf(state);
+  const view = await deps.leases.observe(ref, state.correlationId, now);
+  if (view.held) return view.generation;
+  try {
+    await deps.leases.acquire(ref, state.correlationId, now, LEASE_SECONDS * 1000);
+    return 0;
+  } catch (error) {
+    if (error instanceof LeaseHeldError) return undefined;
+    throw error;
+  }
+}
+
+function toTarget(key: { keyType?: 'AWS_OWNED_CMK' | 'CUSTOMER_MANAGED_CMK'; keyArn?: string }): TargetKey {
   return key.keyType === 'CUSTOMER_MANAGED_CMK' && key.keyArn ? { keyType: 'CUSTOMER_MANAGED_CMK', keyArn: key.keyArn } : { keyType: 'AWS_OWNED_CMK' };
 }

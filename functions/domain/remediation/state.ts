@@ -12,7 +12,14 @@ export type OutcomeStatus = 'COMPLIANT' | 'REMEDIATED' | 'NOT_APPLICABLE' | 'EXE
 
 /** How a workflow ended; Conclude turns it into the stream's state and the outcome event. */
 export type Outcome =
-  | { status: 'COMPLIANT'; keyType: KeyType; keyArn?: string; viaFallback: boolean }
+  | {
+      status: 'COMPLIANT';
+      keyType: KeyType;
+      keyArn?: string;
+      viaFallback: boolean;
+      /** A key change that failed left the stream encrypted with this (accepted) key. */
+      keyChangeFailed?: { failureType: string; details: string };
+    }
   | { status: 'REMEDIATED'; keyType: KeyType; keyArn?: string; viaFallback: boolean; protectedAt: number }
   | { status: 'NOT_APPLICABLE' | 'EXEMPT' | 'GONE'; reason?: string }
   | { status: 'DEFERRED'; reason: 'BUDGET_SPENT' | 'STREAM_BUSY' | 'KEY_CAPACITY' | 'AUDIT_MODE'; details: string; nextAttemptAt?: number }
@@ -54,6 +61,18 @@ export interface RemediationState {
   outcome?: Outcome;
   /** Set by the state machine's Catch: the error a task could not recover from. */
   error?: { Error?: string; Cause?: string };
+  /** The lease's trigger generation at the latest Inspect: Conclude gives the lease back only at it. */
+  leaseGeneration?: number;
+  /**
+   * When a Describe first showed ENABLED with an accepted key in this look (epoch ms). The change
+   * happened at or before it, so every record is encrypted from it + 5 s on: the verdict waits that
+   * long and is published only after a later Describe still shows it.
+   */
+  enabledSeenAt?: number;
+  /** Times Conclude sent the workflow back to look again because triggers arrived (bounded). */
+  rounds?: number;
+  /** Events of this execution already published (by id), so that a retried Conclude publishes none twice. */
+  published?: string[];
 }
 
 /** The workflow's tunables, with the bounds that keep every wait and loop finite. */
@@ -126,6 +145,20 @@ export function continueState(input: unknown): RemediationState {
   return state;
 }
 
+/**
+ * Conclude's input: a remediation state, or, when the very first Inspect failed, the workflow's
+ * input with the error the state machine's Catch added: it still concludes (FAILED, with the error).
+ */
+export function concludableState(input: unknown): RemediationState {
+  try {
+    return continueState(input);
+  } catch (notAState) {
+    const error = (input as { error?: RemediationState['error'] } | null)?.error;
+    if (!error) throw notAState;
+    return { ...startState(input), error };
+  }
+}
+
 export function refOf(state: RemediationState): StreamRef {
   return { account: state.stream.account, region: state.stream.region, name: state.stream.name };
 }
@@ -151,19 +184,25 @@ export function initialOf(decision: StreamDecision, encryption: { status: Encryp
 export const keyLabel = (key: TargetKey): string => (key.keyType === 'AWS_OWNED_CMK' ? 'AWS_OWNED_CMK' : key.keyArn);
 
 /**
- * ENABLED with the key we asked for, seen at `now`: wait the settle time, then conclude REMEDIATED.
+ * ENABLED with an accepted key, seen at `now`: wait out the settle time, then look again (Inspect).
  * "It can take up to 5 seconds after the encryption status changes to ENABLED before all records
- * written to the delivery stream are encrypted": the change happened at or before `now`, so every
- * record is encrypted from `now` + 5 s on.
+ * written to the delivery stream are encrypted": the change happened at or before the first time it
+ * was seen, so every record is encrypted from then + 5 s on; the verdict comes from the Describe
+ * after the wait, so it is true when it is published.
  */
-export function settleThenConclude(state: RemediationState, key: TargetKey, now: number, policy: GuardPolicy): RemediationState {
+export function settle(state: RemediationState, now: number): RemediationState {
+  const enabledSeenAt = state.enabledSeenAt ?? now;
+  return goTo({ ...state, enabledSeenAt }, 'SETTLE', { seconds: Math.max(1, (enabledSeenAt + ENCRYPTION_SETTLE_MS - now) / 1000) });
+}
+
+/** When records are all encrypted, for a stream first seen ENABLED at `enabledSeenAt`. */
+export const protectedFrom = (enabledSeenAt: number): number => enabledSeenAt + ENCRYPTION_SETTLE_MS;
+
+/** The outcome of a stream found ENABLED with an accepted key after the settle: REMEDIATED when we paid for it. */
+export function verdictOutcome(state: RemediationState, key: TargetKey, policy: GuardPolicy, enabledSeenAt: number): Outcome {
   const keyArn = key.keyType === 'CUSTOMER_MANAGED_CMK' ? { keyArn: key.keyArn } : {};
-  const outcome: Outcome = {
-    status: 'REMEDIATED',
-    keyType: key.keyType,
-    ...keyArn,
-    viaFallback: acceptedKey(key.keyType, key.keyType === 'CUSTOMER_MANAGED_CMK' ? key.keyArn : undefined, policy) === 'fallback',
-    protectedAt: now + ENCRYPTION_SETTLE_MS,
-  };
-  return { ...goTo(state, 'SETTLE', { seconds: ENCRYPTION_SETTLE_MS / 1000 }), outcome };
+  const viaFallback = acceptedKey(key.keyType, key.keyType === 'CUSTOMER_MANAGED_CMK' ? key.keyArn : undefined, policy) === 'fallback';
+  return state.counters.callsSpent > 0
+    ? { status: 'REMEDIATED', keyType: key.keyType, ...keyArn, viaFallback, protectedAt: protectedFrom(enabledSeenAt) }
+    : { status: 'COMPLIANT', keyType: key.keyType, ...keyArn, viaFallback };
 }

@@ -26,6 +26,7 @@ const examples: { [K in EventKind]: EventDetails[K] } = {
   remediationFailed: { stream, reason: 'KEY_PROBLEM', failureType: 'DISABLED_KMS_KEY', details: 'disabled', stillEncryptedWith: { keyType: 'AWS_OWNED_CMK' }, attempts: 1, callsSpent: 1 },
   driftDetected: { stream, eventName: 'StopDeliveryStreamEncryption', actor: 'arn:aws:iam::123456789012:user/alice', eventTime: new Date(AT).toISOString() },
   budgetLow: { stream, remainingOurs: 2, remainingTotal: 7, threshold: 5 },
+  keyChangeFailed: { stream, failureType: 'DISABLED_KMS_KEY', details: 'the new key is disabled', keptKey: cmk },
   complianceSnapshot: {
     sweepId: 'sweep-1',
     account: '123456789012',

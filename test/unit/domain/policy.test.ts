@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidConfigurationError } from '../../../functions/domain/errors.ts';
-import { DEFAULT_POLICY, matchesNamePattern, parsePolicy } from '../../../functions/domain/policy.ts';
+import { approvedKeyArnsAt, DEFAULT_POLICY, matchesNamePattern, parsePolicy } from '../../../functions/domain/policy.ts';
 
 const KEY = 'arn:aws:kms:us-east-1:123456789012:key/11111111-1111-1111-1111-111111111111';
 
@@ -81,5 +81,30 @@ describe('policy configuration', () => {
     expect(matchesNamePattern('tmp-ab', 'tmp-??')).toBe(true);
     expect(matchesNamePattern('tmp-abc', 'tmp-??')).toBe(false);
     expect(matchesNamePattern('aXb', 'a.b')).toBe(false);
+  });
+});
+
+describe('approved keys per place (issue 11, #9: "A us-west-2 stream is offered an eu-west-1 key")', () => {
+  const EU = 'arn:aws:kms:eu-west-1:111122223333:key/aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa';
+  const US = 'arn:aws:kms:us-west-2:111122223333:key/bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb';
+  const US_OTHER_ACCOUNT = 'arn:aws:kms:us-west-2:444455556666:key/cccccccc-cccc-cccc-cccc-cccccccccccc';
+  const US_LATER = 'arn:aws:kms:us-west-2:111122223333:key/dddddddd-dddd-dddd-dddd-dddddddddddd';
+  const { key } = parsePolicy({ key: { type: 'CUSTOMER_MANAGED_CMK', approvedKeyArns: [EU, US, US_OTHER_ACCOUNT, US_LATER] } });
+
+  it('keeps the approved keys of the place\'s region and account, in the configured order', () => {
+    expect(approvedKeyArnsAt(key, { account: '111122223333', region: 'us-west-2' })).toEqual([US, US_LATER]);
+    expect(approvedKeyArnsAt(key, { account: '444455556666', region: 'us-west-2' })).toEqual([US_OTHER_ACCOUNT]);
+    expect(approvedKeyArnsAt(key, { account: '111122223333', region: 'eu-west-1' })).toEqual([EU]);
+  });
+
+  it('has none for a place without approved keys, and none under the AWS owned key requirement', () => {
+    expect(approvedKeyArnsAt(key, { account: '111122223333', region: 'ap-southeast-1' })).toEqual([]);
+    expect(approvedKeyArnsAt(DEFAULT_POLICY.key, { account: '111122223333', region: 'eu-west-1' })).toEqual([]);
+  });
+
+  it('reads keys of any partition, and places nowhere a key that is not a key ARN', () => {
+    const china = 'arn:aws-cn:kms:cn-north-1:111122223333:key/eeeeeeee-eeee-eeee-eeee-eeeeeeeeeeee';
+    const handBuilt = { type: 'CUSTOMER_MANAGED_CMK' as const, approvedKeyArns: ['arn:aws:kms:cn-north-1:111122223333:alias/x', china], fallbackToAwsOwned: false };
+    expect(approvedKeyArnsAt(handBuilt, { account: '111122223333', region: 'cn-north-1' })).toEqual([china]);
   });
 });
