@@ -1,6 +1,7 @@
 import { UsageError } from './args.ts';
 import { emulatorCommand, emulatorHelp } from './emulator-command.ts';
 import { localCommand, localHelp } from './local-command.ts';
+import { keysCommand, keysHelp } from './keys-command.ts';
 import { sweepCommand, sweepHelp } from './sweep-command.ts';
 import { reportCommand, reportHelp, statusCommand, statusHelp } from './status-command.ts';
 
@@ -10,6 +11,7 @@ const commands: Record<string, Command> = {
   local: { run: localCommand, help: localHelp, summary: 'run the system on the embedded local account' },
   sweep: { run: sweepCommand, help: sweepHelp, summary: 'audit (or fix) every stream of an account, for CI' },
   status: { run: statusCommand, help: statusHelp, summary: 'what the deployed system concluded per stream, and each budget' },
+  keys: { run: keysCommand, help: keysHelp, summary: 'the keys remembered as failed for a stream; clear them' },
   report: { run: reportCommand, help: reportHelp, summary: 'an HTML compliance dashboard from compliance events' },
   emulator: { run: emulatorCommand, help: emulatorHelp, summary: 'serve the local Firehose to any AWS client' },
 };

@@ -19,20 +19,23 @@ const functionArn = (name) => sub(`arn:\${AWS::Partition}:lambda:\${AWS::Region}
 /** What each function may do. Resources are scoped; no statement has a wildcard action. */
 function permissions(guard, names) {
   const keys = guard.approvedKeyArns ? guard.approvedKeyArns.split(',').map((s) => s.trim()).filter(Boolean) : [];
-  const keyStatements =
-    guard.keyType === 'CUSTOMER_MANAGED_CMK' && keys.length > 0
-      ? [
-          { Sid: 'PreflightApprovedKeys', Effect: 'Allow', Action: ['kms:DescribeKey', 'kms:GetKeyPolicy'], Resource: keys },
-          {
-            // Firehose creates its grant on the key with the caller's credentials.
-            Sid: 'GrantFirehoseOnApprovedKeys',
-            Effect: 'Allow',
-            Action: ['kms:CreateGrant'],
-            Resource: keys,
-            Condition: { StringLike: { 'kms:ViaService': 'firehose.*.amazonaws.com' }, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
-          },
-        ]
-      : [];
+  const withKeys = guard.keyType === 'CUSTOMER_MANAGED_CMK' && keys.length > 0;
+  // The pre-flight check (enable), and the re-check of a remembered key failure (inspect: a failed key
+  // is tried again only once DescribeKey shows that its state changed).
+  const preflight = withKeys ? [{ Sid: 'PreflightApprovedKeys', Effect: 'Allow', Action: ['kms:DescribeKey', 'kms:GetKeyPolicy'], Resource: keys }] : [];
+  const keyStatements = withKeys
+    ? [
+        ...preflight,
+        {
+          // Firehose creates its grant on the key with the caller's credentials.
+          Sid: 'GrantFirehoseOnApprovedKeys',
+          Effect: 'Allow',
+          Action: ['kms:CreateGrant'],
+          Resource: keys,
+          Condition: { StringLike: { 'kms:ViaService': 'firehose.*.amazonaws.com' }, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+        },
+      ]
+    : [];
   const member = guard.organizationId
     ? [{ Sid: 'ActInMemberAccounts', Effect: 'Allow', Action: ['sts:AssumeRole'], Resource: sub(`arn:\${AWS::Partition}:iam::*:role/${guard.memberRoleName}`) }]
     : [];
@@ -40,8 +43,15 @@ function permissions(guard, names) {
   const table = (actions) => ({ Sid: 'StateTable', Effect: 'Allow', Action: actions.map((a) => `dynamodb:${a}`), Resource: TABLE });
   const publish = { Sid: 'PublishComplianceEvents', Effect: 'Allow', Action: ['events:PutEvents'], Resource: BUS };
   const start = { Sid: 'StartRemediation', Effect: 'Allow', Action: ['states:StartExecution'], Resource: STATE_MACHINE };
-  // Releasing a lease is a conditional delete; when the condition fails, the store reads the item to say why.
+  const readExecutions = { Sid: 'ReadExecutions', Effect: 'Allow', Action: ['states:DescribeExecution'], Resource: STATE_MACHINE_EXECUTIONS };
+  // Table actions follow the stores' calls (functions/adapters/dynamo/): every store reads with GetItem;
+  // the ledger, the stream state and the key failures write whole items (PutItem); the lease is taken
+  // with PutItem, renewed and given a trigger with UpdateItem, released with DeleteItem (then read
+  // with GetItem when the condition fails, to say why).
+  // Conclude and the cleanup: read the lease and the stream state, write the state, release the lease.
   const concludeTable = table(['GetItem', 'PutItem', 'DeleteItem']);
+  // Starting a workflow (intake, sweep): the ledger, the lease (take, take over, note a trigger, release), the state.
+  const starterTable = table(['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem']);
   const scheduleRetries = [
     { Sid: 'ScheduleRetries', Effect: 'Allow', Action: ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule'], Resource: RETRY_SCHEDULES },
     {
@@ -53,7 +63,8 @@ function permissions(guard, names) {
     },
   ];
   return {
-    inspect: [describe, ...member],
+    // Inspect renews the lease, reads the ledger and the state, remembers and forgets key failures.
+    inspect: [describe, table(['GetItem', 'PutItem', 'UpdateItem']), ...preflight, ...member],
     enable: [
       { Sid: 'StartEncryption', Effect: 'Allow', Action: ['firehose:StartDeliveryStreamEncryption'], Resource: FIREHOSE_STREAMS },
       table(['GetItem', 'PutItem']),
@@ -63,16 +74,12 @@ function permissions(guard, names) {
     ],
     check: [{ Sid: 'DescribeStreams', Effect: 'Allow', Action: ['firehose:DescribeDeliveryStream'], Resource: FIREHOSE_STREAMS }, ...member],
     conclude: [concludeTable, publish, ...scheduleRetries],
-    cleanup: [
-      concludeTable,
-      publish,
-      start,
-      { Sid: 'ReadEndedExecutions', Effect: 'Allow', Action: ['states:DescribeExecution'], Resource: STATE_MACHINE_EXECUTIONS },
-      ...scheduleRetries,
-    ],
+    cleanup: [concludeTable, publish, start, readExecutions, ...scheduleRetries],
+    // A lease whose execution no longer runs is taken over: DescribeExecution tells (intake and sweep).
     intake: [
-      table(['GetItem', 'PutItem', 'DeleteItem']),
+      starterTable,
       start,
+      readExecutions,
       publish,
       { Sid: 'DeadLetters', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: { 'Fn::GetAtt': ['IntakeDeadLetterQueue', 'Arn'] } },
     ],
@@ -80,8 +87,9 @@ function permissions(guard, names) {
       // ListDeliveryStreams has no resource-level permission: IAM only accepts "*" for it.
       { Sid: 'ListStreams', Effect: 'Allow', Action: ['firehose:ListDeliveryStreams'], Resource: '*' },
       describe,
-      table(['GetItem', 'PutItem', 'DeleteItem']),
+      starterTable,
       start,
+      readExecutions,
       publish,
       { Sid: 'ContinueSweep', Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: functionArn(names.sweep) },
       { Sid: 'DeadLetters', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: { 'Fn::GetAtt': ['IntakeDeadLetterQueue', 'Arn'] } },

@@ -42,6 +42,12 @@ export interface LocalAccountOptions {
    * as EventBridge does in an account (default false: tests that run workflows directly want quiet).
    */
   triggers?: boolean;
+  /**
+   * SDK attempts per read call (Firehose, KMS). Default: the production clients' own retries (with
+   * their real-time backoff). 1 leaves every retry to the state machine, which the local runner
+   * takes without waiting: what fault campaigns want.
+   */
+  sdkAttempts?: number;
   /** Loopback ports for the emulator and dynalite (default 0: free ones), e.g. to serve the account. */
   ports?: { emulator?: number; dynamodb?: number };
 }
@@ -80,10 +86,10 @@ export class LocalAccount {
     const meter = new CallMeter();
 
     const clientConfig = { endpoint: emulator.endpoint, region: LOCAL_REGION, credentials: CREDENTIALS };
-    const firehose = firehoseClients(clientConfig);
+    const firehose = firehoseClients({ ...clientConfig, ...(options.sdkAttempts ? { maxAttempts: options.sdkAttempts } : {}) });
     meter.attach(firehose.read, 'firehose');
     meter.attach(firehose.write, 'firehose');
-    const kms = new KMSClient({ ...clientConfig, maxAttempts: 2 });
+    const kms = new KMSClient({ ...clientConfig, maxAttempts: options.sdkAttempts ?? 2 });
     meter.attach(kms, 'kms');
     meter.attach(storage.client, 'dynamodb');
     const { table } = storage;

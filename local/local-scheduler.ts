@@ -18,11 +18,13 @@ export class LocalRetryScheduler implements RetryScheduler {
   readonly #pending = new Map<string, ScheduledRetry>();
   /** Every retry ever scheduled, for tests and the report. */
   readonly history: ScheduledRetry[] = [];
+  readonly #ids = new Set<string>();
 
   constructor(private readonly clock: Clock) {}
 
   async schedule(ref: StreamRef, at: number, reason: string, id: string): Promise<void> {
-    if (this.#pending.has(id) || this.history.some((r) => r.id === id)) return;
+    if (this.#ids.has(id)) return;
+    this.#ids.add(id);
     const retry = { id, ref, at, reason };
     this.#pending.set(id, retry);
     this.history.push(retry);

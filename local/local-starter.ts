@@ -3,16 +3,17 @@ import type { Clock, DeadLetterQueue, WorkflowStarter } from '../functions/domai
 import type { WorkflowInput } from '../functions/domain/remediation/state.ts';
 import type { ExecutionReport, WorkflowRunner } from './workflow-runner.ts';
 
+const CLEANUP_ATTEMPTS = 185;
+
 /**
  * StartExecution for the local account, with Step Functions' naming rules: a running name started
  * again is the same execution; a closed name is refused. Executions run in the background. An
  * execution that ends FAILED is handed to `onFailed` before it counts as ended, as the deployed rule
  * on "Execution Status Change" hands it to the cleanup function.
  */
-const CLEANUP_ATTEMPTS = 185;
-
 export class LocalWorkflowStarter implements WorkflowStarter {
   readonly #executions = new Map<string, { running: boolean; report: Promise<ExecutionReport> }>();
+  readonly #running = new Set<Promise<ExecutionReport>>();
   readonly reports: ExecutionReport[] = [];
   /** Called with every execution that failed (the cleanup). */
   onFailed: (report: ExecutionReport, input: WorkflowInput) => Promise<void> = async () => {};
@@ -26,9 +27,11 @@ export class LocalWorkflowStarter implements WorkflowStarter {
     entry.report = this.runner.run(name, input).then(async (report) => {
       if (report.status === 'FAILED') await this.cleanUp(report, input);
       entry.running = false;
+      this.#running.delete(entry.report);
       this.reports.push(report);
       return report;
     });
+    this.#running.add(entry.report);
     this.#executions.set(name, entry);
     return { started: true };
   }
@@ -56,12 +59,12 @@ export class LocalWorkflowStarter implements WorkflowStarter {
   }
 
   get running(): number {
-    return [...this.#executions.values()].filter((e) => e.running).length;
+    return this.#running.size;
   }
 
   /** Waits until every execution started so far (and any they lead to) has ended. */
   async drain(): Promise<void> {
-    while (this.running > 0) await Promise.allSettled([...this.#executions.values()].map((e) => e.report));
+    while (this.running > 0) await Promise.allSettled([...this.#running]);
   }
 }
 

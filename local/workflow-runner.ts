@@ -70,7 +70,7 @@ export class WorkflowRunner {
    * Called around every task invocation (fault injection: a Lambda that crashes before or after its
    * work). Throwing from it fails that invocation as Lambda would, and the ASL's Retry and Catch apply.
    */
-  intercept?: (fn: string, when: 'before' | 'after', input: unknown) => void;
+  intercept?: (fn: string, when: 'before' | 'after' | 'end', input: unknown) => void;
   readonly #machine: StateMachine;
   readonly #taskFunctions: Record<string, string>;
 
@@ -102,10 +102,14 @@ export class WorkflowRunner {
         appliedWait = this.applyWait(taskInput, appliedWait);
         invocations[fn] = (invocations[fn] ?? 0) + 1;
         const context = { functionName: `firehose-sse-guard-${fn}`, awsRequestId: `${name}-${fn}-${invocations[fn]}`, getRemainingTimeInMillis: () => 60_000 };
-        this.intercept?.(fn, 'before', taskInput);
-        const output = await this.meter.within(meter, () => (this.handlers[fn] as Invoke)(taskInput, context));
-        this.intercept?.(fn, 'after', taskInput);
-        return output as never;
+        try {
+          this.intercept?.(fn, 'before', taskInput);
+          const output = await this.meter.within(meter, () => (this.handlers[fn] as Invoke)(taskInput, context));
+          this.intercept?.(fn, 'after', taskInput);
+          return output as never;
+        } finally {
+          this.intercept?.(fn, 'end', taskInput);
+        }
       };
     }
     const waits = Object.fromEntries(Object.entries(this.definition.States).filter(([, s]) => s.Type === 'Wait').map(([n]) => [n, 0]));

@@ -59,5 +59,8 @@ function errorClass(e: SdkError, operation: string): ErrorClass {
 export function firehoseError(error: unknown, operation: string, subject: string): ServiceCallError {
   const e = (error ?? {}) as SdkError;
   const ErrorType = errorClass(e, operation);
-  return new ErrorType(`${operation} ${subject}: ${e.name ?? 'Error'}: ${e.message ?? String(error)}`, { cause: error });
+  const domainError = new ErrorType(`${operation} ${subject}: ${e.name ?? 'Error'}: ${e.message ?? String(error)}`, { cause: error });
+  const status = e.$metadata?.httpStatusCode;
+  if (domainError instanceof TransientServiceError && status !== undefined && status >= 400 && status < 500) domainError.outcomeUnknown = false;
+  return domainError;
 }

@@ -13,7 +13,16 @@ export interface LedgerCall {
   readonly principal?: string;
   /** Firehose's request id: on our calls once confirmed, on others' from CloudTrail's `requestID`. */
   readonly requestId?: string;
+  /**
+   * For our call whose fate is unknown (a 5xx or a lost connection): it counts until then (epoch ms),
+   * and is dropped after unless confirmed. If Firehose did accept it, its CloudTrail echo is in the
+   * ledger by then under its own request id, so the ledger ends equal to what Firehose accepted.
+   */
+  readonly unconfirmedUntil?: number;
 }
+
+/** How long a call of unknown fate counts without confirmation: longer than CloudTrail takes to deliver it. */
+export const UNCONFIRMED_CALL_MS = 3_600_000;
 
 export interface BudgetStatus {
   /** Calls by anyone in the last 24 hours. */
@@ -30,7 +39,12 @@ export interface BudgetStatus {
 
 /** The calls that count now: those less than 24 hours old ("25 calls per delivery stream per 24 hours", rolling). */
 export function callsInWindow(calls: readonly LedgerCall[], now: number): LedgerCall[] {
-  return calls.filter((c) => c.at > now - ENCRYPTION_CALL_WINDOW_MS);
+  return calls.filter((c) => c.at > now - ENCRYPTION_CALL_WINDOW_MS && !(c.unconfirmedUntil !== undefined && c.requestId === undefined && c.unconfirmedUntil <= now));
+}
+
+/** Marks our reservation whose call's fate is unknown: it counts until `until`, then goes unless confirmed. */
+export function markCallUnknown(calls: readonly LedgerCall[], id: string, until: number, now: number): LedgerCall[] {
+  return callsInWindow(calls, now).map((c) => (c.id === id && c.requestId === undefined ? { ...c, unconfirmedUntil: until } : c));
 }
 
 /** The budget of one stream at `now`, for a remediator allowed `share` of the 25 calls. */
@@ -87,9 +101,12 @@ export function confirmCall(calls: readonly LedgerCall[], id: string, requestId:
   return pruned.filter((c) => c.id === id || c.requestId !== requestId).map((c) => (c.id === id ? { ...c, requestId } : c));
 }
 
-/** Removes a reservation whose call Firehose certainly did not accept. */
+/**
+ * Removes a reservation whose call Firehose certainly did not accept. A reservation already tied to a
+ * request id was accepted (a retried task's second Start was refused, not its first): it stays.
+ */
 export function releaseCall(calls: readonly LedgerCall[], id: string, now: number): LedgerCall[] {
-  return callsInWindow(calls, now).filter((c) => c.id !== id);
+  return callsInWindow(calls, now).filter((c) => c.id !== id || c.requestId !== undefined);
 }
 
 /** Refuses a call record that could corrupt the ledger (no id, no time, unknown caller or operation). */

@@ -1,6 +1,8 @@
 import { ENCRYPTABLE_STREAM_TYPE, type EncryptionFailureType, type EncryptionStatus, type KeyType } from './firehose-facts.ts';
 import { approvedKeyArnsAt, matchesNamePattern, type GuardPolicy, type StreamPlace } from './policy.ts';
 
+export type { StreamPlace } from './policy.ts';
+
 /** What the remediator needs to know of a stream (DescribeDeliveryStream, in domain terms). */
 export interface StreamDescription {
   readonly name: string;

@@ -77,9 +77,14 @@ export class InvalidRequestError extends ServiceCallError {
   override readonly name = 'InvalidRequestError';
 }
 
-/** A failure that may pass: 5xx, timeouts, network. */
+/** A failure that may pass: 5xx, timeouts, network, or an unmodelled 4xx. */
 export class TransientServiceError extends ServiceCallError {
   override readonly name = 'TransientServiceError';
+  /**
+   * Whether the call may have been carried out anyway (a 5xx, a timeout, a lost connection). An error
+   * response in the 4xx range is a refusal: the call was not carried out.
+   */
+  outcomeUnknown = true;
 }
 
 /** The budget ledger and leases. */

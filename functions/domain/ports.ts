@@ -45,6 +45,8 @@ export interface BudgetLedger {
   record(ref: StreamRef, call: LedgerCall, now: number): Promise<{ recorded: boolean }>;
   /** Drops a reservation whose call Firehose certainly refused. */
   release(ref: StreamRef, id: string, now: number): Promise<void>;
+  /** Keeps a reservation whose call's fate is unknown until `until`, then drops it unless confirmed. */
+  markUnknown(ref: StreamRef, id: string, until: number, now: number): Promise<void>;
   /** Every call in the window (for reports). */
   calls(ref: StreamRef, now: number): Promise<LedgerCall[]>;
 }
@@ -59,7 +61,9 @@ export interface StreamState {
   readonly correlationId?: string;
   /** The outcome this state records (execution#round), and which of its events were delivered. */
   readonly outcomeId?: string;
+  /** Detail types of the outcome's events delivered so far, and the events until all are. */
   readonly publishedEvents?: readonly string[];
+  readonly outbox?: readonly GuardEvent[];
   /** When the stream's workflow runs again by itself (epoch ms), for a deferral or a failure. */
   readonly retryAt?: number;
   /** TTL (epoch seconds), for the state of a stream that is gone. */

@@ -5,11 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TRIGGER_RULES } from '../../functions/domain/intake/triggers.ts';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/handlers/observability.ts';
 import { packageService, type Packaged } from '../support/package.ts';
 
 type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
 const KEY = 'arn:aws:kms:eu-west-1:123456789012:key/11111111-1111-1111-1111-111111111111';
-const FUNCTIONS = ['Inspect', 'Enable', 'Check', 'Conclude', 'Intake', 'Sweep'];
+const FUNCTIONS = ['Inspect', 'Enable', 'Check', 'Conclude', 'Cleanup', 'Intake', 'Sweep'];
+const STATE_MACHINE = { Ref: 'RemediateStateMachine' };
+const EXECUTIONS = { 'Fn::Sub': 'arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${RemediateStateMachine.Name}:*' };
+const RETRY_VARIABLES = ['RETRY_SCHEDULE_GROUP', 'RETRY_SCHEDULER_ROLE_ARN', 'RETRY_TARGET_ARN'];
 
 function statementsOf(packaged: Packaged, roleId: string): Statement[] {
   const role = packaged.template.Resources[roleId]!;
@@ -63,17 +67,67 @@ describe('the deployment (osls package, offline)', () => {
     const kms = (p: Packaged) => resourcesOfType(p, 'AWS::IAM::Role').flatMap(([id]) => statementsOf(p, id).filter((s) => actions(s).some((a) => a.startsWith('kms:'))).map((s) => ({ id, s })));
     expect(kms(packaged)).toEqual([]);
     const statements = kms(withKeys);
-    expect(statements.map(({ id }) => id)).toEqual(['EnableRole', 'EnableRole']);
+    expect(statements.map(({ id, s }) => `${id} ${actions(s).join(',')}`)).toEqual([
+      'InspectRole kms:DescribeKey,kms:GetKeyPolicy',
+      'EnableRole kms:DescribeKey,kms:GetKeyPolicy',
+      'EnableRole kms:CreateGrant',
+    ]);
     for (const { s } of statements) expect(s.Resource).toEqual([KEY]);
     expect(statements.find(({ s }) => actions(s).includes('kms:CreateGrant'))?.s.Condition).toMatchObject({ StringLike: { 'kms:ViaService': 'firehose.*.amazonaws.com' } });
   });
 
-  it('scopes DynamoDB to the table, StartExecution to the state machine, PutEvents to the bus', () => {
+  it('grants each function exactly the actions its stores and clients call (besides its own logs)', () => {
+    // Read off functions/adapters: the lease store takes (PutItem), renews and notes triggers (UpdateItem),
+    // releases (DeleteItem) and reads (GetItem); the ledger, key failures and stream state get and put whole
+    // items; StepFunctionsStarter.isRunning is DescribeExecution; the KMS pre-flight is DescribeKey + GetKeyPolicy.
+    const expected: Record<string, string[]> = {
+      InspectRole: ['firehose:DescribeDeliveryStream', 'firehose:ListTagsForDeliveryStream', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'kms:DescribeKey', 'kms:GetKeyPolicy', 'sts:AssumeRole'],
+      EnableRole: ['firehose:StartDeliveryStreamEncryption', 'dynamodb:GetItem', 'dynamodb:PutItem', 'events:PutEvents', 'kms:DescribeKey', 'kms:GetKeyPolicy', 'kms:CreateGrant', 'sts:AssumeRole'],
+      CheckRole: ['firehose:DescribeDeliveryStream', 'sts:AssumeRole'],
+      ConcludeRole: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'events:PutEvents', 'scheduler:CreateSchedule', 'scheduler:DeleteSchedule', 'iam:PassRole'],
+      CleanupRole: [
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:DeleteItem',
+        'events:PutEvents',
+        'states:StartExecution',
+        'states:DescribeExecution',
+        'scheduler:CreateSchedule',
+        'scheduler:DeleteSchedule',
+        'iam:PassRole',
+      ],
+      IntakeRole: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'states:StartExecution', 'states:DescribeExecution', 'events:PutEvents', 'sqs:SendMessage'],
+      SweepRole: [
+        'firehose:ListDeliveryStreams',
+        'firehose:DescribeDeliveryStream',
+        'firehose:ListTagsForDeliveryStream',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+        'states:StartExecution',
+        'states:DescribeExecution',
+        'events:PutEvents',
+        'lambda:InvokeFunction',
+        'sqs:SendMessage',
+        'sts:AssumeRole',
+      ],
+    };
+    for (const [id, list] of Object.entries(expected)) {
+      expect(statementsOf(withKeys, id).filter((s) => s.Sid !== 'OwnLogs').flatMap(actions), id).toEqual(list);
+    }
+    for (const id of Object.keys(expected)) {
+      expect(statementsOf(packaged, id).flatMap(actions).filter((a) => a.startsWith('kms:') || a === 'sts:AssumeRole'), id).toEqual([]);
+    }
+  });
+
+  it('scopes DynamoDB to the table, StartExecution to the state machine, DescribeExecution to its executions, PutEvents to the bus', () => {
     for (const [id] of resourcesOfType(packaged, 'AWS::IAM::Role').filter(([rid]) => FUNCTIONS.map((f) => `${f}Role`).includes(rid))) {
       for (const s of statementsOf(packaged, id)) {
         const a = actions(s);
         if (a.some((x) => x.startsWith('dynamodb:'))) expect(s.Resource, id).toEqual({ 'Fn::GetAtt': ['StateTable', 'Arn'] });
         if (a.includes('states:StartExecution')) expect(s.Resource, id).toEqual({ Ref: 'RemediateStateMachine' });
+        if (a.includes('states:DescribeExecution')) expect(s.Resource, id).toEqual(EXECUTIONS);
         if (a.includes('events:PutEvents')) expect(s.Resource, id).toEqual({ 'Fn::GetAtt': ['ComplianceBus', 'Arn'] });
       }
     }
@@ -110,15 +164,135 @@ describe('the deployment (osls package, offline)', () => {
     for (const [, s] of schemas) expect(JSON.parse(s.Properties.Content as string).$schema).toBe('http://json-schema.org/draft-04/schema#');
   });
 
-  it('has dead-letter queues, the four alarms, a dashboard, and the optional organization and e-mail resources only when asked', () => {
+  it('has dead-letter queues, the eight alarms, a dashboard, and the optional organization and e-mail resources only when asked', () => {
     expect(resourcesOfType(packaged, 'AWS::SQS::Queue').map(([id]) => id).sort()).toEqual(['IntakeDeadLetterQueue', 'RuleDeadLetterQueue']);
-    expect(resourcesOfType(packaged, 'AWS::CloudWatch::Alarm').map(([id]) => id).sort()).toEqual(
-      ['BudgetExhaustedAlarm', 'FailedExecutionsAlarm', 'IntakeDeadLettersAlarm', 'RuleDeadLettersAlarm', 'ThrottlingAlarm'],
-    );
+    expect(resourcesOfType(packaged, 'AWS::CloudWatch::Alarm').map(([id]) => id).sort()).toEqual([
+      'BudgetExhaustedAlarm',
+      'ExecutionsAbortedAlarm',
+      'ExecutionsTimedOutAlarm',
+      'FailedExecutionsAlarm',
+      'IntakeDeadLettersAlarm',
+      'RemediationFailedAlarm',
+      'RuleDeadLettersAlarm',
+      'ThrottlingAlarm',
+    ]);
     expect(resourcesOfType(packaged, 'AWS::CloudWatch::Dashboard')).toHaveLength(1);
     expect(packaged.template.Resources.OrganizationEventsPolicy).toBeUndefined();
     expect(withKeys.template.Resources.OrganizationEventsPolicy?.Properties).toMatchObject({ Statement: { Condition: { StringEquals: { 'aws:PrincipalOrgID': 'o-abc123' } } } });
     expect(withKeys.template.Resources.AlarmEmail?.Properties).toMatchObject({ Endpoint: 'sec@example.com' });
+  });
+
+  // Issue 11, #10: "Failures page nobody. [...] A FAILED outcome raises no alarm. `FailedExecutionsAlarm` watches
+  // only `ExecutionsFailed`; timed-out and aborted executions are not watched at all."
+  it('pages the alarm topic on a FAILED outcome (the Conclude and cleanup metric), a timed-out and an aborted execution', () => {
+    const alarmOn = (id: string) => packaged.template.Resources[id]!.Properties;
+    const paging = { ComparisonOperator: 'GreaterThanOrEqualToThreshold', Threshold: 1, EvaluationPeriods: 1, Statistic: 'Sum', Period: 300, TreatMissingData: 'notBreaching', AlarmActions: [{ Ref: 'AlarmTopic' }] };
+    expect(alarmOn('RemediationFailedAlarm')).toMatchObject({
+      ...paging,
+      Namespace: METRICS_NAMESPACE,
+      MetricName: 'OutcomeFAILED',
+      Dimensions: [{ Name: 'service', Value: SERVICE_NAME }],
+    });
+    for (const [id, metric] of [
+      ['FailedExecutionsAlarm', 'ExecutionsFailed'],
+      ['ExecutionsTimedOutAlarm', 'ExecutionsTimedOut'],
+      ['ExecutionsAbortedAlarm', 'ExecutionsAborted'],
+    ] as const) {
+      expect(alarmOn(id), id).toMatchObject({ ...paging, Namespace: 'AWS/States', MetricName: metric, Dimensions: [{ Name: 'StateMachineArn', Value: STATE_MACHINE }] });
+    }
+  });
+
+  it('routes failed, timed-out and aborted executions of this stage\'s state machine (default bus) to the cleanup function, with a dead-letter queue and retries', () => {
+    const pattern = {
+      source: ['aws.states'],
+      'detail-type': ['Step Functions Execution Status Change'],
+      detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: [STATE_MACHINE] },
+    };
+    const rules = resourcesOfType(packaged, 'AWS::Events::Rule').filter(([, r]) => JSON.stringify(r.Properties.EventPattern) === JSON.stringify(pattern));
+    expect(rules).toHaveLength(1);
+    const [, rule] = rules[0]!;
+    expect(rule.Properties.EventBusName ?? 'default').toBe('default');
+    expect(rule.Properties.Targets).toEqual([
+      expect.objectContaining({
+        Arn: { 'Fn::GetAtt': ['CleanupLambdaFunction', 'Arn'] },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['RuleDeadLetterQueue', 'Arn'] } },
+        RetryPolicy: { MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 10 },
+      }),
+    ]);
+    // The permission names the rule by its ARN, built from the rule's name.
+    const invokers = resourcesOfType(packaged, 'AWS::Lambda::Permission').filter(([, p]) => JSON.stringify(p.Properties.FunctionName).includes('CleanupLambdaFunction'));
+    expect(invokers.map(([, p]) => p.Properties)).toEqual([expect.objectContaining({ Principal: 'events.amazonaws.com', Action: 'lambda:InvokeFunction' })]);
+    expect(JSON.stringify(invokers[0]![1].Properties.SourceArn)).toContain(JSON.stringify(rule.Properties.Name));
+    expect(resourcesOfType(packaged, 'AWS::Events::Rule').filter(([, r]) => JSON.stringify(r.Properties.Targets).includes('CleanupLambdaFunction'))).toHaveLength(1);
+  });
+
+  it('gives the cleanup function Conclude\'s table and bus actions, StartExecution on the state machine and DescribeExecution on its executions', () => {
+    const cleanup = statementsOf(packaged, 'CleanupRole');
+    const conclude = statementsOf(packaged, 'ConcludeRole');
+    const bySid = (statements: Statement[], sid: string) => statements.find((s) => s.Sid === sid);
+    expect(bySid(cleanup, 'StateTable')).toEqual(bySid(conclude, 'StateTable'));
+    expect(bySid(cleanup, 'PublishComplianceEvents')).toEqual(bySid(conclude, 'PublishComplianceEvents'));
+    expect(cleanup.filter((s) => actions(s).some((a) => a.startsWith('states:'))).map((s) => ({ Action: s.Action, Resource: s.Resource }))).toEqual([
+      { Action: ['states:StartExecution'], Resource: STATE_MACHINE },
+      { Action: ['states:DescribeExecution'], Resource: EXECUTIONS },
+    ]);
+    expect(packaged.template.Resources.CleanupLambdaFunction!.Properties.Environment).toMatchObject({ Variables: { STATE_MACHINE_ARN: STATE_MACHINE } });
+  });
+
+  it('deploys the retry scheduler: a schedule group per stage, and a role only Scheduler (for this account) assumes, that may only invoke the intake', () => {
+    expect(packaged.template.Resources.RetryScheduleGroup).toEqual({ Type: 'AWS::Scheduler::ScheduleGroup', Properties: { Name: 'firehose-sse-guard-test' } });
+    const role = packaged.template.Resources.RetrySchedulerRole!.Properties;
+    expect(role.AssumeRolePolicyDocument).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Principal: { Service: 'scheduler.amazonaws.com' }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } } },
+      ],
+    });
+    const intakeName = packaged.template.Resources.IntakeLambdaFunction!.Properties.FunctionName as string;
+    expect(statementsOf(packaged, 'RetrySchedulerRole')).toEqual([
+      {
+        Sid: 'InvokeIntake',
+        Effect: 'Allow',
+        Action: ['lambda:InvokeFunction'],
+        Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${intakeName}` },
+      },
+    ]);
+  });
+
+  it('lets only Conclude and the cleanup schedule retries: in the group only, passing only the scheduler role, to Scheduler only', () => {
+    const intakeName = packaged.template.Resources.IntakeLambdaFunction!.Properties.FunctionName as string;
+    for (const fn of ['Conclude', 'Cleanup']) {
+      const scheduling = statementsOf(packaged, `${fn}Role`).filter((s) => actions(s).some((a) => a.startsWith('scheduler:') || a.startsWith('iam:')));
+      expect(scheduling, fn).toEqual([
+        {
+          Sid: 'ScheduleRetries',
+          Effect: 'Allow',
+          Action: ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule'],
+          Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/${RetryScheduleGroup}/*' },
+        },
+        {
+          Sid: 'PassRetrySchedulerRole',
+          Effect: 'Allow',
+          Action: ['iam:PassRole'],
+          Resource: { 'Fn::GetAtt': ['RetrySchedulerRole', 'Arn'] },
+          Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+        },
+      ]);
+      expect(packaged.template.Resources[`${fn}LambdaFunction`]!.Properties.Environment, fn).toMatchObject({
+        Variables: {
+          RETRY_SCHEDULE_GROUP: { Ref: 'RetryScheduleGroup' },
+          RETRY_SCHEDULER_ROLE_ARN: { 'Fn::GetAtt': ['RetrySchedulerRole', 'Arn'] },
+          RETRY_TARGET_ARN: { 'Fn::Sub': `arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${intakeName}` },
+        },
+      });
+    }
+    for (const [id] of resourcesOfType(packaged, 'AWS::IAM::Role').filter(([rid]) => !['ConcludeRole', 'CleanupRole'].includes(rid))) {
+      expect(statementsOf(packaged, id).flatMap(actions).filter((a) => a.startsWith('scheduler:') || a === 'iam:PassRole'), id).toEqual([]);
+    }
+    for (const fn of FUNCTIONS.filter((f) => !['Conclude', 'Cleanup'].includes(f))) {
+      const variables = Object.keys((packaged.template.Resources[`${fn}LambdaFunction`]!.Properties.Environment as { Variables: Record<string, unknown> }).Variables);
+      expect(variables.filter((v) => RETRY_VARIABLES.includes(v)), fn).toEqual([]);
+    }
   });
 
   it('bundles handlers that load and refuse a missing configuration clearly', () => {

@@ -214,6 +214,25 @@ describe('never leave a stream behind (issue 11 regressions)', () => {
     expect(await encryptedNow(s, 'orders')).toBe(true);
   });
 
+  it('9. keys per place: a us-east-1 stream gets the approved us-east-1 key, never an eu-west-1 one; with none and no fallback, FAILED and no Firehose call', async () => {
+    s = await startScenario({ triggers: true });
+    const local = await s.createKey();
+    const elsewhere = 'arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555';
+    s.account.setPolicy({ key: { type: 'CUSTOMER_MANAGED_CMK', approvedKeyArns: [elsewhere, local], fallbackToAwsOwned: false } });
+    await s.createStream('orders');
+    await s.account.drain();
+    expect(s.account.starter.reports.at(-1)?.output).toMatchObject({ status: 'REMEDIATED' });
+    expect(s.account.events.ofKind('remediationSucceeded')[0]?.detail).toMatchObject({ key: { keyType: 'CUSTOMER_MANAGED_CMK', keyArn: local } });
+
+    s.account.setPolicy({ key: { type: 'CUSTOMER_MANAGED_CMK', approvedKeyArns: [elsewhere], fallbackToAwsOwned: false } });
+    await s.createStream('clicks');
+    await s.account.drain();
+    expect(s.account.starter.reports.at(-1)?.output).toMatchObject({ status: 'FAILED', reason: 'CONFIGURATION' });
+    expect(outcomes(s, 'clicks').at(-1)?.detail).toMatchObject({ details: expect.stringContaining('no approved key in account 123456789012, region us-east-1') });
+    expect(s.acceptedStarts('clicks')).toBe(0);
+    expect(s.account.emulator.emulator.cloudTrail.events({ eventName: 'StartDeliveryStreamEncryption' }).filter((e) => JSON.stringify(e.detail).includes('clicks'))).toEqual([]);
+  });
+
   it('11. an Inspect failure concludes FAILED with the workflow input, gives the lease back and schedules a retry', async () => {
     s = await startScenario({ triggers: true });
     s.account.emulator.emulator.faults.failNext('DescribeDeliveryStream', 1, { type: 'AccessDeniedException', message: 'not allowed' });

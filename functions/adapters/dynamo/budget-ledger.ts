@@ -1,5 +1,5 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { budgetStatus, callsInWindow, checkLedgerCall, confirmCall, recordCall, releaseCall, reserveCall, type BudgetStatus, type LedgerCall } from '../../domain/budget.ts';
+import { budgetStatus, callsInWindow, checkLedgerCall, confirmCall, markCallUnknown, recordCall, releaseCall, reserveCall, type BudgetStatus, type LedgerCall } from '../../domain/budget.ts';
 import { ENCRYPTION_CALL_WINDOW_MS } from '../../domain/firehose-facts.ts';
 import type { BudgetLedger } from '../../domain/ports.ts';
 import { streamKey, type StreamRef } from '../../domain/stream-ref.ts';
@@ -67,6 +67,14 @@ export class DynamoBudgetLedger implements BudgetLedger {
       const current = await this.read(ref);
       if (!current.calls.some((c) => c.id === id)) return true;
       return this.write(ref, current.version, releaseCall(current.calls, id, now));
+    });
+  }
+
+  async markUnknown(ref: StreamRef, id: string, until: number, now: number): Promise<void> {
+    await withOptimisticRetry(this.table, `mark a call of unknown fate for ${streamKey(ref)}`, async () => {
+      const current = await this.read(ref);
+      if (!current.calls.some((c) => c.id === id && c.requestId === undefined)) return true;
+      return this.write(ref, current.version, markCallUnknown(current.calls, id, until, now));
     });
   }
 

@@ -86,7 +86,7 @@ async function takeInApiCall(event: Extract<IntakeEvent, { kind: 'api-call' }>, 
     case 'StartDeliveryStreamEncryption': {
       const key = event.requestedKey;
       // Even with an accepted key the workflow looks again once it settles: the Start may still fail.
-      return startThenPublishDrift(event, 'encryption-started-by-other', key !== undefined && !acceptedKey(key.keyType, key.keyArn, deps.policy), deps);
+      return startThenPublishDrift(event, 'encryption-started-by-other', key !== undefined && !acceptedKey(key.keyType, key.keyArn, deps.policy, event.ref), deps);
     }
   }
 }

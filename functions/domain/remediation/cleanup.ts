@@ -1,8 +1,9 @@
 import { MalformedEventError } from '../errors.ts';
 import { MAX_CONCLUDE_ROUNDS } from './bounds.ts';
-import { concludeRemediation, FOLLOW_UP_MS, retryTimeOf, type RemediationResult } from './conclude.ts';
+import { concludeRemediation, finishConclusion, FOLLOW_UP_MS, retryTimeOf, type RemediationResult } from './conclude.ts';
+import { arnOf } from '../stream-ref.ts';
 import type { RemediationDeps } from './deps.ts';
-import { refOf, startState, type RemediationState } from './state.ts';
+import { refOf, startState, type Outcome, type RemediationState } from './state.ts';
 
 /** How an execution ended when it did not end through Conclude (Step Functions "Execution Status Change"). */
 export interface ExecutionEnded {
@@ -59,6 +60,11 @@ export async function cleanUpExecution(ended: ExecutionEnded, deps: RemediationD
   const followUp = lease.held && lease.generation > 0;
   if (followUp) await deps.scheduler.schedule(ref, now + FOLLOW_UP_MS, `triggers arrived while ${ended.executionName} ran`, `${outcomeId}#follow-up`);
   else await deps.scheduler.schedule(ref, retryTimeOf(outcome, now) as number, `FAILED UNEXPECTED`, outcomeId);
+  // Conclude recorded its outcome but could not tell all of it: tell the rest, and nothing more.
+  if (await finishConclusion(ref, ended.executionName, deps)) {
+    const record = await deps.states.get(ref);
+    return { phase: 'DONE', stream: { ...ended.state.stream, arn: arnOf(ref) }, status: (record?.verdict ?? 'FAILED') as Outcome['status'], callsSpent: 0, attempts: 0, followUp };
+  }
   const state: RemediationState = { ...ended.state, rounds: MAX_CONCLUDE_ROUNDS, outcome };
   const result = (await concludeRemediation(state, deps, { outcomeId })) as RemediationResult;
   return { ...result, followUp };

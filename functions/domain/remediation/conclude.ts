@@ -99,25 +99,54 @@ export function retryTimeOf(outcome: Outcome, now: number): number | undefined {
   return undefined;
 }
 
-/** Writes the state, then publishes what this outcome has not yet delivered, and records what it did. */
+/**
+ * Writes the state with the outcome's events (its outbox), then publishes what this outcome has not
+ * yet delivered, and records what was. A retry (or the cleanup, see finishConclusion) delivers exactly
+ * the events of the first attempt that are still undelivered, so nothing is published twice.
+ */
 async function recordAndPublish(ref: StreamRef, outcomeId: string, record: StreamState, events: GuardEvent[], deps: RemediationDeps): Promise<void> {
   const before = await deps.states.get(ref);
-  const delivered = new Set(before?.outcomeId === outcomeId ? (before.publishedEvents ?? []) : []);
-  const idOf = (event: GuardEvent) => `${outcomeId}#${event.detailType}`;
-  const pending = events.filter((e) => !delivered.has(idOf(e)));
-  if (pending.length === 0 && before?.outcomeId === outcomeId) return;
-  await deps.states.put(ref, { ...record, publishedEvents: [...delivered] });
+  if (before?.outcomeId === outcomeId) {
+    await deliverOutbox(ref, before, deps);
+    return;
+  }
+  const fresh: StreamState = { ...record, publishedEvents: [], outbox: events };
+  await deps.states.put(ref, fresh);
+  await deliverOutbox(ref, fresh, deps);
+}
+
+/** Publishes the undelivered events of a recorded outcome, and records which were delivered. */
+async function deliverOutbox(ref: StreamRef, record: StreamState, deps: RemediationDeps): Promise<void> {
+  const delivered = new Set(record.publishedEvents ?? []);
+  const pending = (record.outbox ?? []).filter((e) => !delivered.has(e.detailType));
+  if (pending.length === 0) return;
+  const save = async () => {
+    const { outbox, ...rest } = record;
+    const all = (outbox ?? []).every((e) => delivered.has(e.detailType));
+    await deps.states.put(ref, { ...rest, publishedEvents: [...delivered], ...(all ? {} : { outbox }) });
+  };
   try {
     await deps.publisher.publish(pending);
-    for (const e of pending) delivered.add(idOf(e));
   } catch (error) {
     if (!(error instanceof EventPublishError)) throw error;
-    const accepted = new Set(error.delivered);
-    for (const e of pending) if (accepted.has(e.detailType)) delivered.add(idOf(e));
-    await deps.states.put(ref, { ...record, publishedEvents: [...delivered] });
+    for (const type of error.delivered) delivered.add(type);
+    await save();
     throw error;
   }
-  await deps.states.put(ref, { ...record, publishedEvents: [...delivered] });
+  for (const e of pending) delivered.add(e.detailType);
+  await save();
+}
+
+/**
+ * For the cleanup: when the execution had recorded its outcome (Conclude wrote the state) but could
+ * not deliver all of its events, deliver the rest, so the execution still tells exactly one outcome.
+ * True when the execution's conclusion was recorded.
+ */
+export async function finishConclusion(ref: StreamRef, executionName: string, deps: RemediationDeps): Promise<boolean> {
+  const record = await deps.states.get(ref);
+  if (!record?.outcomeId?.startsWith(`${executionName}#`) || record.outcomeId === `${executionName}#cleanup`) return false;
+  await deliverOutbox(ref, record, deps);
+  return true;
 }
 
 function streamState(outcome: Outcome, now: number, correlationId: string, outcomeId: string, retryAt: number | undefined): StreamState {

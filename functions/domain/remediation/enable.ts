@@ -12,8 +12,9 @@ import {
   TransientServiceError,
 } from '../errors.ts';
 import { arnOf } from '../stream-ref.ts';
+import { UNCONFIRMED_CALL_MS } from '../budget.ts';
 import type { RemediationDeps } from './deps.ts';
-import { keyStateOf, rememberKeyFailure, usableTarget } from './inspect.ts';
+import { keyStateOf, placeOf, rememberKeyFailure, usableTarget } from './inspect.ts';
 import { conclude, goTo, keyLabel, refOf, type RemediationState } from './state.ts';
 
 /** When Firehose says the budget is spent but the ledger cannot say until when: look again after this. */
@@ -86,7 +87,7 @@ export async function enableEncryption(state: RemediationState, deps: Remediatio
  */
 export function nextKeyOrFail(state: RemediationState, failed: TargetKey, failureType: string, details: string, deps: Pick<RemediationDeps, 'policy'>): RemediationState {
   const unusableKeys = [...new Set([...state.unusableKeys, keyLabel(failed)])];
-  const next = usableTarget(failed, unusableKeys, deps);
+  const next = usableTarget(failed, unusableKeys, deps, placeOf(state));
   if (next) return goTo({ ...state, unusableKeys }, 'INSPECT');
   return conclude(
     { ...state, unusableKeys },
@@ -116,7 +117,8 @@ async function startRefused(state: RemediationState, error: unknown, reservation
   const target = state.target as TargetKey;
   // Firehose answered with a refusal: the call was not accepted (the gateway never retries a write, so
   // no earlier try of it can have succeeded). Only an unknown outcome keeps the reservation.
-  if (error instanceof ServiceCallError && !(error instanceof TransientServiceError)) await deps.ledger.release(ref, reservationId, now);
+  if (error instanceof ServiceCallError && !(error instanceof TransientServiceError && error.outcomeUnknown)) await deps.ledger.release(ref, reservationId, now);
+  else await deps.ledger.markUnknown(ref, reservationId, now + UNCONFIRMED_CALL_MS, now);
   if (error instanceof StreamGoneError) return conclude(state, { status: 'GONE', reason: 'deleted during remediation' });
   if (error instanceof StreamBusyError) return goTo(state, 'WAIT_BUSY', { seconds: deps.settings.busyWaitSeconds });
   if (error instanceof KeyUnusableError) {
@@ -125,7 +127,7 @@ async function startRefused(state: RemediationState, error: unknown, reservation
   }
   if (error instanceof KeyCapacityError) {
     const unusableKeys = [...new Set([...state.unusableKeys, keyLabel(target)])];
-    const next = usableTarget(target, unusableKeys, deps);
+    const next = usableTarget(target, unusableKeys, deps, placeOf(state));
     if (next) return goTo({ ...state, unusableKeys }, 'INSPECT');
     return conclude(state, { status: 'DEFERRED', reason: 'KEY_CAPACITY', details: error.message });
   }

@@ -1,4 +1,5 @@
-import { acceptedKey, decideStream, nextKeyAfter, type StreamDescription, type TargetKey } from '../decision.ts';
+import { acceptedKey, decideStream, nextKeyAfterFor, type StreamDescription, type TargetKey } from '../decision.ts';
+import type { StreamPlace } from '../policy.ts';
 import { decisionReason } from '../events.ts';
 import { classifyEnableFailure } from '../failure-classes.ts';
 import { LeaseHeldError } from '../errors.ts';
@@ -34,7 +35,7 @@ export async function inspectStream(state: RemediationState, deps: RemediationDe
   // The look that confirms a settle needs the status and key only: the tags were read before the Start.
   const confirming = state.enabledSeenAt !== undefined;
   const tags = description?.type === 'DirectPut' && !confirming ? await deps.firehose.tags(ref) : {};
-  const decision = decideStream(description, tags, policy);
+  const decision = decideStream(description, tags, policy, placeOf(current));
   const encryption = {
     status: description?.encryption.status ?? 'DISABLED',
     ...(description?.encryption.keyType ? { keyType: description.encryption.keyType } : {}),
@@ -75,7 +76,7 @@ export async function inspectStream(state: RemediationState, deps: RemediationDe
         return conclude(next, { status: 'DEFERRED', reason: 'AUDIT_MODE', details: `${decision.reason}: audit mode reports without remediating` });
       }
       const kept = await keyKeptAfterFailedChange(description as StreamDescription, next, deps);
-      const keptAccepted = kept && acceptedKey(kept.keyType, kept.keyType === 'CUSTOMER_MANAGED_CMK' ? kept.keyArn : undefined, policy);
+      const keptAccepted = kept && acceptedKey(kept.keyType, kept.keyType === 'CUSTOMER_MANAGED_CMK' ? kept.keyArn : undefined, policy, placeOf(next));
       if (kept && keptAccepted) {
         // "If ... the attempt to change the CMK failed ... encryption remains enabled with the old CMK."
         const failure = description?.encryption.failure;
@@ -89,8 +90,12 @@ export async function inspectStream(state: RemediationState, deps: RemediationDe
       }
       const previousKey = kept ?? (description?.encryption.status === 'ENABLED' && description.encryption.keyType ? toTarget(description.encryption) : next.previousKey);
       if (!kept) await rememberDescribedFailure(description as StreamDescription, next, deps, now);
+      if (!decision.target) {
+        // No key of the policy can serve this stream's region and account: nothing to call Firehose with.
+        return conclude(next, { status: 'FAILED', reason: 'CONFIGURATION', details: decision.noKeyReason, ...(previousKey ? { stillEncryptedWith: previousKey } : {}) });
+      }
       const unusableKeys = await knownUnusableKeys(next, deps);
-      const target = usableTarget(decision.target, unusableKeys, deps);
+      const target = usableTarget(decision.target, unusableKeys, deps, placeOf(next));
       if (!target) {
         return conclude(
           { ...next, unusableKeys },
@@ -107,12 +112,15 @@ export async function inspectStream(state: RemediationState, deps: RemediationDe
   }
 }
 
-/** The policy's preferred key, or the next in order that is not known to fail for this stream. */
-export function usableTarget(preferred: TargetKey, unusable: readonly string[], deps: Pick<RemediationDeps, 'policy'>): TargetKey | undefined {
+/** The policy's preferred key, or the next in order for the stream's place that is not known to fail for it. */
+export function usableTarget(preferred: TargetKey, unusable: readonly string[], deps: Pick<RemediationDeps, 'policy'>, place: StreamPlace): TargetKey | undefined {
   let candidate: TargetKey | undefined = preferred;
-  while (candidate && unusable.includes(keyLabel(candidate))) candidate = nextKeyAfter(candidate, deps.policy);
+  while (candidate && unusable.includes(keyLabel(candidate))) candidate = nextKeyAfterFor(candidate, deps.policy, place);
   return candidate;
 }
+
+/** Where the stream lives: keys are chosen for its account and region. */
+export const placeOf = (state: RemediationState): StreamPlace => ({ account: state.stream.account, region: state.stream.region });
 
 /** What the KMS pre-flight check says of a key, as a state to compare later: 'usable', a failure type, or 'unknown'. */
 export function keyStateOf(check: KeyCheck): string {

@@ -201,7 +201,7 @@ export const protectedFrom = (enabledSeenAt: number): number => enabledSeenAt + 
 /** The outcome of a stream found ENABLED with an accepted key after the settle: REMEDIATED when we paid for it. */
 export function verdictOutcome(state: RemediationState, key: TargetKey, policy: GuardPolicy, enabledSeenAt: number): Outcome {
   const keyArn = key.keyType === 'CUSTOMER_MANAGED_CMK' ? { keyArn: key.keyArn } : {};
-  const viaFallback = acceptedKey(key.keyType, key.keyType === 'CUSTOMER_MANAGED_CMK' ? key.keyArn : undefined, policy) === 'fallback';
+  const viaFallback = acceptedKey(key.keyType, key.keyType === 'CUSTOMER_MANAGED_CMK' ? key.keyArn : undefined, policy, { account: state.stream.account, region: state.stream.region }) === 'fallback';
   return state.counters.callsSpent > 0
     ? { status: 'REMEDIATED', keyType: key.keyType, ...keyArn, viaFallback, protectedAt: protectedFrom(enabledSeenAt) }
     : { status: 'COMPLIANT', keyType: key.keyType, ...keyArn, viaFallback };

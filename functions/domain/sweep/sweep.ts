@@ -90,11 +90,11 @@ export async function sweepStep(start: SweepCursor, deps: SweepDeps): Promise<{ 
 
 async function evaluate(ref: StreamRef, cursor: SweepCursor, deps: SweepDeps): Promise<void> {
   const description = await paced(deps.describePacer, () => deps.firehose.describe(ref));
-  let decision: StreamDecision = decideStream(description, {}, deps.policy);
+  let decision: StreamDecision = decideStream(description, {}, deps.policy, ref);
   // Tags matter only to a stream that is not already compliant: read them then, and only then.
   if (description?.type === 'DirectPut' && (decision.verdict === 'REMEDIATE' || decision.verdict === 'BUSY')) {
     const tags = await paced(deps.tagsPacer, () => deps.firehose.tags(ref));
-    decision = decideStream(description, tags, deps.policy);
+    decision = decideStream(description, tags, deps.policy, ref);
   }
   cursor.totals.streams += 1;
   cursor.totals[decision.verdict] += 1;
