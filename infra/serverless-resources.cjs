@@ -53,7 +53,8 @@ function permissions(guard, names) {
   // Starting a workflow (intake, sweep): the ledger, the lease (take, take over, note a trigger, release), the state.
   const starterTable = table(['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem']);
   const scheduleRetries = [
-    { Sid: 'ScheduleRetries', Effect: 'Allow', Action: ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule'], Resource: RETRY_SCHEDULES },
+    // One-time schedules delete themselves after they run (ActionAfterCompletion DELETE): create only.
+    { Sid: 'ScheduleRetries', Effect: 'Allow', Action: ['scheduler:CreateSchedule'], Resource: RETRY_SCHEDULES },
     {
       Sid: 'PassRetrySchedulerRole',
       Effect: 'Allow',
@@ -72,9 +73,11 @@ function permissions(guard, names) {
       ...keyStatements,
       ...member,
     ],
-    check: [{ Sid: 'DescribeStreams', Effect: 'Allow', Action: ['firehose:DescribeDeliveryStream'], Resource: FIREHOSE_STREAMS }, ...member],
+    // Check remembers a key that failed (key failures item) with the key's state (the KMS pre-flight).
+    check: [{ Sid: 'DescribeStreams', Effect: 'Allow', Action: ['firehose:DescribeDeliveryStream'], Resource: FIREHOSE_STREAMS }, table(['GetItem', 'PutItem']), ...preflight, ...member],
     conclude: [concludeTable, publish, ...scheduleRetries],
-    cleanup: [concludeTable, publish, start, readExecutions, ...scheduleRetries],
+    // The cleanup starts nothing itself: a follow-up goes through the scheduler to the intake.
+    cleanup: [concludeTable, publish, ...scheduleRetries],
     // A lease whose execution no longer runs is taken over: DescribeExecution tells (intake and sweep).
     intake: [
       starterTable,

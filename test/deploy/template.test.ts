@@ -71,6 +71,7 @@ describe('the deployment (osls package, offline)', () => {
       'InspectRole kms:DescribeKey,kms:GetKeyPolicy',
       'EnableRole kms:DescribeKey,kms:GetKeyPolicy',
       'EnableRole kms:CreateGrant',
+      'CheckRole kms:DescribeKey,kms:GetKeyPolicy',
     ]);
     for (const { s } of statements) expect(s.Resource).toEqual([KEY]);
     expect(statements.find(({ s }) => actions(s).includes('kms:CreateGrant'))?.s.Condition).toMatchObject({ StringLike: { 'kms:ViaService': 'firehose.*.amazonaws.com' } });
@@ -83,19 +84,9 @@ describe('the deployment (osls package, offline)', () => {
     const expected: Record<string, string[]> = {
       InspectRole: ['firehose:DescribeDeliveryStream', 'firehose:ListTagsForDeliveryStream', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'kms:DescribeKey', 'kms:GetKeyPolicy', 'sts:AssumeRole'],
       EnableRole: ['firehose:StartDeliveryStreamEncryption', 'dynamodb:GetItem', 'dynamodb:PutItem', 'events:PutEvents', 'kms:DescribeKey', 'kms:GetKeyPolicy', 'kms:CreateGrant', 'sts:AssumeRole'],
-      CheckRole: ['firehose:DescribeDeliveryStream', 'sts:AssumeRole'],
-      ConcludeRole: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'events:PutEvents', 'scheduler:CreateSchedule', 'scheduler:DeleteSchedule', 'iam:PassRole'],
-      CleanupRole: [
-        'dynamodb:GetItem',
-        'dynamodb:PutItem',
-        'dynamodb:DeleteItem',
-        'events:PutEvents',
-        'states:StartExecution',
-        'states:DescribeExecution',
-        'scheduler:CreateSchedule',
-        'scheduler:DeleteSchedule',
-        'iam:PassRole',
-      ],
+      CheckRole: ['firehose:DescribeDeliveryStream', 'dynamodb:GetItem', 'dynamodb:PutItem', 'kms:DescribeKey', 'kms:GetKeyPolicy', 'sts:AssumeRole'],
+      ConcludeRole: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'events:PutEvents', 'scheduler:CreateSchedule', 'iam:PassRole'],
+      CleanupRole: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'events:PutEvents', 'scheduler:CreateSchedule', 'iam:PassRole'],
       IntakeRole: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'states:StartExecution', 'states:DescribeExecution', 'events:PutEvents', 'sqs:SendMessage'],
       SweepRole: [
         'firehose:ListDeliveryStreams',
@@ -226,17 +217,13 @@ describe('the deployment (osls package, offline)', () => {
     expect(resourcesOfType(packaged, 'AWS::Events::Rule').filter(([, r]) => JSON.stringify(r.Properties.Targets).includes('CleanupLambdaFunction'))).toHaveLength(1);
   });
 
-  it('gives the cleanup function Conclude\'s table and bus actions, StartExecution on the state machine and DescribeExecution on its executions', () => {
+  it('gives the cleanup function Conclude\'s table and bus actions, and no Step Functions action (follow-ups go through the scheduler)', () => {
     const cleanup = statementsOf(packaged, 'CleanupRole');
     const conclude = statementsOf(packaged, 'ConcludeRole');
     const bySid = (statements: Statement[], sid: string) => statements.find((s) => s.Sid === sid);
     expect(bySid(cleanup, 'StateTable')).toEqual(bySid(conclude, 'StateTable'));
     expect(bySid(cleanup, 'PublishComplianceEvents')).toEqual(bySid(conclude, 'PublishComplianceEvents'));
-    expect(cleanup.filter((s) => actions(s).some((a) => a.startsWith('states:'))).map((s) => ({ Action: s.Action, Resource: s.Resource }))).toEqual([
-      { Action: ['states:StartExecution'], Resource: STATE_MACHINE },
-      { Action: ['states:DescribeExecution'], Resource: EXECUTIONS },
-    ]);
-    expect(packaged.template.Resources.CleanupLambdaFunction!.Properties.Environment).toMatchObject({ Variables: { STATE_MACHINE_ARN: STATE_MACHINE } });
+    expect(cleanup.filter((s) => actions(s).some((a) => a.startsWith('states:')))).toEqual([]);
   });
 
   it('deploys the retry scheduler: a schedule group per stage, and a role only Scheduler (for this account) assumes, that may only invoke the intake', () => {
@@ -267,7 +254,7 @@ describe('the deployment (osls package, offline)', () => {
         {
           Sid: 'ScheduleRetries',
           Effect: 'Allow',
-          Action: ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule'],
+          Action: ['scheduler:CreateSchedule'],
           Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/${RetryScheduleGroup}/*' },
         },
         {
