@@ -21,3 +21,8 @@ export function integerOption(value: unknown, name: string, min: number, max: nu
   if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got '${String(value)}'`);
   return n;
 }
+
+/** A local endpoint (dynalite, moto, the emulator) takes any key: without one in the environment, a stand-in. */
+export function standInCredentials(endpoint: string | undefined): { credentials?: { accessKeyId: string; secretAccessKey: string } } {
+  return endpoint && !process.env.AWS_ACCESS_KEY_ID && !process.env.AWS_PROFILE ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {};
+}

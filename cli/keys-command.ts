@@ -3,7 +3,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoKeyFailureStore } from '../functions/adapters/dynamo/key-failure-store.ts';
 import { InvalidInputError } from '../functions/domain/errors.ts';
 import { streamRef, type StreamRef } from '../functions/domain/stream-ref.ts';
-import { parseCommandArgs, UsageError } from './args.ts';
+import { parseCommandArgs, standInCredentials, UsageError } from './args.ts';
 
 export const keysHelp = `Usage: firehose-sse-guard keys --table NAME --stream ACCOUNT/REGION/NAME [--clear KEY | --clear-all]
 
@@ -48,7 +48,7 @@ export async function keysCommand(argv: string[], out: (line: string) => void): 
     throw error;
   }
   const endpoint = values['dynamodb-endpoint-url'] as string | undefined;
-  const standIn = endpoint && !process.env.AWS_ACCESS_KEY_ID && !process.env.AWS_PROFILE ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {};
+  const standIn = standInCredentials(endpoint);
   const client = new DynamoDBClient({ region: (values.region as string | undefined) ?? process.env.AWS_REGION ?? 'us-east-1', ...(endpoint ? { endpoint } : {}), ...standIn });
   try {
     const store = new DynamoKeyFailureStore({ documents: DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }), tableName: values.table as string });

@@ -4,7 +4,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { scanStreams, type StreamRecordSummary } from '../functions/adapters/dynamo/table-scan.ts';
 import { DEFAULT_BUDGET_SHARE } from '../functions/domain/policy.ts';
 import { parseEventsJsonl, renderReport, streamsFromEvents } from '../local/report-html.ts';
-import { integerOption, parseCommandArgs, UsageError } from './args.ts';
+import { integerOption, parseCommandArgs, standInCredentials, UsageError } from './args.ts';
 
 export const statusHelp = `Usage: firehose-sse-guard status --table NAME [options]
 
@@ -37,8 +37,7 @@ Options:
 async function readTable(values: Record<string, unknown>, share: number, at = Date.now()): Promise<StreamRecordSummary[]> {
   const region = (values.region as string | undefined) ?? process.env.AWS_REGION ?? 'us-east-1';
   const endpoint = values['dynamodb-endpoint-url'] as string | undefined;
-  // A local endpoint (dynalite, moto) takes any key; without one in the environment, use a stand-in.
-  const standIn = endpoint && !process.env.AWS_ACCESS_KEY_ID && !process.env.AWS_PROFILE ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {};
+  const standIn = standInCredentials(endpoint);
   const client = new DynamoDBClient({ region, ...(endpoint ? { endpoint } : {}), ...standIn });
   try {
     return await scanStreams({ documents: DynamoDBDocumentClient.from(client), tableName: values.table as string }, at, share);

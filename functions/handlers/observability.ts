@@ -11,8 +11,7 @@ export interface Observability {
 
 /** One logger and one metrics instance per Lambda (cold start). */
 export function observability(): Observability {
-  return {
-    logger: new Logger({ serviceName: SERVICE_NAME }),
-    metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME }),
-  };
+  const logger = new Logger({ serviceName: SERVICE_NAME });
+  // The metrics' own warnings (e.g. an invocation that ends with no metric) go through the logger, at its level.
+  return { logger, metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME, logger }) };
 }
