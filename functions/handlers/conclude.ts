@@ -3,16 +3,16 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { concludeRemediation, type RemediationResult } from '../domain/remediation/conclude.ts';
-import type { RemediationDeps } from '../domain/remediation/deps.ts';
+import type { ConcludeDeps } from '../domain/remediation/deps.ts';
 import { concludableState, type RemediationState } from '../domain/remediation/state.ts';
 import { observability, type Observability } from './observability.ts';
-import { lazily, productionDeps } from './wiring.ts';
+import { lazily, concludeDeps } from './wiring.ts';
 
 /**
  * Conclude: record the outcome, publish its events, schedule a retry, release the lease; emits the
  * outcome metrics. Returns the state for another look instead when triggers arrived meanwhile.
  */
-export function makeConcludeHandler(deps: RemediationDeps, tools: Observability = observability()) {
+export function makeConcludeHandler(deps: ConcludeDeps, tools: Observability = observability()) {
   return middy(async (event: unknown): Promise<RemediationResult | RemediationState> => {
     const state = concludableState(event);
     const result = await concludeRemediation(state, deps);
@@ -35,4 +35,4 @@ export function makeConcludeHandler(deps: RemediationDeps, tools: Observability 
     .use(logMetrics(tools.metrics));
 }
 
-export const handler = lazily(() => makeConcludeHandler(productionDeps()));
+export const handler = lazily(() => makeConcludeHandler(concludeDeps()));

@@ -1,18 +1,17 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import type { RemediationDeps } from '../domain/remediation/deps.ts';
 import { continueState, type RemediationState } from '../domain/remediation/state.ts';
 import { observability, type Observability } from './observability.ts';
 
-export type RemediationStep = (state: RemediationState, deps: RemediationDeps) => Promise<RemediationState>;
+export type RemediationStep<D> = (state: RemediationState, deps: D) => Promise<RemediationState>;
 
 /**
  * A state machine task as a Lambda: validate the state, run one use case, return the next state.
  * Errors keep their domain names, which the ASL's Retry and Catch match.
  */
-export function remediationTask(
-  step: RemediationStep,
-  deps: RemediationDeps,
+export function remediationTask<D>(
+  step: RemediationStep<D>,
+  deps: D,
   parse: (input: unknown) => RemediationState = continueState,
   tools: Observability = observability(),
 ) {

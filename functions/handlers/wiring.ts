@@ -10,7 +10,7 @@ import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { stateTable } from '../adapters/dynamo/state-table.ts';
 import { DynamoStreamStateStore } from '../adapters/dynamo/stream-state-store.ts';
 import { loadConfig, type GuardConfig } from '../config.ts';
-import type { RemediationDeps } from '../domain/remediation/deps.ts';
+import type { CheckDeps, ConcludeDeps, EnableDeps, InspectDeps } from '../domain/remediation/deps.ts';
 import type { IntakeDeps } from '../domain/intake/intake.ts';
 import type { DeadLetterQueue, RetryScheduler } from '../domain/ports.ts';
 import { InvalidConfigurationError } from '../domain/errors.ts';
@@ -73,8 +73,14 @@ function retryScheduler(region: string): RetryScheduler {
   };
 }
 
-/** The production adapters, created once per cold start from the environment. */
-export function productionDeps(config: GuardConfig = loadConfig()): RemediationDeps {
+const systemClock = { now: () => Date.now() };
+const publisherFor = (config: GuardConfig) => new EventBridgePublisher(new EventBridgeClient({ region: config.region }), { busName: config.busName });
+
+/**
+ * Each function's adapters, created once per cold start from the environment: a function builds only
+ * the ports its use case takes, so its bundle holds no other client (esbuild drops the rest).
+ */
+export function inspectDeps(config: GuardConfig = loadConfig()): InspectDeps {
   const table = stateTable(config.tableName, { region: config.region });
   return {
     firehose: regionalGateway(),
@@ -83,11 +89,48 @@ export function productionDeps(config: GuardConfig = loadConfig()): RemediationD
     states: new DynamoStreamStateStore(table),
     leases: new DynamoLeaseStore(table),
     keyFailures: new DynamoKeyFailureStore(table),
-    scheduler: retryScheduler(config.region),
-    publisher: new EventBridgePublisher(new EventBridgeClient({ region: config.region }), { busName: config.busName }),
-    clock: { now: () => Date.now() },
+    clock: systemClock,
     policy: config.policy,
     settings: config.settings,
+  };
+}
+
+export function enableDeps(config: GuardConfig = loadConfig()): EnableDeps {
+  const table = stateTable(config.tableName, { region: config.region });
+  return {
+    firehose: regionalGateway(),
+    keys: SdkKeyInspector.forConfig(),
+    ledger: new DynamoBudgetLedger(table),
+    keyFailures: new DynamoKeyFailureStore(table),
+    publisher: publisherFor(config),
+    clock: systemClock,
+    policy: config.policy,
+    settings: config.settings,
+  };
+}
+
+export function checkDeps(config: GuardConfig = loadConfig()): CheckDeps {
+  const table = stateTable(config.tableName, { region: config.region });
+  return {
+    firehose: regionalGateway(),
+    keys: SdkKeyInspector.forConfig(),
+    keyFailures: new DynamoKeyFailureStore(table),
+    clock: systemClock,
+    policy: config.policy,
+    settings: config.settings,
+  };
+}
+
+/** Conclude's and the cleanup's. */
+export function concludeDeps(config: GuardConfig = loadConfig()): ConcludeDeps {
+  const table = stateTable(config.tableName, { region: config.region });
+  return {
+    states: new DynamoStreamStateStore(table),
+    leases: new DynamoLeaseStore(table),
+    publisher: publisherFor(config),
+    scheduler: retryScheduler(config.region),
+    clock: systemClock,
+    policy: config.policy,
   };
 }
 
@@ -107,9 +150,14 @@ export function lazily<H extends (...args: never[]) => Promise<unknown>>(build: 
 
 /** The intake's adapters: the remediation ones plus the workflow starter and the dead-letter queue. */
 export function intakeDeps(config: GuardConfig = loadConfig()): IntakeDeps & { deadLetters: DeadLetterQueue } {
-  const base = productionDeps(config);
+  const table = stateTable(config.tableName, { region: config.region });
   return {
-    ...base,
+    ledger: new DynamoBudgetLedger(table),
+    states: new DynamoStreamStateStore(table),
+    leases: new DynamoLeaseStore(table),
+    publisher: publisherFor(config),
+    clock: systemClock,
+    policy: config.policy,
     starter: new StepFunctionsStarter(new SFNClient({ region: config.region }), required('STATE_MACHINE_ARN')),
     deadLetters: new SqsDeadLetters(new SQSClient({ region: config.region }), required('DEAD_LETTER_QUEUE_URL')),
     remediatorRoleArns: config.remediatorRoleArns,
@@ -119,14 +167,18 @@ export function intakeDeps(config: GuardConfig = loadConfig()): IntakeDeps & { d
 
 /** The sweep's adapters; its describe rate leaves headroom under the 5-per-second quota. */
 export function sweepDeps(config: GuardConfig = loadConfig()) {
-  const base = productionDeps(config);
+  const table = stateTable(config.tableName, { region: config.region });
   const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
   return {
-    ...base,
+    firehose: regionalGateway(),
+    leases: new DynamoLeaseStore(table),
+    publisher: publisherFor(config),
+    clock: systemClock,
+    policy: config.policy,
     starter: new StepFunctionsStarter(new SFNClient({ region: config.region }), required('STATE_MACHINE_ARN')),
     continuation: new LambdaContinuation(new LambdaClient({ region: config.region }), required('AWS_LAMBDA_FUNCTION_NAME')),
-    describePacer: new Pacer(config.sweep.describesPerSecond, base.clock, sleep),
-    tagsPacer: new Pacer(config.sweep.describesPerSecond, base.clock, sleep),
+    describePacer: new Pacer(config.sweep.describesPerSecond, systemClock, sleep),
+    tagsPacer: new Pacer(config.sweep.describesPerSecond, systemClock, sleep),
     reserveMs: 60_000,
     pageSize: 1_000,
     concurrency: 8,

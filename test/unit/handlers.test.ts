@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { productionDeps } from '../../functions/handlers/wiring.ts';
+import { checkDeps, concludeDeps, enableDeps, inspectDeps } from '../../functions/handlers/wiring.ts';
 import { handler as inspect } from '../../functions/handlers/inspect.ts';
 import { InvalidConfigurationError } from '../../functions/domain/errors.ts';
+import type { GuardConfig } from '../../functions/config.ts';
 
 describe('Lambda entry points', () => {
-  it('wire the production adapters from the configuration, making no AWS call', () => {
-    const deps = productionDeps({
+  it('wire each function with only the adapters its use case takes, from the configuration, making no AWS call', () => {
+    const config: GuardConfig = {
       policy: { mode: 'enforce', key: { type: 'AWS_OWNED_CMK' }, exemptions: { tagKey: 'x', tagValues: ['true'], namePatterns: [] }, budget: { share: 20, lowThreshold: 5 } },
       settings: { pollSeconds: 1, maxPollSeconds: 1, maxPolls: 1, maxAttempts: 1, retrySeconds: 1, busyWaitSeconds: 1, maxBusyWaits: 1, budgetWaitHorizonSeconds: 1, maxBudgetWaits: 1, maxInspections: 1 },
       tableName: 'state',
@@ -14,9 +15,13 @@ describe('Lambda entry points', () => {
       remediatorRoleArns: [],
       leaseSeconds: 7200,
       sweep: { regions: ['eu-west-1'], describesPerSecond: 4.6 },
-    });
-    expect(Object.keys(deps).sort()).toEqual(['clock', 'firehose', 'keyFailures', 'keys', 'leases', 'ledger', 'policy', 'publisher', 'scheduler', 'settings', 'states']);
-    expect(Math.abs(deps.clock.now() - Date.now())).toBeLessThan(60_000);
+    };
+    const keys = (deps: object) => Object.keys(deps).sort();
+    expect(keys(inspectDeps(config))).toEqual(['clock', 'firehose', 'keyFailures', 'keys', 'leases', 'ledger', 'policy', 'settings', 'states']);
+    expect(keys(enableDeps(config))).toEqual(['clock', 'firehose', 'keyFailures', 'keys', 'ledger', 'policy', 'publisher', 'settings']);
+    expect(keys(checkDeps(config))).toEqual(['clock', 'firehose', 'keyFailures', 'keys', 'policy', 'settings']);
+    expect(keys(concludeDeps(config))).toEqual(['clock', 'leases', 'policy', 'publisher', 'scheduler', 'states']);
+    expect(Math.abs(concludeDeps(config).clock.now() - Date.now())).toBeLessThan(60_000);
   });
 
   it('read the environment only when first invoked, and refuse a bad one with every problem named', async () => {

@@ -1,5 +1,5 @@
 import { classifyEnableFailure } from '../failure-classes.ts';
-import type { RemediationDeps } from './deps.ts';
+import type { CheckDeps } from './deps.ts';
 import { nextKeyOrFail } from './enable.ts';
 import { rememberKeyFailure } from './inspect.ts';
 import { conclude, goTo, refOf, settle, type RemediationState } from './state.ts';
@@ -12,7 +12,7 @@ import { conclude, goTo, refOf, settle, type RemediationState } from './state.ts
  * allow and goes back to Inspect, a configuration problem fails. Anything else (someone interfered)
  * goes back to Inspect.
  */
-export async function checkEncryption(state: RemediationState, deps: RemediationDeps): Promise<RemediationState> {
+export async function checkEncryption(state: RemediationState, deps: CheckDeps): Promise<RemediationState> {
   const { settings } = deps;
   const description = await deps.firehose.describe(refOf(state));
   if (!description) return conclude(state, { status: 'GONE', reason: 'deleted during remediation' });

@@ -2,7 +2,7 @@ import { MalformedEventError } from '../errors.ts';
 import { MAX_CONCLUDE_ROUNDS } from './bounds.ts';
 import { concludeRemediation, finishConclusion, FOLLOW_UP_MS, retryTimeOf, type RemediationResult } from './conclude.ts';
 import { arnOf } from '../stream-ref.ts';
-import type { RemediationDeps } from './deps.ts';
+import type { ConcludeDeps } from './deps.ts';
 import { refOf, startState, type Outcome, type RemediationState } from './state.ts';
 
 /** How an execution ended when it did not end through Conclude (Step Functions "Execution Status Change"). */
@@ -47,7 +47,7 @@ export function parseExecutionEnded(event: unknown): ExecutionEnded {
  * is scheduled at once instead of in an hour: a lease never outlives its execution, and no trigger is
  * lost with it.
  */
-export async function cleanUpExecution(ended: ExecutionEnded, deps: RemediationDeps): Promise<RemediationResult & { followUp: boolean }> {
+export async function cleanUpExecution(ended: ExecutionEnded, deps: ConcludeDeps): Promise<RemediationResult & { followUp: boolean }> {
   const ref = refOf(ended.state);
   const now = deps.clock.now();
   const lease = await deps.leases.observe(ref, ended.executionName, now);

@@ -3,7 +3,7 @@ import { buildEvent, type GuardEvent, type StreamPart } from '../events.ts';
 import { arnOf, type StreamRef } from '../stream-ref.ts';
 import type { StreamState } from '../ports.ts';
 import { MAX_CONCLUDE_ROUNDS } from './bounds.ts';
-import type { RemediationDeps } from './deps.ts';
+import type { ConcludeDeps } from './deps.ts';
 import { refOf, type Outcome, type RemediationState } from './state.ts';
 
 /** What an execution returns: the outcome in a few fields, and what it cost. */
@@ -41,7 +41,7 @@ const GONE_STATE_TTL_MS = 24 * HOUR_MS;
  *    sends the workflow to look again (or, past the rounds, schedules a follow-up at once).
  * Reached on every path, including a task's uncaught error (the Catch), which is FAILED/UNEXPECTED.
  */
-export async function concludeRemediation(state: RemediationState, deps: RemediationDeps, options: { outcomeId?: string } = {}): Promise<RemediationResult | RemediationState> {
+export async function concludeRemediation(state: RemediationState, deps: ConcludeDeps, options: { outcomeId?: string } = {}): Promise<RemediationResult | RemediationState> {
   const ref = refOf(state);
   const now = deps.clock.now();
   const rounds = state.rounds ?? 0;
@@ -104,7 +104,7 @@ export function retryTimeOf(outcome: Outcome, now: number): number | undefined {
  * yet delivered, and records what was. A retry (or the cleanup, see finishConclusion) delivers exactly
  * the events of the first attempt that are still undelivered, so nothing is published twice.
  */
-async function recordAndPublish(ref: StreamRef, outcomeId: string, record: StreamState, events: GuardEvent[], deps: RemediationDeps): Promise<void> {
+async function recordAndPublish(ref: StreamRef, outcomeId: string, record: StreamState, events: GuardEvent[], deps: ConcludeDeps): Promise<void> {
   const before = await deps.states.get(ref);
   if (before?.outcomeId === outcomeId) {
     await deliverOutbox(ref, before, deps);
@@ -116,7 +116,7 @@ async function recordAndPublish(ref: StreamRef, outcomeId: string, record: Strea
 }
 
 /** Publishes the undelivered events of a recorded outcome, and records which were delivered. */
-async function deliverOutbox(ref: StreamRef, record: StreamState, deps: RemediationDeps): Promise<void> {
+async function deliverOutbox(ref: StreamRef, record: StreamState, deps: ConcludeDeps): Promise<void> {
   const delivered = new Set(record.publishedEvents ?? []);
   const pending = (record.outbox ?? []).filter((e) => !delivered.has(e.detailType));
   if (pending.length === 0) return;
@@ -142,7 +142,7 @@ async function deliverOutbox(ref: StreamRef, record: StreamState, deps: Remediat
  * not deliver all of its events, deliver the rest, so the execution still tells exactly one outcome.
  * True when the execution's conclusion was recorded.
  */
-export async function finishConclusion(ref: StreamRef, executionName: string, deps: RemediationDeps): Promise<boolean> {
+export async function finishConclusion(ref: StreamRef, executionName: string, deps: ConcludeDeps): Promise<boolean> {
   const record = await deps.states.get(ref);
   if (!record?.outcomeId?.startsWith(`${executionName}#`) || record.outcomeId === `${executionName}#cleanup`) return false;
   await deliverOutbox(ref, record, deps);
@@ -158,7 +158,7 @@ function streamState(outcome: Outcome, now: number, correlationId: string, outco
 }
 
 
-function eventsFor(state: RemediationState, outcome: Outcome, stream: StreamPart, now: number, deps: RemediationDeps): GuardEvent[] {
+function eventsFor(state: RemediationState, outcome: Outcome, stream: StreamPart, now: number, deps: ConcludeDeps): GuardEvent[] {
   const events: GuardEvent[] = [];
   const id = state.correlationId;
   const initial = state.initial;

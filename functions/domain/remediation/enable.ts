@@ -13,7 +13,7 @@ import {
 } from '../errors.ts';
 import { arnOf } from '../stream-ref.ts';
 import { UNCONFIRMED_CALL_MS } from '../budget.ts';
-import type { RemediationDeps } from './deps.ts';
+import type { EnableDeps, RemediationDeps } from './deps.ts';
 import { keyStateOf, placeOf, rememberKeyFailure, usableTarget } from './inspect.ts';
 import { conclude, goTo, keyLabel, refOf, type RemediationState } from './state.ts';
 
@@ -31,7 +31,7 @@ const UNKNOWN_BUDGET_RETRY_MS = 3_600_000;
  * gives its reservation back, so the ledger equals the calls Firehose accepted; only a call whose
  * fate is unknown (a 5xx or a lost connection) keeps it.
  */
-export async function enableEncryption(state: RemediationState, deps: RemediationDeps): Promise<RemediationState> {
+export async function enableEncryption(state: RemediationState, deps: EnableDeps): Promise<RemediationState> {
   const { clock, policy, settings } = deps;
   const ref = refOf(state);
   const target = state.target;
@@ -101,7 +101,7 @@ export function nextKeyOrFail(state: RemediationState, failed: TargetKey, failur
   );
 }
 
-function budgetSpent(state: RemediationState, nextAvailableAt: number, details: string, deps: RemediationDeps): RemediationState {
+function budgetSpent(state: RemediationState, nextAvailableAt: number, details: string, deps: Pick<RemediationDeps, 'settings' | 'clock'>): RemediationState {
   const { settings, clock } = deps;
   const budgetWaits = state.counters.budgetWaits + 1;
   if (nextAvailableAt - clock.now() <= settings.budgetWaitHorizonSeconds * 1000 && budgetWaits <= settings.maxBudgetWaits) {
@@ -111,7 +111,7 @@ function budgetSpent(state: RemediationState, nextAvailableAt: number, details: 
   return conclude(state, { status: 'DEFERRED', reason: 'BUDGET_SPENT', details, nextAttemptAt: nextAvailableAt });
 }
 
-async function startRefused(state: RemediationState, error: unknown, reservationId: string, deps: RemediationDeps): Promise<RemediationState> {
+async function startRefused(state: RemediationState, error: unknown, reservationId: string, deps: EnableDeps): Promise<RemediationState> {
   const ref = refOf(state);
   const now = deps.clock.now();
   const target = state.target as TargetKey;

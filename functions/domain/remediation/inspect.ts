@@ -5,7 +5,7 @@ import { classifyEnableFailure } from '../failure-classes.ts';
 import { LeaseHeldError } from '../errors.ts';
 import type { KeyCheck, KeyFailure } from '../ports.ts';
 import { LEASE_SECONDS } from './bounds.ts';
-import type { RemediationDeps } from './deps.ts';
+import type { InspectDeps, KeyMemoryDeps, RemediationDeps } from './deps.ts';
 import { conclude, goTo, initialOf, keyLabel, protectedFrom, refOf, settle, verdictOutcome, type RemediationState } from './state.ts';
 
 /**
@@ -18,7 +18,7 @@ import { conclude, goTo, initialOf, keyLabel, protectedFrom, refOf, settle, verd
  *   (unless their state has changed), or concludes when none is left. A failed key change that left
  *   the stream encrypted with an old key the policy accepts is COMPLIANT, with no Start.
  */
-export async function inspectStream(state: RemediationState, deps: RemediationDeps): Promise<RemediationState> {
+export async function inspectStream(state: RemediationState, deps: InspectDeps): Promise<RemediationState> {
   const { settings, policy } = deps;
   const now = deps.clock.now();
   const counters = { ...state.counters, inspections: state.counters.inspections + 1 };
@@ -133,7 +133,7 @@ export async function currentKeyState(key: TargetKey, deps: Pick<RemediationDeps
 }
 
 /** Remembers that `key` failed for the stream, with the key's state then; never tried again until that changes. */
-export async function rememberKeyFailure(state: RemediationState, key: TargetKey, failureType: string, details: string, deps: RemediationDeps, keyState?: string): Promise<void> {
+export async function rememberKeyFailure(state: RemediationState, key: TargetKey, failureType: string, details: string, deps: KeyMemoryDeps, keyState?: string): Promise<void> {
   const failure: KeyFailure = {
     key: keyLabel(key),
     failureType,
@@ -150,7 +150,7 @@ export async function rememberKeyFailure(state: RemediationState, key: TargetKey
  * that the pre-flight check now finds usable, after it found it unusable when it failed, is forgotten
  * (an operator fixed it); one whose failure the check could not see stays until an operator clears it.
  */
-async function knownUnusableKeys(state: RemediationState, deps: RemediationDeps): Promise<string[]> {
+async function knownUnusableKeys(state: RemediationState, deps: KeyMemoryDeps): Promise<string[]> {
   const unusable = new Set(state.unusableKeys);
   for (const failure of await deps.keyFailures.list(refOf(state))) {
     if (unusable.has(failure.key)) continue;
@@ -170,7 +170,7 @@ async function knownUnusableKeys(state: RemediationState, deps: RemediationDeps)
  * A FailureDescription that Describe already shows for a key (someone's failed Start, or an earlier
  * one of ours) is remembered when the key is unusable now, so that no sweep pays for it again.
  */
-async function rememberDescribedFailure(description: StreamDescription, state: RemediationState, deps: RemediationDeps, now: number): Promise<void> {
+async function rememberDescribedFailure(description: StreamDescription, state: RemediationState, deps: KeyMemoryDeps, now: number): Promise<void> {
   const { encryption } = description;
   if (encryption.status !== 'ENABLING_FAILED' || !encryption.failure || !encryption.keyType) return;
   if (classifyEnableFailure(encryption.failure.type) !== 'KEY_PROBLEM') return;
@@ -187,7 +187,7 @@ async function rememberDescribedFailure(description: StreamDescription, state: R
  * ENABLING_FAILED after a key change: the key Describe shows is the old one, still in effect. Known
  * when this execution or the stream's last verdict saw the stream ENABLED with that very key.
  */
-async function keyKeptAfterFailedChange(description: StreamDescription, state: RemediationState, deps: RemediationDeps): Promise<TargetKey | undefined> {
+async function keyKeptAfterFailedChange(description: StreamDescription, state: RemediationState, deps: Pick<RemediationDeps, 'states'>): Promise<TargetKey | undefined> {
   const { encryption } = description;
   if (encryption.status !== 'ENABLING_FAILED' || !encryption.keyType) return undefined;
   const shown = toTarget(encryption);
@@ -201,7 +201,7 @@ async function keyKeptAfterFailedChange(description: StreamDescription, state: R
 }
 
 /** Whether anyone's Start in the last 24 hours may have turned encryption on within the settle time. */
-async function startedRecently(state: RemediationState, deps: RemediationDeps, now: number): Promise<boolean> {
+async function startedRecently(state: RemediationState, deps: Pick<RemediationDeps, 'ledger'>, now: number): Promise<boolean> {
   return (await deps.ledger.calls(refOf(state), now)).some((call) => call.operation === 'Start');
 }
 
@@ -209,7 +209,7 @@ async function startedRecently(state: RemediationState, deps: RemediationDeps, n
  * The lease's generation this look covers. The execution normally holds the stream's lease (the intake
  * took it); one started without it (a test, the CLI) takes it now. Undefined: another execution has it.
  */
-async function leaseGenerationFor(state: RemediationState, deps: RemediationDeps, now: number): Promise<number | undefined> {
+async function leaseGenerationFor(state: RemediationState, deps: Pick<RemediationDeps, 'leases'>, now: number): Promise<number | undefined> {
   const ref = refOf(state);
   const view = await deps.leases.observe(ref, state.correlationId, now);
   if (view.held) return view.generation;
