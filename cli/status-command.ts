@@ -5,6 +5,7 @@ import { scanStreams, type StreamRecordSummary } from '../functions/adapters/dyn
 import { DEFAULT_BUDGET_SHARE } from '../functions/domain/policy.ts';
 import { parseEventsJsonl, renderReport, streamsFromEvents } from '../local/report-html.ts';
 import { integerOption, parseCommandArgs, standInCredentials, UsageError } from './args.ts';
+import { ENCRYPTION_CALLS_PER_WINDOW } from '../functions/domain/firehose-facts.ts';
 
 export const statusHelp = `Usage: firehose-sse-guard status --table NAME [options]
 
@@ -55,7 +56,7 @@ export async function statusCommand(argv: string[], out: (line: string) => void)
     return 0;
   }
   if (!values.table) throw new UsageError('status needs --table (the stack output StateTableName)');
-  const share = integerOption(values.share, 'share', 1, 25) ?? DEFAULT_BUDGET_SHARE;
+  const share = integerOption(values.share, 'share', 1, ENCRYPTION_CALLS_PER_WINDOW) ?? DEFAULT_BUDGET_SHARE;
   const at = values.at === undefined ? Date.now() : Date.parse(values.at as string);
   if (Number.isNaN(at)) throw new UsageError(`--at must be an ISO 8601 time, got '${values.at as string}'`);
   const streams = await readTable(values, share, at);

@@ -21,6 +21,7 @@ import { CallMeter } from '../local/metering.ts';
 import { remediationHandlers } from '../local/remediation-handlers.ts';
 import { startStateTable } from '../local/state-table.ts';
 import { WorkflowRunner, type ExecutionReport } from '../local/workflow-runner.ts';
+import { sleep } from '../functions/adapters/sleep.ts';
 
 export interface SweepRunOptions {
   account: string;
@@ -51,7 +52,6 @@ export interface SweepRunResult {
   remaining: number;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const clock = { now: () => Date.now() };
 
 /** Leases are only needed when workflows start; a dry run takes none. */

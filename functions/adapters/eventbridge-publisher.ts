@@ -2,6 +2,7 @@ import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from 
 import { EventPublishError } from '../domain/errors.ts';
 import type { GuardEvent } from '../domain/events.ts';
 import type { EventPublisher } from '../domain/ports.ts';
+import { sleep } from './sleep.ts';
 
 /** PutEvents takes at most 10 entries and 256 KB per request. */
 const MAX_ENTRIES = 10;
@@ -55,7 +56,7 @@ export class EventBridgePublisher implements EventPublisher {
     private readonly options: PublisherOptions,
   ) {
     this.#attempts = options.maxAttempts ?? DEFAULT_ATTEMPTS;
-    this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.#sleep = options.sleep ?? sleep;
   }
 
   async publish(events: readonly GuardEvent[]): Promise<void> {

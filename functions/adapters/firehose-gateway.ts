@@ -13,6 +13,7 @@ import type { FirehoseGateway } from '../domain/ports.ts';
 import { parseKeyArn, parseStreamName, type StreamRef } from '../domain/stream-ref.ts';
 import { StreamGoneError } from '../domain/errors.ts';
 import { firehoseError } from './sdk-errors.ts';
+import { ENCRYPTABLE_STREAM_TYPE } from '../domain/firehose-facts.ts';
 
 /** Clients for one account and region: reads may be retried by the SDK, writes never are. */
 export interface FirehoseClients {
@@ -129,7 +130,7 @@ function toDescription(d: DeliveryStreamDescription | undefined): StreamDescript
   return {
     name: d.DeliveryStreamName,
     arn: d.DeliveryStreamARN ?? '',
-    type: d.DeliveryStreamType ?? 'DirectPut',
+    type: d.DeliveryStreamType ?? ENCRYPTABLE_STREAM_TYPE,
     status: d.DeliveryStreamStatus ?? 'ACTIVE',
     encryption: {
       // A stream that never had SSE may come back without the structure: that is DISABLED.

@@ -22,6 +22,7 @@ import { SqsDeadLetters } from '../adapters/sqs-dead-letters.ts';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { LambdaContinuation } from '../adapters/lambda-continuation.ts';
 import { Pacer } from '../domain/sweep/pacer.ts';
+import { sleep } from '../adapters/sleep.ts';
 
 /**
  * Credentials for an account: the function's own for the home account; in an organization, those of
@@ -168,7 +169,6 @@ export function intakeDeps(config: GuardConfig = loadConfig()): IntakeDeps & { d
 /** The sweep's adapters; its describe rate leaves headroom under the 5-per-second quota. */
 export function sweepDeps(config: GuardConfig = loadConfig()) {
   const table = stateTable(config.tableName, { region: config.region });
-  const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
   return {
     firehose: regionalGateway(),
     leases: new DynamoLeaseStore(table),

@@ -2,6 +2,7 @@ import { ConditionalCheckFailedException, DynamoDBClient, type DynamoDBClientCon
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { LedgerContentionError } from '../../domain/errors.ts';
 import { streamKey, streamRef, type StreamRef } from '../../domain/stream-ref.ts';
+import { sleep } from '../sleep.ts';
 
 /**
  * One table holds everything per stream (infra/resources/state-table.json): partition key
@@ -37,17 +38,16 @@ export function isConditionFailure(error: unknown): boolean {
 export const toEpochSeconds = (ms: number): number => Math.ceil(ms / 1000);
 
 const MAX_ATTEMPTS = 16;
-const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Runs read-decide-write until the conditional write wins, with jittered backoff between attempts.
  * `attempt` returns true when its write landed (or nothing needed writing), false when it lost a race.
  */
 export async function withOptimisticRetry(table: StateTable, what: string, attempt: () => Promise<boolean>): Promise<void> {
-  const sleep = table.sleep ?? defaultSleep;
+  const wait = table.sleep ?? sleep;
   for (let i = 0; i < MAX_ATTEMPTS; i += 1) {
     if (await attempt()) return;
-    await sleep(Math.random() * Math.min(200, 5 * 2 ** i));
+    await wait(Math.random() * Math.min(200, 5 * 2 ** i));
   }
   throw new LedgerContentionError(`${what}: gave up after ${MAX_ATTEMPTS} conflicting concurrent writes`);
 }

@@ -7,6 +7,7 @@ import { arnOf, type StreamRef } from '../stream-ref.ts';
 import { globRegExp } from '../glob.ts';
 import { executionName } from './execution-name.ts';
 import type { IntakeEvent } from './intake-event.ts';
+import { ENCRYPTABLE_STREAM_TYPE } from '../firehose-facts.ts';
 
 export interface IntakeDeps {
   ledger: BudgetLedger;
@@ -79,7 +80,7 @@ async function takeInApiCall(event: Extract<IntakeEvent, { kind: 'api-call' }>, 
       await deps.states.forget(event.ref);
       return { action: 'forgotten' };
     case 'CreateDeliveryStream':
-      if (event.streamType !== undefined && event.streamType !== 'DirectPut') return { action: 'ignored', reason: `${event.streamType} streams cannot use SSE` };
+      if (event.streamType !== undefined && event.streamType !== ENCRYPTABLE_STREAM_TYPE) return { action: 'ignored', reason: `${event.streamType} streams cannot use SSE` };
       return startWorkflow(event.ref, 'stream-created', event.eventId, event.eventTime, deps);
     case 'StopDeliveryStreamEncryption':
       return startThenPublishDrift(event, 'encryption-stopped', true, deps);

@@ -7,6 +7,7 @@ import type { KeyCheck, KeyFailure } from '../ports.ts';
 import { LEASE_SECONDS } from './bounds.ts';
 import type { InspectDeps, KeyMemoryDeps, RemediationDeps } from './deps.ts';
 import { conclude, goTo, initialOf, keyLabel, protectedFrom, refOf, settle, verdictOutcome, type RemediationState } from './state.ts';
+import { ENCRYPTABLE_STREAM_TYPE } from '../firehose-facts.ts';
 
 /**
  * Inspect: the fresh look that every verdict and every Start stands on. It notes the lease's trigger
@@ -34,7 +35,7 @@ export async function inspectStream(state: RemediationState, deps: InspectDeps):
   const description = await deps.firehose.describe(ref);
   // The look that confirms a settle needs the status and key only: the tags were read before the Start.
   const confirming = state.enabledSeenAt !== undefined;
-  const tags = description?.type === 'DirectPut' && !confirming ? await deps.firehose.tags(ref) : {};
+  const tags = description?.type === ENCRYPTABLE_STREAM_TYPE && !confirming ? await deps.firehose.tags(ref) : {};
   const decision = decideStream(description, tags, policy, placeOf(current));
   const encryption = {
     status: description?.encryption.status ?? 'DISABLED',

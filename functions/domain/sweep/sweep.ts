@@ -6,6 +6,7 @@ import type { GuardPolicy } from '../policy.ts';
 import type { Clock, EventPublisher, FirehoseGateway, LeaseStore, WorkflowStarter } from '../ports.ts';
 import type { StreamRef } from '../stream-ref.ts';
 import type { Pacer } from './pacer.ts';
+import { ENCRYPTABLE_STREAM_TYPE } from '../firehose-facts.ts';
 
 type Totals = Record<Verdict, number> & { streams: number };
 
@@ -92,7 +93,7 @@ async function evaluate(ref: StreamRef, cursor: SweepCursor, deps: SweepDeps): P
   const description = await paced(deps.describePacer, () => deps.firehose.describe(ref));
   let decision: StreamDecision = decideStream(description, {}, deps.policy, ref);
   // Tags matter only to a stream that is not already compliant: read them then, and only then.
-  if (description?.type === 'DirectPut' && (decision.verdict === 'REMEDIATE' || decision.verdict === 'BUSY')) {
+  if (description?.type === ENCRYPTABLE_STREAM_TYPE && (decision.verdict === 'REMEDIATE' || decision.verdict === 'BUSY')) {
     const tags = await paced(deps.tagsPacer, () => deps.firehose.tags(ref));
     decision = decideStream(description, tags, deps.policy, ref);
   }
