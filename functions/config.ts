@@ -1,5 +1,6 @@
 import { InvalidConfigurationError } from './domain/errors.ts';
 import { CONTROL_PLANE_CALLS_PER_SECOND } from './domain/firehose-facts.ts';
+import { SWEEP_DESCRIBES_PER_SECOND } from './domain/sweep/sweep.ts';
 import { parsePolicy, type GuardPolicy } from './domain/policy.ts';
 import { DEFAULT_WORKFLOW_SETTINGS, type WorkflowSettings } from './domain/remediation/state.ts';
 import { EXECUTION_TIMEOUT_SECONDS, LEASE_SECONDS, worstCaseExecutionSeconds } from './domain/remediation/bounds.ts';
@@ -101,7 +102,7 @@ export function loadConfig(env: Env = process.env): GuardConfig {
   }
   const regions = list(env.FSG_REGIONS) ?? (region ? [region] : []);
   for (const r of regions) if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(r)) problems.push(`FSG_REGIONS: not a region: "${r}"`);
-  const rateText = env.FSG_SWEEP_DESCRIBES_PER_SECOND ?? '4.6';
+  const rateText = env.FSG_SWEEP_DESCRIBES_PER_SECOND ?? String(SWEEP_DESCRIBES_PER_SECOND);
   const describesPerSecond = Number(rateText);
   if (!(describesPerSecond > 0 && describesPerSecond <= CONTROL_PLANE_CALLS_PER_SECOND)) {
     problems.push(`FSG_SWEEP_DESCRIBES_PER_SECOND: expected a number above 0 and at most ${CONTROL_PLANE_CALLS_PER_SECOND}, got "${rateText}"`);

@@ -1,7 +1,6 @@
-import { CONTROL_PLANE_CALLS_PER_SECOND } from '../functions/domain/firehose-facts.ts';
 import type { WorkflowStarter } from '../functions/domain/ports.ts';
 import { Pacer } from '../functions/domain/sweep/pacer.ts';
-import { newSweep, sweepStep, type SweepCursor, type SweepDeps } from '../functions/domain/sweep/sweep.ts';
+import { newSweep, SWEEP_DESCRIBES_PER_SECOND, sweepStep, type SweepCursor, type SweepDeps } from '../functions/domain/sweep/sweep.ts';
 import type { LocalAccount } from './account.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './account.ts';
 import { scaledTime, type TimeSource } from './scaled-time.ts';
@@ -28,7 +27,7 @@ export interface LocalSweepResult {
 /** Runs a whole sweep on the local account, continuing in process where Lambda would re-invoke itself. */
 export async function runLocalSweep(account: LocalAccount, options: LocalSweepOptions = {}): Promise<LocalSweepResult> {
   const time = options.time ?? scaledTime(1);
-  const rate = options.describesPerSecond ?? CONTROL_PLANE_CALLS_PER_SECOND * 0.92;
+  const rate = options.describesPerSecond ?? SWEEP_DESCRIBES_PER_SECOND;
   const began = time.clock.now();
   let cursor = newSweep(`sweep-local-${account.clock.now()}`, LOCAL_ACCOUNT_ID, [LOCAL_REGION], account.clock.now());
   const deps = {

@@ -50,6 +50,12 @@ export interface SweepDeps {
   onStream?: (ref: StreamRef, decision: StreamDecision) => void;
 }
 
+/**
+ * The sweep's DescribeDeliveryStream rate: 0.92 of the 5-per-second control-plane quota, leaving the
+ * rest for the workflows' own Describes (FSG_SWEEP_DESCRIBES_PER_SECOND, the CLI's --rate).
+ */
+export const SWEEP_DESCRIBES_PER_SECOND = 4.6;
+
 /** Throttling that outlasted the SDK's retries is waited out here, this many times, before it counts. */
 const THROTTLE_RETRIES = 6;
 /** A sweep that needed more invocations than this is stopped, in case something keeps it from progressing. */
