@@ -87,8 +87,22 @@ export function recordCall(calls: readonly LedgerCall[], call: LedgerCall, now: 
   const pruned = callsInWindow(calls, now);
   const known = pruned.some((c) => c.id === call.id || (call.requestId !== undefined && c.requestId === call.requestId));
   if (known || call.at <= now - ENCRYPTION_CALL_WINDOW_MS) return { calls: pruned, recorded: false };
+  // The echo of our own Start that was never confirmed (the task died between the call and the
+  // confirmation, or the answer was lost): it confirms that reservation instead of counting twice.
+  if (call.by === 'remediator' && call.requestId !== undefined) {
+    const unconfirmed = pruned
+      .filter((c) => c.by === 'remediator' && c.operation === call.operation && c.requestId === undefined && Math.abs(c.at - call.at) <= ECHO_MATCH_MS)
+      .sort((a, b) => Math.abs(a.at - call.at) - Math.abs(b.at - call.at))[0];
+    if (unconfirmed) {
+      const requestId = call.requestId;
+      return { calls: pruned.map((c) => (c === unconfirmed ? { ...c, requestId } : c)), recorded: false };
+    }
+  }
   return { calls: [...pruned, call], recorded: true };
 }
+
+/** How far apart a reservation of ours and the CloudTrail time of its call can be. */
+const ECHO_MATCH_MS = 5 * 60_000;
 
 /**
  * Ties our reservation to the request id Firehose answered with, so that the call's CloudTrail echo

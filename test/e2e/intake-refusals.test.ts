@@ -77,7 +77,7 @@ describe('the intake on the local account refuses what it cannot use, within bou
   it('a scheduled retry (what EventBridge Scheduler delivers to the intake) starts one workflow with trigger scheduled-retry, however often it is delivered', async () => {
     const retry = scheduledRetryEvent(ref, 'BUDGET_SPENT', s.account.clock.now(), 'retry-orders-1');
 
-    expect(await s.account.intake(retry)).toMatchObject({ action: 'started', trigger: 'scheduled-retry', executionName: expect.stringMatching(/^orders-r[0-9a-f]{8}$/) });
+    expect(await s.account.intake(retry)).toMatchObject({ action: 'started', trigger: 'scheduled-retry', executionName: expect.stringMatching(/^orders-r[0-9a-f]{14}$/) });
     await s.account.intake(structuredClone(retry));
     await s.account.drain();
 

@@ -98,10 +98,21 @@ describe('never leave a stream behind (issue 11 regressions)', () => {
   it('2b. a Stop between the last look and Conclude sends the workflow back to look (trigger generation on the lease)', async () => {
     s = await startScenario({ triggers: true });
     const { wrong } = checkVerdictsWhenPublished(s);
-    afterDescribe(s, 3, async () => {
-      await s.person.send(new StopDeliveryStreamEncryptionCommand({ DeliveryStreamName: 'orders' }));
-      await s.account.bus.drain();
-    });
+    // Right before the first Conclude (after the last Inspect), the person stops SSE; the intake notes it on the lease.
+    let armed = true;
+    const stops: Promise<unknown>[] = [];
+    s.account.runner.intercept = (fn, when) => {
+      if (!armed || fn !== 'conclude' || when !== 'before') return;
+      armed = false;
+      s.account.emulator.emulator.faults.reset();
+      stops.push(s.person.send(new StopDeliveryStreamEncryptionCommand({ DeliveryStreamName: 'orders' })).then(() => s.account.bus.drain()));
+    };
+    const leases = s.account.deps.leases;
+    const observe = leases.observe.bind(leases);
+    leases.observe = async (...args) => {
+      await Promise.all(stops); // Conclude looks at the lease once the Stop was taken in
+      return observe(...args);
+    };
     await s.createStream('orders');
     await s.account.drain();
     const report = s.account.starter.reports.find((r) => r.states.includes('RouteAfterConclude'));

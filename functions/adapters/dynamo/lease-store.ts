@@ -35,10 +35,11 @@ export class DynamoLeaseStore implements LeaseStore {
         new UpdateCommand({
           TableName: this.table.tableName,
           Key: itemKey(ref, 'LEASE'),
-          UpdateExpression: 'SET leaseExpiresAt = :until, expiresAt = :ttl',
+          // takenAt moves too: the intake renewing it is about to start its execution (no orphan yet).
+          UpdateExpression: 'SET leaseExpiresAt = :until, expiresAt = :ttl, takenAt = :now',
           ConditionExpression: '#owner = :owner',
           ExpressionAttributeNames: { '#owner': 'owner' },
-          ExpressionAttributeValues: { ':owner': owner, ':until': lease.expiresAt, ':ttl': toEpochSeconds(lease.expiresAt) },
+          ExpressionAttributeValues: { ':owner': owner, ':until': lease.expiresAt, ':ttl': toEpochSeconds(lease.expiresAt), ':now': now },
         }),
       );
       return lease;

@@ -1,20 +1,23 @@
 import type { StreamRef } from '../stream-ref.ts';
 
-/** FNV-1a, 32 bits, as 8 hex digits: short, stable, and enough to tell a stream's events apart. */
-function fnv1a(text: string): string {
-  let hash = 0x811c9dc5;
+/**
+ * FNV-1a, 64 bits, as its first 14 hex digits (56 bits): stable, and wide enough that two events of
+ * one stream never share a name (32 bits collided: a colliding trigger was taken for a duplicate).
+ */
+function fnv1a56(text: string): string {
+  let hash = 0xcbf29ce484222325n;
   for (let i = 0; i < text.length; i += 1) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
+    hash ^= BigInt(text.charCodeAt(i));
+    hash = (hash * 0x100000001b3n) & 0xffffffffffffffffn;
   }
-  return hash.toString(16).padStart(8, '0');
+  return hash.toString(16).padStart(16, '0').slice(0, 14);
 }
 
 /**
  * The execution name for a stream and the event that triggered it: the same event (a duplicate
- * delivery) always gives the same name, so Step Functions starts it once. At most 64 + 10 characters,
- * within the 80 that execution names allow, of characters they accept.
+ * delivery) always gives the same name, so Step Functions starts it once. At most 64 + 16 characters,
+ * the 80 that execution names allow, of characters they accept.
  */
 export function executionName(ref: StreamRef, eventKey: string, tag = 'e'): string {
-  return `${ref.name}-${tag}${fnv1a(`${ref.account}/${ref.region}/${ref.name}/${eventKey}`)}`;
+  return `${ref.name}-${tag}${fnv1a56(`${ref.account}/${ref.region}/${ref.name}/${eventKey}`)}`;
 }

@@ -50,16 +50,22 @@ export function parseExecutionEnded(event: unknown): ExecutionEnded {
 export async function cleanUpExecution(ended: ExecutionEnded, deps: ConcludeDeps): Promise<RemediationResult & { followUp: boolean }> {
   const ref = refOf(ended.state);
   const now = deps.clock.now();
-  const lease = await deps.leases.observe(ref, ended.executionName, now);
   const details = `execution ${ended.status}${ended.error ? `: ${ended.error}` : ''}${ended.cause ? ` (${ended.cause})` : ''}`;
   const outcomeId = `${ended.executionName}#cleanup`;
   const outcome = { status: 'FAILED', reason: 'UNEXPECTED', details } as const;
-  // First what must not wait on anything else (the failure may be EventBridge's): the lease back, the
-  // retry scheduled. Then the outcome, told once (a redelivered status change publishes nothing twice).
-  await deps.leases.release(ref, ended.executionName);
-  const followUp = lease.held && lease.generation > 0;
-  if (followUp) await deps.scheduler.schedule(ref, now + FOLLOW_UP_MS, `triggers arrived while ${ended.executionName} ran`, `${outcomeId}#follow-up`);
-  else await deps.scheduler.schedule(ref, retryTimeOf(outcome, now) as number, `FAILED UNEXPECTED`, outcomeId);
+  // First what must not wait on anything else (the failure may be EventBridge's): the retry scheduled
+  // (at once when triggers were noted), then the lease back at the generation that decided it, so a
+  // trigger noted in between is never given back unseen. Then the outcome, told once (a redelivered
+  // status change publishes nothing twice).
+  let followUp = false;
+  for (;;) {
+    const lease = await deps.leases.observe(ref, ended.executionName, now);
+    if (!lease.held) break;
+    followUp ||= lease.generation > 0;
+    if (followUp) await deps.scheduler.schedule(ref, now + FOLLOW_UP_MS, `triggers arrived while ${ended.executionName} ran`, `${outcomeId}#follow-up`);
+    if ((await deps.leases.release(ref, ended.executionName, lease.generation)).released) break;
+  }
+  await deps.scheduler.schedule(ref, retryTimeOf(outcome, now) as number, 'FAILED UNEXPECTED', outcomeId);
   // Conclude recorded its outcome but could not tell all of it: tell the rest, and nothing more.
   if (await finishConclusion(ref, ended.executionName, deps)) {
     const record = await deps.states.get(ref);

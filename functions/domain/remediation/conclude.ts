@@ -37,38 +37,70 @@ const GONE_STATE_TTL_MS = 24 * HOUR_MS;
  * 2. The stream's state is written with an outcome id, and the outcome's events are published; the
  *    state item records which were delivered, so a retried Conclude publishes none of them twice.
  * 3. A deferral or failure schedules its own retry.
- * 4. The lease is given back at the generation last looked under; a trigger that slipped in between
- *    sends the workflow to look again (or, past the rounds, schedules a follow-up at once).
+ * 4. The lease is given back at the generation it saw; a trigger that slipped in after the outcome was
+ *    told gets a follow-up execution at once (never a second outcome from this one).
+ * A Conclude that no longer holds the lease (a retry after it gave it back) only finishes delivering
+ * its own recorded outcome: it never writes over what another execution concluded since. Out of
+ * rounds, a verdict that the newest triggers may contradict is not told: DEFERRED, followed up at once.
  * Reached on every path, including a task's uncaught error (the Catch), which is FAILED/UNEXPECTED.
+ * The cleanup calls it with its own `outcomeId`, after it gave the lease back itself.
  */
 export async function concludeRemediation(state: RemediationState, deps: ConcludeDeps, options: { outcomeId?: string } = {}): Promise<RemediationResult | RemediationState> {
   const ref = refOf(state);
   const now = deps.clock.now();
   const rounds = state.rounds ?? 0;
-  const canLookAgain = rounds < MAX_CONCLUDE_ROUNDS && state.leaseGeneration !== undefined;
-  if (canLookAgain) {
-    const lease = await deps.leases.observe(ref, state.correlationId, now);
-    if (lease.held && lease.generation !== state.leaseGeneration) return lookAgain(state);
-  }
-
-  const outcome: Outcome = state.outcome ?? {
+  const outcomeId = options.outcomeId ?? `${state.correlationId}#${rounds}`;
+  const stream: StreamPart = { ...state.stream, arn: arnOf(ref) };
+  const cleanup = options.outcomeId !== undefined;
+  let outcome: Outcome = state.outcome ?? {
     status: 'FAILED',
     reason: 'UNEXPECTED',
     details: state.error ? `${state.error.Error ?? 'Error'}: ${truncate(state.error.Cause ?? '', 900)}` : 'the workflow ended without an outcome',
   };
-  const stream: StreamPart = { ...state.stream, arn: arnOf(ref) };
-  const outcomeId = options.outcomeId ?? `${state.correlationId}#${rounds}`;
+  let seen = 0;
+  let followUp = false;
+  if (!cleanup) {
+    const lease = await deps.leases.observe(ref, state.correlationId, now);
+    if (!lease.held) {
+      const recorded = await deps.states.get(ref);
+      if (recorded?.outcomeId === outcomeId) {
+        await deliverOutbox(ref, recorded, deps);
+        return resultOf(state, stream, outcome, recorded.retryAt);
+      }
+      if (state.leaseGeneration !== undefined) {
+        // This execution held the lease and gave it back (or lost it): whatever was concluded since stands.
+        return resultOf(state, stream, outcome, recorded?.retryAt);
+      }
+    } else {
+      seen = lease.generation;
+      if (seen !== (state.leaseGeneration ?? 0)) {
+        // Triggers arrived since the last look: look again, while rounds are left and there was a look.
+        if (rounds < MAX_CONCLUDE_ROUNDS && state.leaseGeneration !== undefined) return lookAgain(state);
+        followUp = true;
+        if (outcome.status === 'COMPLIANT' || outcome.status === 'REMEDIATED') {
+          outcome = { status: 'DEFERRED', reason: 'STREAM_BUSY', details: 'triggers kept arriving while the workflow concluded: a follow-up looks again', nextAttemptAt: now + FOLLOW_UP_MS };
+        }
+      }
+    }
+  }
+
   const retryAt = retryTimeOf(outcome, now);
   await recordAndPublish(ref, outcomeId, streamState(outcome, now, state.correlationId, outcomeId, retryAt), eventsFor(state, outcome, stream, now, deps), deps);
   if (retryAt !== undefined) await deps.scheduler.schedule(ref, retryAt, `${outcome.status} ${'reason' in outcome ? (outcome.reason ?? '') : ''}`.trim(), outcomeId);
+  if (followUp) await deps.scheduler.schedule(ref, now + FOLLOW_UP_MS, 'triggers arrived while the workflow concluded', `${outcomeId}#follow-up`);
 
-  const released = await deps.leases.release(ref, state.correlationId, state.leaseGeneration);
-  if (!released.released && released.reason === 'new-trigger') {
-    if (canLookAgain) return lookAgain(state);
-    // Out of rounds: give the lease back anyway and let a follow-up execution take the new triggers.
-    await deps.leases.release(ref, state.correlationId);
-    await deps.scheduler.schedule(ref, now + FOLLOW_UP_MS, 'triggers arrived while the workflow concluded', `${outcomeId}#follow-up`);
+  if (!cleanup) {
+    const released = await deps.leases.release(ref, state.correlationId, seen);
+    if (!released.released && released.reason === 'new-trigger') {
+      // A trigger after the outcome was told: a follow-up execution takes it, this one says nothing more.
+      await deps.scheduler.schedule(ref, now + FOLLOW_UP_MS, 'triggers arrived while the workflow concluded', `${outcomeId}#follow-up`);
+      await deps.leases.release(ref, state.correlationId);
+    }
   }
+  return resultOf(state, stream, outcome, retryAt);
+}
+
+function resultOf(state: RemediationState, stream: StreamPart, outcome: Outcome, retryAt: number | undefined): RemediationResult {
   return {
     phase: 'DONE',
     stream,

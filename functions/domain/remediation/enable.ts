@@ -12,7 +12,7 @@ import {
   TransientServiceError,
 } from '../errors.ts';
 import { arnOf } from '../stream-ref.ts';
-import { UNCONFIRMED_CALL_MS } from '../budget.ts';
+import { UNCONFIRMED_CALL_MS, type BudgetStatus } from '../budget.ts';
 import type { EnableDeps, RemediationDeps } from './deps.ts';
 import { keyStateOf, placeOf, rememberKeyFailure, usableTarget } from './inspect.ts';
 import { conclude, goTo, keyLabel, refOf, type RemediationState } from './state.ts';
@@ -48,6 +48,8 @@ export async function enableEncryption(state: RemediationState, deps: EnableDeps
   const attempt = state.counters.attempts + 1;
   const reservationId = `${state.correlationId}#${attempt}`;
   const now = clock.now();
+  const earlier = await startedBefore(state, reservationId, target, deps, now);
+  if (earlier) return earlier;
   let budget;
   try {
     budget = await deps.ledger.reserve(ref, { id: reservationId, at: now, by: 'remediator', operation: 'Start' }, policy.budget.share);
@@ -66,7 +68,14 @@ export async function enableEncryption(state: RemediationState, deps: EnableDeps
   const counters = { ...state.counters, attempts: attempt, callsSpent: state.counters.callsSpent + 1, polls: 0 };
   // Said only of a Start that Firehose accepted. A retry of this task after a failed publish does not
   // call again: the reservation (by attempt) and Firehose's ResourceInUse (ENABLING) stop it.
-  const stream = { ...state.stream, arn: arnOf(ref) };
+  await publishStarted(state, target, attempt, budget, now, deps);
+  const low = budget.remainingOurs <= policy.budget.lowThreshold ? { budgetLow: { remainingOurs: budget.remainingOurs, remainingTotal: budget.remainingTotal } } : {};
+  const budgetRemaining = { ours: budget.remainingOurs, total: budget.remainingTotal };
+  return goTo({ ...state, counters, reservationId, budgetRemaining, ...low }, 'POLL', { seconds: settings.pollSeconds });
+}
+
+async function publishStarted(state: RemediationState, target: TargetKey, attempt: number, budget: BudgetStatus, now: number, deps: Pick<EnableDeps, 'publisher'>): Promise<void> {
+  const stream = { ...state.stream, arn: arnOf(refOf(state)) };
   const targetKey = target.keyType === 'CUSTOMER_MANAGED_CMK' ? { keyType: target.keyType, keyArn: target.keyArn } : { keyType: target.keyType };
   await deps.publisher.publish([
     buildEvent(
@@ -76,9 +85,27 @@ export async function enableEncryption(state: RemediationState, deps: EnableDeps
       state.correlationId,
     ),
   ]);
-  const low = budget.remainingOurs <= policy.budget.lowThreshold ? { budgetLow: { remainingOurs: budget.remainingOurs, remainingTotal: budget.remainingTotal } } : {};
-  const budgetRemaining = { ours: budget.remainingOurs, total: budget.remainingTotal };
-  return goTo({ ...state, counters, reservationId, budgetRemaining, ...low }, 'POLL', { seconds: settings.pollSeconds });
+}
+
+/**
+ * This very attempt ran before and may have called Start: its reservation is there, unconfirmed (the
+ * task crashed between the call and the confirmation, and Step Functions retried it). When Describe
+ * shows the call took effect (ENABLING, or the target key in place), it is counted as ours (its
+ * CloudTrail echo confirms it) and polled, never called again; otherwise the attempt goes on.
+ */
+async function startedBefore(state: RemediationState, reservationId: string, target: TargetKey, deps: EnableDeps, now: number): Promise<RemediationState | undefined> {
+  const ref = refOf(state);
+  const reservation = (await deps.ledger.calls(ref, now)).find((c) => c.id === reservationId);
+  if (!reservation || reservation.requestId !== undefined || reservation.unconfirmedUntil !== undefined) return undefined;
+  const encryption = (await deps.firehose.describe(ref))?.encryption;
+  const withTarget = encryption?.keyType === target.keyType && (target.keyType === 'AWS_OWNED_CMK' || encryption.keyArn === target.keyArn);
+  if (!encryption || !(encryption.status === 'ENABLING' || ((encryption.status === 'ENABLED' || encryption.status === 'ENABLING_FAILED') && withTarget))) return undefined;
+  await deps.ledger.markUnknown(ref, reservationId, now + UNCONFIRMED_CALL_MS, now);
+  const attempt = state.counters.attempts + 1;
+  const counters = { ...state.counters, attempts: attempt, callsSpent: state.counters.callsSpent + 1, polls: 0 };
+  const budget = await deps.ledger.status(ref, now, deps.policy.budget.share);
+  await publishStarted(state, target, attempt, budget, now, deps);
+  return goTo({ ...state, counters, reservationId }, 'POLL', { seconds: deps.settings.pollSeconds });
 }
 
 /**

@@ -44,13 +44,19 @@ export async function inspectStream(state: RemediationState, deps: InspectDeps):
   };
   const looked: RemediationState = { ...current, leaseGeneration };
   const withInitial: RemediationState = looked.initial ? looked : { ...looked, initial: initialOf(decision, encryption, decisionReason(decision)) };
-  // A settle counts only while every look since it began showed ENABLED with an accepted key.
+  // A settle counts only for one enablement: while every look since it began showed ENABLED with an
+  // accepted key, and no trigger and no Start or Stop came in between (a Stop and a new Start during the
+  // wait look the same to Describe, but start a new 5 seconds).
   const { enabledSeenAt, ...unsettled } = withInitial;
-  const next: RemediationState = decision.verdict === 'COMPLIANT' ? withInitial : unsettled;
+  const sameEnablement =
+    decision.verdict === 'COMPLIANT' &&
+    (enabledSeenAt === undefined || (leaseGeneration === state.leaseGeneration && !(await callsSince(current, deps, enabledSeenAt, now))));
+  const next: RemediationState = sameEnablement ? withInitial : unsettled;
 
   switch (decision.verdict) {
     case 'COMPLIANT': {
       const key = toTarget(decision);
+      if (!sameEnablement) return settle(next, now);
       if (enabledSeenAt !== undefined && now >= protectedFrom(enabledSeenAt)) return conclude(next, verdictOutcome(next, key, policy, enabledSeenAt));
       if (enabledSeenAt !== undefined || next.counters.callsSpent > 0 || (await startedRecently(next, deps, now))) return settle(next, now);
       return conclude(next, verdictOutcome(next, key, policy, now));
@@ -76,7 +82,7 @@ export async function inspectStream(state: RemediationState, deps: InspectDeps):
       if (policy.mode === 'audit') {
         return conclude(next, { status: 'DEFERRED', reason: 'AUDIT_MODE', details: `${decision.reason}: audit mode reports without remediating` });
       }
-      const kept = await keyKeptAfterFailedChange(description as StreamDescription, next, deps);
+      const kept = await keyKeptAfterFailedChange(description as StreamDescription, next, deps, now);
       const keptAccepted = kept && acceptedKey(kept.keyType, kept.keyType === 'CUSTOMER_MANAGED_CMK' ? kept.keyArn : undefined, policy, placeOf(next));
       if (kept && keptAccepted) {
         // "If ... the attempt to change the CMK failed ... encryption remains enabled with the old CMK."
@@ -155,7 +161,9 @@ async function knownUnusableKeys(state: RemediationState, deps: KeyMemoryDeps): 
   const unusable = new Set(state.unusableKeys);
   for (const failure of await deps.keyFailures.list(refOf(state))) {
     if (unusable.has(failure.key)) continue;
-    if (failure.key !== 'AWS_OWNED_CMK' && failure.keyState !== 'usable') {
+    // Only a key that the check found unusable when it failed, and finds usable now, has changed.
+    // One it could not ask about then ('unknown') is not known to have changed: it stays.
+    if (failure.key !== 'AWS_OWNED_CMK' && failure.keyState !== 'usable' && failure.keyState !== 'unknown') {
       const now = keyStateOf(await deps.keys.check(failure.key));
       if (now === 'usable') {
         await deps.keyFailures.forget(refOf(state), failure.key);
@@ -188,17 +196,36 @@ async function rememberDescribedFailure(description: StreamDescription, state: R
  * ENABLING_FAILED after a key change: the key Describe shows is the old one, still in effect. Known
  * when this execution or the stream's last verdict saw the stream ENABLED with that very key.
  */
-async function keyKeptAfterFailedChange(description: StreamDescription, state: RemediationState, deps: Pick<RemediationDeps, 'states'>): Promise<TargetKey | undefined> {
+async function keyKeptAfterFailedChange(
+  description: StreamDescription,
+  state: RemediationState,
+  deps: Pick<RemediationDeps, 'states' | 'ledger' | 'keys'>,
+  now: number,
+): Promise<TargetKey | undefined> {
   const { encryption } = description;
   if (encryption.status !== 'ENABLING_FAILED' || !encryption.keyType) return undefined;
   const shown = toTarget(encryption);
   const same = (key: { keyType?: string; keyArn?: string } | undefined) =>
     key?.keyType === shown.keyType && (shown.keyType === 'AWS_OWNED_CMK' || key.keyArn === shown.keyArn);
-  if (same(state.previousKey)) return shown;
-  if (state.initial?.encryption.status === 'ENABLED' && same(state.initial.encryption)) return shown;
-  const last = await deps.states.get(refOf(state));
-  if (last && (last.verdict === 'COMPLIANT' || last.verdict === 'REMEDIATED') && same(last)) return shown;
-  return undefined;
+  // When the stream was last seen ENABLED with that very key: in this execution, or by the last verdict.
+  let seenAt: number | undefined;
+  if (same(state.previousKey) || (state.initial?.encryption.status === 'ENABLED' && same(state.initial.encryption))) seenAt = state.detectedAt;
+  else {
+    const last = await deps.states.get(refOf(state));
+    if (last && (last.verdict === 'COMPLIANT' || last.verdict === 'REMEDIATED') && same(last)) seenAt = last.updatedAt;
+  }
+  if (seenAt === undefined) return undefined;
+  // Not kept if encryption was stopped since (the failed Start then was a first enablement that failed,
+  // and Describe shows the key it tried), nor if the key cannot be in effect (the KMS check refuses it).
+  const stoppedSince = (await deps.ledger.calls(refOf(state), now)).some((call) => call.operation === 'Stop' && call.at >= seenAt - 1_000);
+  if (stoppedSince) return undefined;
+  if (shown.keyType === 'CUSTOMER_MANAGED_CMK' && (await deps.keys.check(shown.keyArn)).usable === false) return undefined;
+  return shown;
+}
+
+/** Whether the ledger holds a Start or Stop (anyone's) made after `since`. */
+async function callsSince(state: RemediationState, deps: Pick<RemediationDeps, 'ledger'>, since: number, now: number): Promise<boolean> {
+  return (await deps.ledger.calls(refOf(state), now)).some((call) => call.at > since);
 }
 
 /** Whether anyone's Start in the last 24 hours may have turned encryption on within the settle time. */

@@ -218,7 +218,7 @@ describe('intake: drift, old events and scheduled retries', () => {
     expect(first).toMatchObject({ action: 'started', trigger: 'scheduled-retry' });
     expect(await takeIn(event, deps)).toEqual(first);
     expect([...starter.executions.entries()]).toEqual([
-      [expect.stringMatching(/^deferred-1-r[0-9a-f]{8}$/), { stream: ref, trigger: 'scheduled-retry', correlationId: expect.any(String), detectedAt: T0 }],
+      [expect.stringMatching(/^deferred-1-r[0-9a-f]{14}$/), { stream: ref, trigger: 'scheduled-retry', correlationId: expect.any(String), detectedAt: T0 }],
     ]);
   });
 });
