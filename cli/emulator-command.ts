@@ -5,7 +5,8 @@ import { waitForSignal } from './signals.ts';
 export const emulatorHelp = `Usage: firehose-sse-guard emulator [options]
 
 Serves the local Amazon Data Firehose (and KMS subset) over AWS JSON 1.1 on loopback until stopped.
-Point any AWS client at the printed endpoint, e.g. aws firehose list-delivery-streams --endpoint-url URL.
+Point any AWS client at the printed endpoint, with any key (the emulator checks none), e.g.
+AWS_ACCESS_KEY_ID=AKIALOCAL AWS_SECRET_ACCESS_KEY=local aws firehose list-delivery-streams --endpoint-url URL --region REGION
 
 Options:
   --port N            port to listen on (default 4566; 0 picks a free one)
@@ -47,7 +48,7 @@ export async function emulatorCommand(argv: string[], out: (line: string) => voi
     ...(values['no-rate-limit'] ? { rateLimit: false as const } : {}),
   });
   out(`firehose-sse-guard emulator listening on ${running.endpoint} (account ${running.emulator.account}, ${running.emulator.region})`);
-  out(`  aws firehose list-delivery-streams --endpoint-url ${running.endpoint} --region ${running.emulator.region}`);
+  out(`  AWS_ACCESS_KEY_ID=AKIALOCAL AWS_SECRET_ACCESS_KEY=local aws firehose list-delivery-streams --endpoint-url ${running.endpoint} --region ${running.emulator.region}`);
   await waitForSignal();
   await running.close();
   return 0;

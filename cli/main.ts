@@ -13,7 +13,7 @@ const commands: Record<string, Command> = {
   status: { run: statusCommand, help: statusHelp, summary: 'what the deployed system concluded per stream, and each budget' },
   keys: { run: keysCommand, help: keysHelp, summary: 'the keys remembered as failed for a stream; clear them' },
   report: { run: reportCommand, help: reportHelp, summary: 'an HTML compliance dashboard from compliance events' },
-  emulator: { run: emulatorCommand, help: emulatorHelp, summary: 'serve the local Firehose to any AWS client' },
+  emulator: { run: emulatorCommand, help: emulatorHelp, summary: 'serve the local Firehose and KMS to any AWS client' },
 };
 
 const usage = `Usage: firehose-sse-guard <command> [options]

@@ -126,7 +126,9 @@ export async function serveEmulator(options: ServeOptions = {}): Promise<Running
       else response.destroy();
     });
   });
-  server.keepAliveTimeout = 5_000;
+  // Longer than any client keeps an idle socket: a socket reused just as the server closed it reads ECONNRESET.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => resolve());

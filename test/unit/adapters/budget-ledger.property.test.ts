@@ -71,5 +71,5 @@ describe('budget ledger property: never a 26th call in any 24 hours, never past 
       }),
       { numRuns: 40 },
     );
-  });
+  }, 120_000);
 });
