@@ -132,6 +132,7 @@ function toDescription(d: DeliveryStreamDescription | undefined): StreamDescript
     arn: d.DeliveryStreamARN ?? '',
     type: d.DeliveryStreamType ?? ENCRYPTABLE_STREAM_TYPE,
     status: d.DeliveryStreamStatus ?? 'ACTIVE',
+    ...(d.LastUpdateTimestamp ? { lastUpdatedAt: d.LastUpdateTimestamp.getTime() } : {}),
     encryption: {
       // A stream that never had SSE may come back without the structure: that is DISABLED.
       status: (e?.Status as EncryptionStatus | undefined) ?? 'DISABLED',

@@ -9,6 +9,8 @@ export interface StreamDescription {
   readonly arn: string;
   readonly type: string;
   readonly status: string;
+  /** LastUpdateTimestamp (epoch ms): the stream changed then, e.g. its encryption became ENABLED. */
+  readonly lastUpdatedAt?: number;
   readonly encryption: {
     readonly status: EncryptionStatus;
     readonly keyType?: KeyType;

@@ -58,7 +58,11 @@ export async function inspectStream(state: RemediationState, deps: InspectDeps):
       const key = toTarget(decision);
       if (!sameEnablement) return settle(next, now);
       if (enabledSeenAt !== undefined && now >= protectedFrom(enabledSeenAt)) return conclude(next, verdictOutcome(next, key, policy, enabledSeenAt));
-      if (enabledSeenAt !== undefined || next.counters.callsSpent > 0 || (await startedRecently(next, deps, now))) return settle(next, now);
+      // The stream may have become ENABLED within the last 5 seconds: after our Start, after anyone's Start
+      // the ledger knows of, or by a change Describe dates within the settle (a Start whose CloudTrail
+      // event never reached us), or when Describe gives no date at all.
+      const changedLately = description?.lastUpdatedAt === undefined || now - description.lastUpdatedAt < protectedFrom(0);
+      if (enabledSeenAt !== undefined || next.counters.callsSpent > 0 || changedLately || (await startedRecently(next, deps, now))) return settle(next, now);
       return conclude(next, verdictOutcome(next, key, policy, now));
     }
     case 'NOT_APPLICABLE':
