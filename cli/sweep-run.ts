@@ -22,6 +22,8 @@ import { remediationHandlers } from '../local/remediation-handlers.ts';
 import { startStateTable } from '../local/state-table.ts';
 import { WorkflowRunner, type ExecutionReport } from '../local/workflow-runner.ts';
 import { sleep } from '../functions/adapters/sleep.ts';
+import { concurrencyLimit, keyedCache } from '../functions/adapters/keyed-cache.ts';
+import { decisionReason } from '../functions/domain/events.ts';
 
 export interface SweepRunOptions {
   account: string;
@@ -76,18 +78,10 @@ async function openTable(options: SweepRunOptions): Promise<{ table: StateTable;
 /** Sweeps the account; with `fix`, runs the remediation state machine for every stream that needs it. */
 export async function runSweep(options: SweepRunOptions): Promise<SweepRunResult> {
   const endpoint = options.endpointUrl ? { endpoint: options.endpointUrl } : {};
-  const clients = new Map<string, FirehoseClients>();
-  const firehose = new SdkFirehoseGateway(({ region }) => {
-    let c = clients.get(region);
-    if (!c) clients.set(region, (c = firehoseClients({ region, ...endpoint })));
-    return c;
-  });
-  const kms = new Map<string, KMSClient>();
-  const keys = new SdkKeyInspector((region) => {
-    let c = kms.get(region);
-    if (!c) kms.set(region, (c = new KMSClient({ region, ...endpoint })));
-    return c;
-  });
+  const firehoseFor = keyedCache((region) => firehoseClients({ region, ...endpoint }));
+  const firehose = new SdkFirehoseGateway(({ region }) => firehoseFor(region));
+  const kmsFor = keyedCache((region) => new KMSClient({ region, ...endpoint }));
+  const keys = new SdkKeyInspector(kmsFor);
   const storage = options.fix ? await openTable(options) : undefined;
   const events = new EventSink();
   const reports: Promise<ExecutionReport>[] = [];
@@ -119,11 +113,14 @@ export async function runSweep(options: SweepRunOptions): Promise<SweepRunResult
         { account: options.account, region: options.regions[0] ?? 'us-east-1' },
         true,
       );
+      const limit = concurrencyLimit(options.concurrency);
       starter = {
         start: async (name, input) => {
-          while (running >= options.concurrency) await sleep(50);
-          running += 1;
-          reports.push(runner.run(name, input).finally(() => (running -= 1)));
+          const { done } = await limit(async () => {
+            running += 1;
+            return runner.run(name, input).finally(() => (running -= 1));
+          });
+          reports.push(done);
           return { started: true };
         },
       };
@@ -145,7 +142,7 @@ export async function runSweep(options: SweepRunOptions): Promise<SweepRunResult
         leaseSeconds: 7_200,
         concurrency: 4,
         onStream: (ref, decision) => {
-          const reason = decision.verdict === 'REMEDIATE' ? decision.reason : decision.verdict === 'EXEMPT' ? `${decision.by}:${decision.rule}` : decision.verdict === 'NOT_APPLICABLE' ? decision.streamType : undefined;
+          const reason = decisionReason(decision);
           rows.set(`${ref.region}/${ref.name}`, { region: ref.region, name: ref.name, verdict: decision.verdict, ...(reason ? { reason } : {}) });
           options.onProgress?.(rows.size, running);
         },
@@ -163,11 +160,11 @@ export async function runSweep(options: SweepRunOptions): Promise<SweepRunResult
     const fixed = (s: SweptStream) => s.outcome === 'REMEDIATED' || s.outcome === 'COMPLIANT' || s.outcome === 'EXEMPT' || s.outcome === 'NOT_APPLICABLE' || s.outcome === 'GONE';
     return { streams, remaining: streams.filter((s) => s.verdict === 'REMEDIATE' && !(options.fix && fixed(s))).length };
   } finally {
-    for (const c of clients.values()) {
+    for (const c of firehoseFor.values()) {
       c.read.destroy();
       c.write.destroy();
     }
-    for (const c of kms.values()) c.destroy();
+    for (const c of kmsFor.values()) c.destroy();
     await storage?.close();
   }
 }

@@ -1,5 +1,6 @@
 import { DescribeKeyCommand, GetKeyPolicyCommand, KMSClient, type KMSClientConfig } from '@aws-sdk/client-kms';
 import { TransientServiceError } from '../domain/errors.ts';
+import { keyedCache } from './keyed-cache.ts';
 import { deniedFirehoseAction } from '../domain/key-policy.ts';
 import type { KeyCheck, KeyInspector } from '../domain/ports.ts';
 import { parseKeyArn } from '../domain/stream-ref.ts';
@@ -21,12 +22,7 @@ export class SdkKeyInspector implements KeyInspector {
   constructor(private readonly clientFor: (region: string) => KMSClient) {}
 
   static forConfig(config: KMSClientConfig = {}): SdkKeyInspector {
-    const clients = new Map<string, KMSClient>();
-    return new SdkKeyInspector((region) => {
-      let client = clients.get(region);
-      if (!client) clients.set(region, (client = new KMSClient({ maxAttempts: 4, ...config, region })));
-      return client;
-    });
+    return new SdkKeyInspector(keyedCache((region) => new KMSClient({ maxAttempts: 4, ...config, region })));
   }
 
   async check(keyArn: string): Promise<KeyCheck> {

@@ -1,6 +1,7 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { EventBridgePublisher } from '../adapters/eventbridge-publisher.ts';
-import { firehoseClients, SdkFirehoseGateway, type FirehoseClients } from '../adapters/firehose-gateway.ts';
+import { firehoseClients, SdkFirehoseGateway } from '../adapters/firehose-gateway.ts';
+import { keyedCache } from '../adapters/keyed-cache.ts';
 import { SdkKeyInspector } from '../adapters/kms-key-inspector.ts';
 import { DynamoBudgetLedger } from '../adapters/dynamo/budget-ledger.ts';
 import { DynamoLeaseStore } from '../adapters/dynamo/lease-store.ts';
@@ -38,16 +39,12 @@ function credentialsFor(account: string): ReturnType<typeof fromTemporaryCredent
 
 /** One Firehose client pair per account and region, created on first use. */
 function regionalGateway(): SdkFirehoseGateway {
-  const clients = new Map<string, FirehoseClients>();
-  return new SdkFirehoseGateway(({ account, region }) => {
-    const key = `${account}/${region}`;
-    let c = clients.get(key);
-    if (!c) {
-      const credentials = credentialsFor(account);
-      clients.set(key, (c = firehoseClients({ region, ...(credentials ? { credentials } : {}) })));
-    }
-    return c;
+  const clients = keyedCache((key) => {
+    const [account, region] = key.split('/') as [string, string];
+    const credentials = credentialsFor(account);
+    return firehoseClients({ region, ...(credentials ? { credentials } : {}) });
   });
+  return new SdkFirehoseGateway(({ account, region }) => clients(`${account}/${region}`));
 }
 
 function required(name: string): string {
