@@ -5,7 +5,7 @@
 export abstract class GuardError extends Error {
   abstract override readonly name: string;
 
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: ErrorOptions) {
     super(message, options);
   }
 }
@@ -18,8 +18,9 @@ export class InvalidInputError extends GuardError {
     message: string,
     /** Every problem found, one line each. */
     readonly problems: readonly string[] = [message],
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }
 
@@ -97,8 +98,9 @@ export class BudgetExhaustedError extends LedgerError {
   constructor(
     message: string,
     readonly nextAvailableAt: number,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }
 
@@ -117,8 +119,9 @@ export class LeaseHeldError extends LedgerError {
     readonly expiresAt: number,
     /** When the holder took the lease (epoch ms), when known. */
     readonly takenAt?: number,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }
 
@@ -131,7 +134,8 @@ export class EventPublishError extends GuardError {
     readonly failedEntries: readonly { detailType: string; errorCode?: string; errorMessage?: string }[],
     /** The detail types that were delivered before the failure (none unless the publisher says so). */
     readonly delivered: readonly string[] = [],
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }

@@ -157,7 +157,7 @@ export function parseIntakeEvent(raw: unknown, now: number): IntakeEvent {
     // stream-ref quotes the refused value whole: a 200 KB name would make a 200 KB reason.
     if (error instanceof InvalidStreamNameError) {
       const bounded = boundReason(error.message);
-      if (bounded !== error.message) throw new InvalidStreamNameError(bounded);
+      if (bounded !== error.message) throw new InvalidStreamNameError(bounded, [bounded], { cause: error });
     }
     throw error;
   }

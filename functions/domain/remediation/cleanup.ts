@@ -30,8 +30,8 @@ export function parseExecutionEnded(event: unknown): ExecutionEnded {
   let parsed: unknown;
   try {
     parsed = typeof input === 'string' ? JSON.parse(input) : input;
-  } catch {
-    throw new MalformedEventError('execution status change: detail.input is not JSON');
+  } catch (error) {
+    throw new MalformedEventError('execution status change: detail.input is not JSON', undefined, { cause: error });
   }
   const state = startState(parsed);
   if (state.correlationId !== name) throw new MalformedEventError(`execution status change: input names execution ${state.correlationId}, not ${name}`);
