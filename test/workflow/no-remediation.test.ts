@@ -16,13 +16,21 @@ describe('workflow: streams that need no Start call', () => {
 
   const evaluated = () => s.account.events.ofKind('evaluated').map((e) => e.detail as unknown as { verdict: string; reason?: string });
 
-  it('an already encrypted stream is COMPLIANT', async () => {
+  it('an already encrypted stream is COMPLIANT (at once when its last change is older than the 5-second settle)', async () => {
     await s.createStream('audit-trail', { DeliveryStreamEncryptionConfigurationInput: { KeyType: 'AWS_OWNED_CMK' } });
+    s.account.clock.advance(60_000);
     const report = await s.remediate('audit-trail', 'sweep');
     expect(report.output).toMatchObject({ status: 'COMPLIANT', callsSpent: 0 });
     expect(report.firehoseCalls.StartDeliveryStreamEncryption).toBeUndefined();
     expect(evaluated()).toEqual([{ verdict: 'COMPLIANT', stream: expect.anything(), encryption: { status: 'ENABLED', keyType: 'AWS_OWNED_CMK' }, trigger: 'sweep', mode: 'enforce', version: '1', kind: 'evaluated', occurredAt: expect.any(String), correlationId: expect.any(String) }]);
     expect(report.transitions).toBe(5);
+  });
+
+  it('a stream Describe dates as changed within the last 5 seconds is looked at again after the settle, then COMPLIANT', async () => {
+    await s.createStream('fresh', { DeliveryStreamEncryptionConfigurationInput: { KeyType: 'AWS_OWNED_CMK' } });
+    const report = await s.remediate('fresh', 'sweep');
+    expect(report.output).toMatchObject({ status: 'COMPLIANT', callsSpent: 0 });
+    expect(report.states).toEqual(['Inspect', 'RouteAfterInspect', 'WaitSettle', 'Inspect', 'RouteAfterInspect', 'Conclude', 'RouteAfterConclude', 'Done']);
   });
 
   it('a Kinesis-sourced stream is NOT_APPLICABLE ("SSE ... only if it\'s a delivery stream that uses DirectPut"), without reading its tags', async () => {
