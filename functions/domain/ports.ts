@@ -1,8 +1,7 @@
 import type { BudgetStatus, LedgerCall } from './budget.ts';
 import type { StreamDescription, TargetKey } from './decision.ts';
 import type { GuardEvent } from './events.ts';
-import type { WorkflowInput } from './remediation/state.ts';
-import type { SweepCursor } from './sweep/sweep.ts';
+import type { SweepCursor, WorkflowInput } from './shapes.ts';
 import type { EncryptionFailureType } from './firehose-facts.ts';
 import type { StreamRef } from './stream-ref.ts';
 

@@ -9,7 +9,7 @@ import { EventPublishError } from '../../functions/domain/errors.ts';
 import type { GuardEvent } from '../../functions/domain/events.ts';
 import { FOLLOW_UP_MS } from '../../functions/domain/remediation/conclude.ts';
 import { executionName } from '../../functions/domain/intake/execution-name.ts';
-import { startWorkflow } from '../../functions/domain/intake/intake.ts';
+import { startWorkflow } from '../../functions/domain/workflow-start.ts';
 import { LEASE_SECONDS } from '../../functions/domain/remediation/bounds.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../../local/account.ts';
 import { startScenario, type Scenario } from '../support/local-account.ts';

@@ -1,11 +1,10 @@
 import { acceptedKey } from '../decision.ts';
-import { LeaseHeldError } from '../errors.ts';
 import { buildEvent, type Trigger } from '../events.ts';
 import type { GuardPolicy } from '../policy.ts';
 import type { BudgetLedger, Clock, EventPublisher, LeaseStore, StreamStateStore, WorkflowStarter } from '../ports.ts';
 import { arnOf, type StreamRef } from '../stream-ref.ts';
 import { globRegExp } from '../glob.ts';
-import { executionName } from './execution-name.ts';
+import { startWorkflow, type WorkflowStartResult } from '../workflow-start.ts';
 import type { IntakeEvent } from './intake-event.ts';
 import { ENCRYPTABLE_STREAM_TYPE } from '../firehose-facts.ts';
 
@@ -23,13 +22,7 @@ export interface IntakeDeps {
   leaseSeconds: number;
 }
 
-export type IntakeResult =
-  | { action: 'started'; executionName: string; trigger: Trigger }
-  /** The stream's workflow is running: the trigger is noted on its lease (generation), so it looks again before it ends. */
-  | { action: 'already-running'; executionName: string; holder: string; generation: number }
-  | { action: 'own-call'; recorded: boolean }
-  | { action: 'forgotten' }
-  | { action: 'ignored'; reason: string };
+export type IntakeResult = WorkflowStartResult | { action: 'own-call'; recorded: boolean } | { action: 'forgotten' } | { action: 'ignored'; reason: string };
 
 /**
  * Why a Config configuration item starts nothing: it names no actor (no principal, only the changed
@@ -126,50 +119,4 @@ async function publishDrift(event: Extract<IntakeEvent, { kind: 'api-call' }>, d
       event.eventId,
     ),
   ]);
-}
-
-/** Attempts to take a lease or note a trigger on it before giving up (each loses only to a concurrent change). */
-const LEASE_ATTEMPTS = 5;
-/** A lease younger than this is never taken over: its intake may still be starting the execution. */
-export const ORPHAN_GRACE_MS = 5 * 60_000;
-
-/**
- * Claims the stream's lease for the execution, then starts it; gives the lease back if nothing started.
- * When another execution holds the lease, the trigger is noted on it (the trigger generation), so that
- * the holder looks at the stream again before it gives the lease back: a trigger is never dropped.
- */
-export async function startWorkflow(ref: StreamRef, trigger: Trigger, eventKey: string, detectedAt: number, deps: Pick<IntakeDeps, 'leases' | 'starter' | 'clock' | 'leaseSeconds'>, tag = 'e'): Promise<IntakeResult> {
-  const name = executionName(ref, eventKey, tag);
-  const now = deps.clock.now();
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      await deps.leases.acquire(ref, name, now, deps.leaseSeconds * 1000);
-      break;
-    } catch (error) {
-      if (!(error instanceof LeaseHeldError)) throw error;
-      // A lease whose holder is not running (its execution never started: the intake failed between
-      // the lease and StartExecution; or it ended without its cleanup) is taken over, after a grace
-      // period that covers an intake still on its way to StartExecution.
-      if (error.takenAt !== undefined && now - error.takenAt > ORPHAN_GRACE_MS && deps.starter.isRunning && !(await deps.starter.isRunning(error.holder))) {
-        if (await deps.leases.takeOver(ref, error.holder, name, now, deps.leaseSeconds * 1000)) break;
-        continue;
-      }
-      // The lease may have been given back (or expired) between the two calls: then take it again.
-      const noted = await deps.leases.noteTrigger(ref, now);
-      if (noted) return { action: 'already-running', executionName: name, holder: noted.holder, generation: noted.generation };
-      if (attempt >= LEASE_ATTEMPTS) throw error;
-    }
-  }
-  try {
-    const stream = { account: ref.account, region: ref.region, name: ref.name };
-    const { started } = await deps.starter.start(name, { stream, trigger, correlationId: name, ...(Number.isFinite(detectedAt) ? { detectedAt } : {}) });
-    if (!started) {
-      await deps.leases.release(ref, name);
-      return { action: 'ignored', reason: `execution ${name} already ran for this event` };
-    }
-    return { action: 'started', executionName: name, trigger };
-  } catch (error) {
-    await deps.leases.release(ref, name);
-    throw error;
-  }
 }

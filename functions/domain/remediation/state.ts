@@ -4,6 +4,7 @@ import { ENCRYPTION_SETTLE_MS, type EncryptionStatus, type KeyType } from '../fi
 import { MalformedEventError } from '../errors.ts';
 import { TRIGGERS, type Trigger } from '../events.ts';
 import { streamRef, type StreamRef } from '../stream-ref.ts';
+import type { WorkflowInput } from '../shapes.ts';
 
 /** Where the state machine goes next; the ASL's Choice states route on it. */
 export type Phase = 'INSPECT' | 'WAIT_BUSY' | 'ENABLE' | 'WAIT_RETRY' | 'WAIT_BUDGET' | 'POLL' | 'SETTLE' | 'CONCLUDE';
@@ -107,13 +108,7 @@ export const DEFAULT_WORKFLOW_SETTINGS: WorkflowSettings = {
 };
 
 
-/** The input that starts an execution: which stream, why, since when. */
-export interface WorkflowInput {
-  stream: { account: string; region: string; name: string };
-  trigger: Trigger;
-  detectedAt?: number;
-  correlationId: string;
-}
+export type { WorkflowInput } from '../shapes.ts';
 
 /** Validates a workflow input and gives the initial state. */
 export function startState(input: unknown): RemediationState {

@@ -1,31 +1,17 @@
 import { decideStream, type StreamDecision, type Verdict } from '../decision.ts';
 import { RateLimitedError } from '../errors.ts';
 import { buildEvent, decisionReason, SNAPSHOT_LIST_LIMIT } from '../events.ts';
-import { startWorkflow } from '../intake/intake.ts';
+import { startWorkflow } from '../workflow-start.ts';
 import type { GuardPolicy } from '../policy.ts';
 import type { Clock, EventPublisher, FirehoseGateway, LeaseStore, WorkflowStarter } from '../ports.ts';
 import type { StreamRef } from '../stream-ref.ts';
 import type { Pacer } from './pacer.ts';
+import type { SweepCursor, SweepTotals } from '../shapes.ts';
 import { ENCRYPTABLE_STREAM_TYPE } from '../firehose-facts.ts';
 
-type Totals = Record<Verdict, number> & { streams: number };
+type Totals = SweepTotals;
 
-/** Where a sweep is; handed from one invocation to the next when time runs short. */
-export interface SweepCursor {
-  sweepId: string;
-  account: string;
-  regions: string[];
-  regionIndex: number;
-  /** The last stream name done in the current region. */
-  startAfter?: string;
-  startedAt: number;
-  invocations: number;
-  totals: Totals;
-  nonCompliant: { name: string; region: string; reason: string }[];
-  truncated: boolean;
-  workflowsStarted: number;
-  alreadyRunning: number;
-}
+export type { SweepCursor } from '../shapes.ts';
 
 export interface SweepDeps {
   firehose: FirehoseGateway;
