@@ -46,6 +46,25 @@ const SOURCE_CONFIG: Partial<Record<StreamType, string>> = {
 
 type Input = Record<string, unknown>;
 
+type Tag = { Key: string; Value?: string };
+type Named = { DeliveryStreamName: string };
+
+/** The inputs of the operations the emulator serves, as their shapes (operation-shapes.ts) admit them. */
+interface OperationInputs {
+  CreateDeliveryStream: Named & Input & { DeliveryStreamType?: StreamType; DeliveryStreamEncryptionConfigurationInput?: { KeyType?: string; KeyARN?: string }; Tags?: Tag[] };
+  DeleteDeliveryStream: Named;
+  DescribeDeliveryStream: Named;
+  ListDeliveryStreams: { Limit?: number; DeliveryStreamType?: string; ExclusiveStartDeliveryStreamName?: string };
+  StartDeliveryStreamEncryption: Named & Input;
+  StopDeliveryStreamEncryption: Named;
+  PutRecord: Named & { Record: { Data: string } };
+  PutRecordBatch: Named & { Records: { Data: string }[] };
+  TagDeliveryStream: Named & { Tags: Tag[] };
+  UntagDeliveryStream: Named & { TagKeys: string[] };
+  ListTagsForDeliveryStream: Named & { Limit?: number; ExclusiveStartTagKey?: string };
+}
+type Operation = keyof OperationInputs;
+
 /** Amazon Data Firehose control and data plane, to the rules of shared/reference. */
 export class FirehoseService {
   readonly #streams = new Map<string, StreamRecord>();
@@ -57,35 +76,32 @@ export class FirehoseService {
     private readonly faults: FaultInjector,
   ) {}
 
+  /** Each operation with its input as the API model (operation-shapes.ts) has already checked it. */
+  readonly #operations: { readonly [K in Operation]: (input: OperationInputs[K]) => Record<string, unknown> } = {
+    CreateDeliveryStream: (input) => this.create(input),
+    DeleteDeliveryStream: (input) => this.delete(input.DeliveryStreamName),
+    DescribeDeliveryStream: (input) => ({ DeliveryStreamDescription: describeView(this.stream(input.DeliveryStreamName)) }),
+    ListDeliveryStreams: (input) => this.list(input),
+    StartDeliveryStreamEncryption: (input) => {
+      startEncryption(this.encryptionContext(), this.stream(input.DeliveryStreamName), input);
+      return {};
+    },
+    StopDeliveryStreamEncryption: (input) => {
+      stopEncryption(this.encryptionContext(), this.stream(input.DeliveryStreamName));
+      return {};
+    },
+    PutRecord: (input) => this.put(input.DeliveryStreamName, [input.Record], false),
+    PutRecordBatch: (input) => this.put(input.DeliveryStreamName, input.Records, true),
+    TagDeliveryStream: (input) => this.tag(input.DeliveryStreamName, input.Tags),
+    UntagDeliveryStream: (input) => this.untag(input.DeliveryStreamName, input.TagKeys),
+    ListTagsForDeliveryStream: (input) => this.listTags(input),
+  };
+
   handle(operation: string, input: Input): Record<string, unknown> {
-    switch (operation) {
-      case 'CreateDeliveryStream':
-        return this.create(input);
-      case 'DeleteDeliveryStream':
-        return this.delete(input.DeliveryStreamName as string);
-      case 'DescribeDeliveryStream':
-        return { DeliveryStreamDescription: describeView(this.stream(input.DeliveryStreamName as string)) };
-      case 'ListDeliveryStreams':
-        return this.list(input);
-      case 'StartDeliveryStreamEncryption':
-        startEncryption(this.encryptionContext(), this.stream(input.DeliveryStreamName as string), input);
-        return {};
-      case 'StopDeliveryStreamEncryption':
-        stopEncryption(this.encryptionContext(), this.stream(input.DeliveryStreamName as string));
-        return {};
-      case 'PutRecord':
-        return this.put(input.DeliveryStreamName as string, [input.Record as { Data: string }], false);
-      case 'PutRecordBatch':
-        return this.put(input.DeliveryStreamName as string, input.Records as { Data: string }[], true);
-      case 'TagDeliveryStream':
-        return this.tag(input.DeliveryStreamName as string, input.Tags as { Key: string; Value?: string }[]);
-      case 'UntagDeliveryStream':
-        return this.untag(input.DeliveryStreamName as string, input.TagKeys as string[]);
-      case 'ListTagsForDeliveryStream':
-        return this.listTags(input);
-      default:
-        throw protocolErrors.unknownOperation(`Unknown operation Firehose_20150804.${operation}`);
-    }
+    if (!Object.hasOwn(this.#operations, operation)) throw protocolErrors.unknownOperation(`Unknown operation Firehose_20150804.${operation}`);
+    // The one cast: the request pipeline validated `input` against the operation's shape before this.
+    const run = this.#operations[operation as Operation] as (validated: Input) => Record<string, unknown>;
+    return run(input);
   }
 
   /** Every live stream, brought up to date with the clock. */
@@ -123,9 +139,9 @@ export class FirehoseService {
     };
   }
 
-  private create(input: Input): Record<string, unknown> {
-    const name = input.DeliveryStreamName as string;
-    const type = (input.DeliveryStreamType as StreamType | undefined) ?? 'DirectPut';
+  private create(input: OperationInputs['CreateDeliveryStream']): Record<string, unknown> {
+    const name = input.DeliveryStreamName;
+    const type = input.DeliveryStreamType ?? ENCRYPTABLE_STREAM_TYPE;
     const { account, region, partition, timings, maxStreams } = this.settings;
     if (this.streams().some((s) => s.name === name)) {
       throw firehoseErrors.resourceInUse(`Firehose stream ${name} under account ${account} already exists.`);
@@ -140,7 +156,7 @@ export class FirehoseService {
     if (destinations.length !== 1) {
       throw firehoseErrors.invalidArgument(`Exactly one destination configuration is required; got ${destinations.length}.`);
     }
-    const encryptionInput = input.DeliveryStreamEncryptionConfigurationInput as { KeyType?: string; KeyARN?: string } | undefined;
+    const encryptionInput = input.DeliveryStreamEncryptionConfigurationInput;
     if (encryptionInput && type !== ENCRYPTABLE_STREAM_TYPE) {
       throw firehoseErrors.invalidArgument(`Server-side encryption is supported only for DirectPut streams, not ${type}.`);
     }
@@ -150,7 +166,7 @@ export class FirehoseService {
     }
     const ctx = this.encryptionContext();
     if (key) checkKeyCapacity(ctx, key);
-    const tags = (input.Tags as { Key: string; Value?: string }[] | undefined) ?? [];
+    const tags = input.Tags ?? [];
     const now = this.clock.now();
     const activeAt = now + timings.creatingMs;
     const stream: StreamRecord = {
@@ -190,10 +206,10 @@ export class FirehoseService {
   }
 
   /** "Names come back in alphabetical order"; paged with Limit, ExclusiveStartDeliveryStreamName, HasMoreDeliveryStreams. */
-  private list(input: Input): Record<string, unknown> {
-    const limit = (input.Limit as number | undefined) ?? 10;
-    const type = input.DeliveryStreamType as string | undefined;
-    const start = input.ExclusiveStartDeliveryStreamName as string | undefined;
+  private list(input: OperationInputs['ListDeliveryStreams']): Record<string, unknown> {
+    const limit = input.Limit ?? 10;
+    const type = input.DeliveryStreamType;
+    const start = input.ExclusiveStartDeliveryStreamName;
     const names = this.streams()
       .filter((s) => type === undefined || s.type === type)
       .map((s) => s.name)
@@ -241,10 +257,10 @@ export class FirehoseService {
     return {};
   }
 
-  private listTags(input: Input): Record<string, unknown> {
-    const stream = this.stream(input.DeliveryStreamName as string);
-    const limit = (input.Limit as number | undefined) ?? MAX_TAGS;
-    const start = input.ExclusiveStartTagKey as string | undefined;
+  private listTags(input: OperationInputs['ListTagsForDeliveryStream']): Record<string, unknown> {
+    const stream = this.stream(input.DeliveryStreamName);
+    const limit = input.Limit ?? MAX_TAGS;
+    const start = input.ExclusiveStartTagKey;
     const tags = [...stream.tags.entries()]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .filter(([k]) => start === undefined || k > start)
