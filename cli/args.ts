@@ -18,7 +18,7 @@ export function parseCommandArgs(argv: string[], options: Options): ReturnType<t
 export function integerOption(value: unknown, name: string, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got '${String(value)}'`);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got '${typeof value === 'string' ? value : JSON.stringify(value)}'`);
   return n;
 }
 

@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
-import { firehoseClients, SdkFirehoseGateway, type FirehoseClients } from '../functions/adapters/firehose-gateway.ts';
+import { firehoseClients, SdkFirehoseGateway } from '../functions/adapters/firehose-gateway.ts';
 import { SdkKeyInspector } from '../functions/adapters/kms-key-inspector.ts';
 import { DynamoBudgetLedger } from '../functions/adapters/dynamo/budget-ledger.ts';
 import { DynamoLeaseStore } from '../functions/adapters/dynamo/lease-store.ts';
@@ -72,7 +72,7 @@ async function openTable(options: SweepRunOptions): Promise<{ table: StateTable;
     return { table: { documents: DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }), tableName: options.table.name }, close: async () => client.destroy() };
   }
   const local = await startStateTable('firehose-sse-guard-cli');
-  return { table: local.table, close: local.close };
+  return { table: local.table, close: () => local.close() };
 }
 
 /** Sweeps the account; with `fix`, runs the remediation state machine for every stream that needs it. */

@@ -146,7 +146,7 @@ export class LocalAccount {
     starter.onFailed = async (report, input) => {
       const failure = report.error?.match(/^([^:]+): ?(.*)$/s);
       await cleanUpExecution(
-        { executionName: report.name, status: 'FAILED', state: startState(input), ...(failure ? { error: failure[1] as string, cause: (failure[2] as string).slice(0, 900) } : {}) },
+        { executionName: report.name, status: 'FAILED', state: startState(input), ...(failure ? { error: failure[1], cause: (failure[2] as string).slice(0, 900) } : {}) },
         deps,
       );
     };

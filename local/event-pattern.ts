@@ -172,5 +172,5 @@ function expandIpv6(ip: string): string[] {
   const headParts = head ? head.split(':') : [];
   const tailParts = tail ? tail.split(':') : [];
   const missing = ip.includes('::') ? 8 - headParts.length - tailParts.length : 0;
-  return [...headParts, ...Array(missing).fill('0'), ...tailParts];
+  return [...headParts, ...Array.from({ length: missing }, () => '0'), ...tailParts];
 }

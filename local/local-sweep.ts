@@ -33,8 +33,8 @@ export async function runLocalSweep(account: LocalAccount, options: LocalSweepOp
   const deps = {
     ...account.deps,
     starter: options.starter ?? account.starter,
-    describePacer: new Pacer(rate, time.clock, time.sleep),
-    tagsPacer: new Pacer(rate, time.clock, time.sleep),
+    describePacer: new Pacer(rate, time.clock, (ms) => time.sleep(ms)),
+    tagsPacer: new Pacer(rate, time.clock, (ms) => time.sleep(ms)),
     reserveMs: 0,
     pageSize: options.pageSize ?? 1_000,
     leaseSeconds: 7_200,

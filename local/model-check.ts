@@ -80,7 +80,7 @@ export function scheduleArbitrary(max = 12): fc.Arbitrary<Command[]> {
     { weight: 3, arbitrary: fc.constantFrom(1, 3, 5, 30, 300, 3_600).map((seconds) => ({ kind: 'advance' as const, seconds })) },
     { weight: 2, arbitrary: fc.constant({ kind: 'drain' as const }) },
   );
-  return fc.array(command, { minLength: 0, maxLength: max - 1 }).map((rest) => [{ kind: 'create', stream: 0 } as Command, ...rest]);
+  return fc.array(command, { minLength: 0, maxLength: max - 1 }).map((rest) => [{ kind: 'create', stream: 0 }, ...rest]);
 }
 
 export interface Violation {

@@ -115,8 +115,8 @@ export class WorkflowRunner {
     const waits = Object.fromEntries(Object.entries(this.definition.States).filter(([, s]) => s.Type === 'Wait').map(([n]) => [n, 0]));
     const retries = Object.fromEntries(Object.keys(this.#taskFunctions).map((n) => [n, 0]));
     const execution = this.#machine.run(input as never, {
-      overrides: { taskResourceLocalHandlers: local as never, ...(this.realTime ? {} : { waitTimeOverrides: waits, retryIntervalOverrides: retries }) },
-      context: { Execution: { Name: name, Id: name, Input: input as never, StartTime: new Date(this.clock.now()).toISOString(), RoleArn: '' } } as never,
+      overrides: { taskResourceLocalHandlers: local, ...(this.realTime ? {} : { waitTimeOverrides: waits, retryIntervalOverrides: retries }) },
+      context: { Execution: { Name: name, Id: name, Input: input as never, StartTime: new Date(this.clock.now()).toISOString(), RoleArn: '' } },
     });
     const states: string[] = [];
     const collecting = (async () => {

@@ -8,7 +8,6 @@ import {
   type FirehoseClientConfig,
 } from '@aws-sdk/client-firehose';
 import type { StreamDescription, TargetKey } from '../domain/decision.ts';
-import type { EncryptionStatus, KeyType } from '../domain/firehose-facts.ts';
 import type { FirehoseGateway } from '../domain/ports.ts';
 import { parseKeyArn, parseStreamName, type StreamRef } from '../domain/stream-ref.ts';
 import { StreamGoneError } from '../domain/errors.ts';
@@ -135,8 +134,8 @@ function toDescription(d: DeliveryStreamDescription | undefined): StreamDescript
     ...(d.LastUpdateTimestamp ? { lastUpdatedAt: d.LastUpdateTimestamp.getTime() } : {}),
     encryption: {
       // A stream that never had SSE may come back without the structure: that is DISABLED.
-      status: (e?.Status as EncryptionStatus | undefined) ?? 'DISABLED',
-      ...(e?.KeyType ? { keyType: e.KeyType as KeyType } : {}),
+      status: (e?.Status) ?? 'DISABLED',
+      ...(e?.KeyType ? { keyType: e.KeyType } : {}),
       ...(e?.KeyARN ? { keyArn: e.KeyARN } : {}),
       ...(e?.FailureDescription?.Type ? { failure: { type: e.FailureDescription.Type, details: e.FailureDescription.Details ?? '' } } : {}),
     },

@@ -1,4 +1,4 @@
-import { ENCRYPTABLE_STREAM_TYPE, type EncryptionFailureType, type EncryptionStatus, type KeyType } from './firehose-facts.ts';
+import { ENCRYPTABLE_STREAM_TYPE, type EncryptionStatus, type KeyType } from './firehose-facts.ts';
 import { approvedKeyArnsAt, matchesNamePattern, type GuardPolicy, type StreamPlace } from './policy.ts';
 
 export type { StreamPlace } from './policy.ts';
@@ -15,7 +15,8 @@ export interface StreamDescription {
     readonly status: EncryptionStatus;
     readonly keyType?: KeyType;
     readonly keyArn?: string;
-    readonly failure?: { readonly type: EncryptionFailureType | string; readonly details: string };
+    /** `type` is one of EncryptionFailureType as the model knows it today, or a newer one Firehose may add. */
+    readonly failure?: { readonly type: string; readonly details: string };
   };
 }
 

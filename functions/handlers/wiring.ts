@@ -140,7 +140,7 @@ export function lazily<H extends (...args: never[]) => Promise<unknown>>(build: 
       built ??= build();
     } catch (error) {
       // A configuration error fails the invocation (and names every problem) instead of the module load.
-      return Promise.reject(error);
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
     return built(...args);
   }) as H;

@@ -46,7 +46,8 @@ function bundlesOf(dir: string): Bundle[] {
     Resources: Record<string, { Type: string; Properties: { Environment?: { Variables?: Record<string, unknown> } } }>;
   };
   const lambda = Object.values(template.Resources).find((r) => r.Type === 'AWS::Lambda::Function');
-  const nodeOptions = String(lambda?.Properties.Environment?.Variables?.NODE_OPTIONS ?? '');
+  const options = lambda?.Properties.Environment?.Variables?.NODE_OPTIONS;
+  const nodeOptions = typeof options === 'string' ? options : '';
   const out = mkdtempSync(join(tmpdir(), 'fsg-unzipped-'));
   return readdirSync(dir)
     .filter((f) => f.endsWith('.zip'))

@@ -29,7 +29,7 @@ export function requestedKey(input: { KeyType?: string; KeyARN?: string } | unde
   if (keyType === 'AWS_OWNED_CMK' && input?.KeyARN) {
     throw firehoseErrors.invalidArgument('KeyARN must not be specified when KeyType is AWS_OWNED_CMK.');
   }
-  return keyType === 'CUSTOMER_MANAGED_CMK' ? { keyType, keyArn: input?.KeyARN as string } : { keyType };
+  return keyType === 'CUSTOMER_MANAGED_CMK' ? { keyType, keyArn: input?.KeyARN } : { keyType };
 }
 
 export function requireDirectPut(stream: StreamRecord, operation: string): void {

@@ -76,7 +76,7 @@ async function handleAws(emulator: FirehoseEmulator, request: IncomingMessage, r
   const caller = {
     accessKeyId: accessKeyId(request.headers.authorization),
     sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
-    userAgent: (request.headers['user-agent'] as string | undefined) ?? 'unknown',
+    userAgent: (request.headers['user-agent']) ?? 'unknown',
     requestId,
   };
   try {

@@ -42,7 +42,7 @@ describe('report.html in headless Chromium', () => {
       expect(await page.textContent(`tr[data-detail-type="${type}"] [data-count]`), type).toBe(String(count));
     }
     expect(await page.getAttribute('[data-converged]', 'data-converged')).toBe('true');
-    const cards = await page.$$eval('#by-status .card', (nodes) => nodes.map((n) => n.textContent?.replace(/\s+/g, ' ').trim()));
+    const cards: (string | undefined)[] = await page.$$eval('#by-status .card', (nodes: { textContent: string | null }[]) => nodes.map((n) => n.textContent?.replace(/\s+/g, ' ').trim()));
     expect(cards.join(' ')).toMatch(/\d+ COMPLIANT/);
     expect(await page.locator('svg.timeline circle').count()).toBe(events.length);
     await page.close();

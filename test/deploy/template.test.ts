@@ -152,7 +152,7 @@ describe('the deployment (osls package, offline)', () => {
     expect(resourcesOfType(packaged, 'AWS::Events::Archive')).toHaveLength(1);
     const schemas = resourcesOfType(packaged, 'AWS::EventSchemas::Schema');
     expect(schemas).toHaveLength(readdirSync(new URL('../../infra/schemas/', import.meta.url)).length);
-    for (const [, s] of schemas) expect(JSON.parse(s.Properties.Content as string).$schema).toBe('http://json-schema.org/draft-04/schema#');
+    for (const [, s] of schemas) expect((JSON.parse(s.Properties.Content as string) as { $schema: string }).$schema).toBe('http://json-schema.org/draft-04/schema#');
   });
 
   it('has dead-letter queues, the eight alarms, a dashboard, and the optional organization and e-mail resources only when asked', () => {

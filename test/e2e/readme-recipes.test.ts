@@ -55,7 +55,7 @@ describe("the README's command lines, pasted as written", () => {
   it('without -s, npm writes its banner first: the reason the recipe says -s', async () => {
     const { stdout } = await npm(['run', 'cli', '--', 'sweep', '--region', 'us-east-1', '--json', '--endpoint-url', emulator.endpoint], credentials);
     expect(stdout).toMatch(/^\s*> firehose-sse-guard@/);
-    expect(() => JSON.parse(stdout)).toThrow();
+    expect(() => JSON.parse(stdout) as unknown).toThrow();
   });
 
   it('`npm start -- --serve` leaves the local account reachable, and the printed status command works', async () => {

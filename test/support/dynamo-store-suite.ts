@@ -73,7 +73,7 @@ export function describeDynamoStores(backendName: string, start: () => Promise<D
       for (let i = 0; i < 19; i += 1) await ledger.reserve(ref, ours(`early-${i}`, T0 + i), 20);
       const outcomes = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => ledger.reserve(ref, ours(`racer-${i}`, T0 + 100), 20)));
       expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
-      expect(outcomes.filter((o) => o.status === 'rejected').every((o) => (o as PromiseRejectedResult).reason instanceof BudgetExhaustedError)).toBe(true);
+      expect(outcomes.filter((o) => o.status === 'rejected').every((o) => (o).reason instanceof BudgetExhaustedError)).toBe(true);
       expect((await ledger.status(ref, T0 + 100, 20)).ours).toBe(20);
     });
 

@@ -29,8 +29,8 @@ describe('Lambda entry points', () => {
     delete process.env.STATE_TABLE_NAME;
     delete process.env.EVENT_BUS_NAME;
     try {
-      await expect(inspect({}, {} as never)).rejects.toBeInstanceOf(InvalidConfigurationError);
-      await expect(inspect({}, {} as never)).rejects.toThrow(/STATE_TABLE_NAME: required; EVENT_BUS_NAME: required/);
+      await expect(inspect({}, {})).rejects.toBeInstanceOf(InvalidConfigurationError);
+      await expect(inspect({}, {})).rejects.toThrow(/STATE_TABLE_NAME: required; EVENT_BUS_NAME: required/);
     } finally {
       process.env = saved;
     }

@@ -179,7 +179,7 @@ function parseApiCall(raw: Json, detail: Json, now: number): IntakeEvent {
   const eventName = requireString(detail, 'eventName', 'detail.eventName');
   if (!API_CALLS.has(eventName)) throw new MalformedEventError(`event: eventName ${quote(eventName)} is not a call the remediator acts on`);
   if (detail.errorCode !== undefined) throw new MalformedEventError(`event: a failed call (${quote(detail.errorCode)}) is not a trigger`);
-  const account = (detail.recipientAccountId ?? raw.account) as unknown;
+  const account = (detail.recipientAccountId ?? raw.account);
   const ref = streamRef(account, detail.awsRegion ?? raw.region, field(detail, 'requestParameters.deliveryStreamName'));
   const actor =
     (field(detail, 'userIdentity.sessionContext.sessionIssuer.arn') as string | undefined) ?? (field(detail, 'userIdentity.arn') as string | undefined) ?? 'unknown';
@@ -217,7 +217,7 @@ function parseConfig(raw: Json, detail: Json, detailType: typeof COMPLIANCE_CHAN
     throw new MalformedEventError(`event: resourceType ${quote(resourceType)} is not a Firehose stream`);
   }
   // Config names a stream by name (resourceName / resourceId); accept its ARN too.
-  const id = (compliance ? item.resourceId : (item.resourceName ?? item.resourceId)) as unknown;
+  const id = (compliance ? item.resourceId : (item.resourceName ?? item.resourceId));
   const ref =
     typeof id === 'string' && id.startsWith('arn:')
       ? parseStreamArn(id)

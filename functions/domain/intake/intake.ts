@@ -2,7 +2,7 @@ import { acceptedKey } from '../decision.ts';
 import { buildEvent, type Trigger } from '../events.ts';
 import type { GuardPolicy } from '../policy.ts';
 import type { BudgetLedger, Clock, EventPublisher, LeaseStore, StreamStateStore, WorkflowStarter } from '../ports.ts';
-import { arnOf, type StreamRef } from '../stream-ref.ts';
+import { arnOf } from '../stream-ref.ts';
 import { globRegExp } from '../glob.ts';
 import { startWorkflow, type WorkflowStartResult } from '../workflow-start.ts';
 import type { IntakeEvent } from './intake-event.ts';

@@ -1,4 +1,4 @@
-import { decideStream, type StreamDecision, type Verdict } from '../decision.ts';
+import { decideStream, type StreamDecision } from '../decision.ts';
 import { RateLimitedError } from '../errors.ts';
 import { buildEvent, decisionReason, SNAPSHOT_LIST_LIMIT } from '../events.ts';
 import { startWorkflow } from '../workflow-start.ts';
@@ -69,7 +69,7 @@ export async function sweepStep(start: SweepCursor, deps: SweepDeps): Promise<{ 
       if (deps.remainingMs() < deps.reserveMs) return { done: false, cursor };
       const chunk = page.names.slice(i, i + deps.concurrency);
       await Promise.all(chunk.map((name) => evaluate({ account: cursor.account, region, name }, cursor, deps)));
-      cursor.startAfter = chunk.at(-1) as string;
+      cursor.startAfter = chunk.at(-1);
     }
     if (!page.more) {
       cursor.regionIndex += 1;

@@ -44,7 +44,7 @@ describe('EventBridge publisher', () => {
 
     await publisher.publish([0, 1, 2, 3].map(event));
 
-    expect(sentEntries().map((b) => b.map((e) => JSON.parse(e.Detail!).correlationId))).toEqual([
+    expect(sentEntries().map((b) => b.map((e) => (JSON.parse(e.Detail!) as { correlationId: string }).correlationId))).toEqual([
       ['exec-0', 'exec-1', 'exec-2', 'exec-3'],
       ['exec-1', 'exec-3'],
     ]);

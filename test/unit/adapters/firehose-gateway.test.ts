@@ -117,7 +117,7 @@ describe('Firehose gateway against the emulator', () => {
     await create('orders');
     await create('other');
     const writes = await Promise.allSettled(['orders', 'other', 'orders'].map((n) => gateway.startEncryption(ref(n), { keyType: 'AWS_OWNED_CMK' })));
-    const refused = writes.filter((w) => w.status === 'rejected').map((w) => (w as PromiseRejectedResult).reason as Error);
+    const refused = writes.filter((w) => w.status === 'rejected').map((w) => (w).reason as Error);
     expect(refused.some((e) => e instanceof RateLimitedError)).toBe(true);
 
     const reads = await Promise.all(Array.from({ length: 5 }, () => gateway.describe(ref('orders'))));
