@@ -18,11 +18,16 @@ export function parseCommandArgs(argv: string[], options: Options): ReturnType<t
 export function integerOption(value: unknown, name: string, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got '${typeof value === 'string' ? value : JSON.stringify(value)}'`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new UsageError(
+      `--${name} must be an integer from ${min} to ${max}, got '${typeof value === 'string' ? value : JSON.stringify(value)}'`,
+    );
   return n;
 }
 
 /** A local endpoint (dynalite, moto, the emulator) takes any key: without one in the environment, a stand-in. */
 export function standInCredentials(endpoint: string | undefined): { credentials?: { accessKeyId: string; secretAccessKey: string } } {
-  return endpoint && !process.env.AWS_ACCESS_KEY_ID && !process.env.AWS_PROFILE ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {};
+  return endpoint && !process.env.AWS_ACCESS_KEY_ID && !process.env.AWS_PROFILE
+    ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+    : {};
 }

@@ -48,7 +48,9 @@ export async function emulatorCommand(argv: string[], out: (line: string) => voi
     ...(values['no-rate-limit'] ? { rateLimit: false as const } : {}),
   });
   out(`firehose-sse-guard emulator listening on ${running.endpoint} (account ${running.emulator.account}, ${running.emulator.region})`);
-  out(`  AWS_ACCESS_KEY_ID=AKIALOCAL AWS_SECRET_ACCESS_KEY=local aws firehose list-delivery-streams --endpoint-url ${running.endpoint} --region ${running.emulator.region}`);
+  out(
+    `  AWS_ACCESS_KEY_ID=AKIALOCAL AWS_SECRET_ACCESS_KEY=local aws firehose list-delivery-streams --endpoint-url ${running.endpoint} --region ${running.emulator.region}`,
+  );
   await waitForSignal();
   await running.close();
   return 0;

@@ -49,13 +49,21 @@ export async function keysCommand(argv: string[], out: (line: string) => void): 
   }
   const endpoint = values['dynamodb-endpoint-url'] as string | undefined;
   const standIn = standInCredentials(endpoint);
-  const client = new DynamoDBClient({ region: (values.region as string | undefined) ?? process.env.AWS_REGION ?? 'us-east-1', ...(endpoint ? { endpoint } : {}), ...standIn });
+  const client = new DynamoDBClient({
+    region: (values.region as string | undefined) ?? process.env.AWS_REGION ?? 'us-east-1',
+    ...(endpoint ? { endpoint } : {}),
+    ...standIn,
+  });
   try {
-    const store = new DynamoKeyFailureStore({ documents: DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }), tableName: values.table as string });
+    const store = new DynamoKeyFailureStore({
+      documents: DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
+      tableName: values.table as string,
+    });
     if (values.clear || values['clear-all']) {
       const before = await store.list(ref);
       const key = values.clear as string | undefined;
-      if (key && !before.some((f) => f.key === key)) throw new UsageError(`no failure is remembered for ${key} on ${values.stream as string}`);
+      if (key && !before.some((f) => f.key === key))
+        throw new UsageError(`no failure is remembered for ${key} on ${values.stream as string}`);
       await store.forget(ref, key);
       out(`cleared ${key ?? `${before.length} key failure(s)`} for ${values.stream as string}`);
       return 0;
@@ -66,7 +74,8 @@ export async function keysCommand(argv: string[], out: (line: string) => void): 
       return 0;
     }
     if (failures.length === 0) out(`no key failures remembered for ${values.stream as string}`);
-    for (const f of failures) out(`${f.key}  ${f.failureType}  since ${new Date(f.at).toISOString()}  key state then: ${f.keyState}  ${f.details}`);
+    for (const f of failures)
+      out(`${f.key}  ${f.failureType}  since ${new Date(f.at).toISOString()}  key state then: ${f.keyState}  ${f.details}`);
     return 0;
   } finally {
     client.destroy();

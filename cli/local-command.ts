@@ -26,7 +26,11 @@ Options:
   --dynamodb-port N   the state table's port with --serve (default 4567; 0 picks a free one)
   -h, --help    show this help`;
 
-export async function localCommand(argv: string[], out: (line: string) => void, stop: () => Promise<void> = waitForSignal): Promise<number> {
+export async function localCommand(
+  argv: string[],
+  out: (line: string) => void,
+  stop: () => Promise<void> = waitForSignal,
+): Promise<number> {
   const { values } = parseCommandArgs(argv, {
     streams: { type: 'string' },
     seed: { type: 'string' },
@@ -43,7 +47,10 @@ export async function localCommand(argv: string[], out: (line: string) => void, 
   const seed = integerOption(values.seed, 'seed', 0, 2 ** 31 - 1) ?? 42;
   const dir = resolve((values.out as string | undefined) ?? '.');
   const ports = values.serve
-    ? { emulator: integerOption(values.port, 'port', 0, 65_535) ?? 4566, dynamodb: integerOption(values['dynamodb-port'], 'dynamodb-port', 0, 65_535) ?? 4567 }
+    ? {
+        emulator: integerOption(values.port, 'port', 0, 65_535) ?? 4566,
+        dynamodb: integerOption(values['dynamodb-port'], 'dynamodb-port', 0, 65_535) ?? 4567,
+      }
     : undefined;
   process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
@@ -61,7 +68,15 @@ export async function localCommand(argv: string[], out: (line: string) => void, 
     printTable(result, out);
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'events.jsonl'), eventsJsonl(result.events));
-    writeFileSync(join(dir, 'report.html'), renderReport({ title: `firehose-sse-guard: local account (seed ${seed})`, events: result.events, streams: result.streams, converged: result.converged }));
+    writeFileSync(
+      join(dir, 'report.html'),
+      renderReport({
+        title: `firehose-sse-guard: local account (seed ${seed})`,
+        events: result.events,
+        streams: result.streams,
+        converged: result.converged,
+      }),
+    );
     const failures = result.streams.filter((s) => !s.ok).length;
     out(
       `${result.executions} workflow executions (${result.transitions} state transitions), ${result.events.length} compliance events, ` +
@@ -93,7 +108,9 @@ function printServing(account: LocalAccount, out: (line: string) => void): void 
   out(`  state table:       ${LOCAL_STATE_TABLE} at ${account.dynamodbEndpoint}`);
   out('try, in another terminal:');
   out(`  npm run -s cli -- status --table ${LOCAL_STATE_TABLE} --dynamodb-endpoint-url ${account.dynamodbEndpoint} --at ${at}`);
-  out(`  AWS_ACCESS_KEY_ID=AKIALOCAL AWS_SECRET_ACCESS_KEY=local aws firehose list-delivery-streams --endpoint-url ${endpoint} --region ${emulator.region}`);
+  out(
+    `  AWS_ACCESS_KEY_ID=AKIALOCAL AWS_SECRET_ACCESS_KEY=local aws firehose list-delivery-streams --endpoint-url ${endpoint} --region ${emulator.region}`,
+  );
 }
 
 function printTable(result: ScenarioResult, out: (line: string) => void): void {
@@ -102,7 +119,9 @@ function printTable(result: ScenarioResult, out: (line: string) => void): void {
   out(`${'stream'.padEnd(width)}  ${'kind'.padEnd(11)}  ${'status'.padEnd(14)}  ${'last outcome'.padEnd(24)}  calls(ours/all)  ok`);
   for (const s of result.streams) {
     const outcome = s.lastOutcome ? `${s.lastOutcome}${s.lastReason ? ` ${s.lastReason}` : ''}` : '-';
-    out(`${s.name.padEnd(width)}  ${s.kind.padEnd(11)}  ${s.verdict.padEnd(14)}  ${outcome.padEnd(24)}  ${`${s.callsLast24h.ours}/${s.callsLast24h.total}`.padStart(15)}  ${s.ok ? 'yes' : `NO, expected ${s.expected}`}`);
+    out(
+      `${s.name.padEnd(width)}  ${s.kind.padEnd(11)}  ${s.verdict.padEnd(14)}  ${outcome.padEnd(24)}  ${`${s.callsLast24h.ours}/${s.callsLast24h.total}`.padStart(15)}  ${s.ok ? 'yes' : `NO, expected ${s.expected}`}`,
+    );
   }
   out('');
 }

@@ -50,7 +50,12 @@ async function readTable(values: Record<string, unknown>, share: number, at = Da
 const tableOptions = { table: { type: 'string' }, region: { type: 'string' }, 'dynamodb-endpoint-url': { type: 'string' } } as const;
 
 export async function statusCommand(argv: string[], out: (line: string) => void): Promise<number> {
-  const { values } = parseCommandArgs(argv, { ...tableOptions, share: { type: 'string' }, json: { type: 'boolean' }, at: { type: 'string' } });
+  const { values } = parseCommandArgs(argv, {
+    ...tableOptions,
+    share: { type: 'string' },
+    json: { type: 'boolean' },
+    at: { type: 'string' },
+  });
   if (values.help) {
     out(statusHelp);
     return 0;
@@ -68,14 +73,21 @@ export async function statusCommand(argv: string[], out: (line: string) => void)
   out(`${'stream'.padEnd(width)}  ${'status'.padEnd(14)}  ${'reason'.padEnd(22)}  ${'updated'.padEnd(24)}  calls 24h (ours/all)`);
   for (const s of streams) {
     const updated = s.state?.updatedAt ? new Date(s.state.updatedAt).toISOString() : '-';
-    out(`${s.stream.padEnd(width)}  ${(s.state?.verdict ?? '-').padEnd(14)}  ${(s.state?.reason ?? '').padEnd(22)}  ${updated.padEnd(24)}  ${s.budget.ours}/${s.budget.total}`);
+    out(
+      `${s.stream.padEnd(width)}  ${(s.state?.verdict ?? '-').padEnd(14)}  ${(s.state?.reason ?? '').padEnd(22)}  ${updated.padEnd(24)}  ${s.budget.ours}/${s.budget.total}`,
+    );
   }
   out(`${streams.length} streams in ${values.table as string}`);
   return 0;
 }
 
 export async function reportCommand(argv: string[], out: (line: string) => void): Promise<number> {
-  const { values } = parseCommandArgs(argv, { ...tableOptions, events: { type: 'string' }, out: { type: 'string' }, title: { type: 'string' } });
+  const { values } = parseCommandArgs(argv, {
+    ...tableOptions,
+    events: { type: 'string' },
+    out: { type: 'string' },
+    title: { type: 'string' },
+  });
   if (values.help) {
     out(reportHelp);
     return 0;
@@ -102,7 +114,10 @@ export async function reportCommand(argv: string[], out: (line: string) => void)
     }
   }
   const file = (values.out as string | undefined) ?? 'report.html';
-  writeFileSync(file, renderReport({ title: (values.title as string | undefined) ?? 'firehose-sse-guard compliance report', events, streams }));
+  writeFileSync(
+    file,
+    renderReport({ title: (values.title as string | undefined) ?? 'firehose-sse-guard compliance report', events, streams }),
+  );
   out(`wrote ${file}: ${events.length} events, ${streams.length} streams`);
   return 0;
 }

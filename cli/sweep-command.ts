@@ -8,10 +8,35 @@ import { SWEEP_DESCRIBES_PER_SECOND } from '../functions/domain/sweep/sweep.ts';
 
 /** Regions where Amazon Data Firehose runs (the endpoints page, 2026); --all-regions sweeps each that answers. */
 export const FIREHOSE_REGIONS = [
-  'us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'af-south-1', 'ap-east-1', 'ap-south-1', 'ap-south-2', 'ap-southeast-1',
-  'ap-southeast-2', 'ap-southeast-3', 'ap-southeast-4', 'ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3', 'ca-central-1',
-  'ca-west-1', 'eu-central-1', 'eu-central-2', 'eu-west-1', 'eu-west-2', 'eu-west-3', 'eu-north-1', 'eu-south-1', 'eu-south-2',
-  'il-central-1', 'me-central-1', 'me-south-1', 'sa-east-1',
+  'us-east-1',
+  'us-east-2',
+  'us-west-1',
+  'us-west-2',
+  'af-south-1',
+  'ap-east-1',
+  'ap-south-1',
+  'ap-south-2',
+  'ap-southeast-1',
+  'ap-southeast-2',
+  'ap-southeast-3',
+  'ap-southeast-4',
+  'ap-northeast-1',
+  'ap-northeast-2',
+  'ap-northeast-3',
+  'ca-central-1',
+  'ca-west-1',
+  'eu-central-1',
+  'eu-central-2',
+  'eu-west-1',
+  'eu-west-2',
+  'eu-west-3',
+  'eu-north-1',
+  'eu-south-1',
+  'eu-south-2',
+  'il-central-1',
+  'me-central-1',
+  'me-south-1',
+  'sa-east-1',
 ];
 
 export const sweepHelp = `Usage: firehose-sse-guard sweep [options]
@@ -45,7 +70,9 @@ async function accountOf(explicit: string | undefined, endpointUrl: string | und
     return explicit;
   }
   if (endpointUrl) {
-    const health = await fetch(new URL('/_emulator/health', endpointUrl)).then((r) => (r.ok ? (r.json() as Promise<{ account?: string }>) : undefined)).catch(() => undefined);
+    const health = await fetch(new URL('/_emulator/health', endpointUrl))
+      .then((r) => (r.ok ? (r.json() as Promise<{ account?: string }>) : undefined))
+      .catch(() => undefined);
     if (health?.account) return health.account;
     throw new UsageError(`${endpointUrl} does not say its account id; pass --account`);
   }
@@ -79,7 +106,9 @@ export async function sweepCommand(argv: string[], out: (line: string) => void):
   }
   if (values.fix && values['dry-run']) throw new UsageError('--fix and --dry-run exclude each other');
   if (values.fix && !values.table && !values['no-ledger']) {
-    throw new UsageError('--fix spends the 25-calls-a-day budget: name the deployed ledger with --table, or pass --no-ledger to use a throwaway one');
+    throw new UsageError(
+      '--fix spends the 25-calls-a-day budget: name the deployed ledger with --table, or pass --no-ledger to use a throwaway one',
+    );
   }
   const explicitRegions = (values.region as string[] | undefined) ?? [];
   if (values['all-regions'] && explicitRegions.length > 0) throw new UsageError('--region and --all-regions exclude each other');
@@ -87,7 +116,8 @@ export async function sweepCommand(argv: string[], out: (line: string) => void):
   const home = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
   const regions = values['all-regions'] ? FIREHOSE_REGIONS : explicitRegions.length > 0 ? explicitRegions : [home];
   const rate = values.rate === undefined ? SWEEP_DESCRIBES_PER_SECOND : Number(values.rate);
-  if (!(rate > 0 && rate <= CONTROL_PLANE_CALLS_PER_SECOND)) throw new UsageError(`--rate must be above 0 and at most ${CONTROL_PLANE_CALLS_PER_SECOND}`);
+  if (!(rate > 0 && rate <= CONTROL_PLANE_CALLS_PER_SECOND))
+    throw new UsageError(`--rate must be above 0 and at most ${CONTROL_PLANE_CALLS_PER_SECOND}`);
   let policy;
   try {
     policy = parsePolicy(values.policy ? (JSON.parse(readFileSync(values.policy as string, 'utf8')) as unknown) : {});
@@ -104,11 +134,26 @@ export async function sweepCommand(argv: string[], out: (line: string) => void):
     ...(endpointUrl ? { endpointUrl } : {}),
     fix: values.fix === true,
     policy,
-    ...(values.table ? { table: { name: values.table as string, region: home, ...(values['dynamodb-endpoint-url'] ? { endpointUrl: values['dynamodb-endpoint-url'] as string } : {}) } } : {}),
+    ...(values.table
+      ? {
+          table: {
+            name: values.table as string,
+            region: home,
+            ...(values['dynamodb-endpoint-url'] ? { endpointUrl: values['dynamodb-endpoint-url'] as string } : {}),
+          },
+        }
+      : {}),
     ...(pollSeconds ? { settings: { pollSeconds } } : {}),
     describesPerSecond: rate,
     concurrency: 4,
-    ...(tty ? { onProgress: (n: number, running: number) => process.stderr.write(`\r\x1b[2K  ${progressBar(n)} ${n} streams evaluated${running ? `, ${running} remediations running` : ''}`) } : {}),
+    ...(tty
+      ? {
+          onProgress: (n: number, running: number) =>
+            process.stderr.write(
+              `\r\x1b[2K  ${progressBar(n)} ${n} streams evaluated${running ? `, ${running} remediations running` : ''}`,
+            ),
+        }
+      : {}),
   });
   if (tty) process.stderr.write('\r\x1b[2K');
   if (values.json) out(JSON.stringify({ account, regions, mode: values.fix ? 'fix' : 'dry-run', ...result }, null, 2));
@@ -125,7 +170,9 @@ function print(result: SweepRunResult, fix: boolean, out: (line: string) => void
   const width = Math.max(6, ...result.streams.map((s) => s.name.length));
   out(`${'region'.padEnd(14)} ${'stream'.padEnd(width)} ${'status'.padEnd(14)} ${'reason'.padEnd(22)}${fix ? ' outcome' : ''}`);
   for (const s of result.streams) {
-    out(`${s.region.padEnd(14)} ${s.name.padEnd(width)} ${s.verdict.padEnd(14)} ${(s.reason ?? '').padEnd(22)}${fix ? ` ${s.outcome ?? ''}${s.outcomeReason ? ` (${s.outcomeReason})` : ''}` : ''}`);
+    out(
+      `${s.region.padEnd(14)} ${s.name.padEnd(width)} ${s.verdict.padEnd(14)} ${(s.reason ?? '').padEnd(22)}${fix ? ` ${s.outcome ?? ''}${s.outcomeReason ? ` (${s.outcomeReason})` : ''}` : ''}`,
+    );
   }
   const noun = result.remaining === 1 ? 'stream' : 'streams';
   out(`${result.streams.length} streams; ${result.remaining} non-compliant DirectPut ${noun} ${fix ? 'remain' : 'found'}`);

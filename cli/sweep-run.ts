@@ -68,8 +68,17 @@ const noLeases: LeaseStore = {
 /** The state table: the given one, or (no ledger: the user said so) a throwaway one in process. */
 async function openTable(options: SweepRunOptions): Promise<{ table: StateTable; close(): Promise<void> }> {
   if (options.table) {
-    const client = new DynamoDBClient({ region: options.table.region, ...(options.table.endpointUrl ? { endpoint: options.table.endpointUrl } : {}) });
-    return { table: { documents: DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }), tableName: options.table.name }, close: async () => client.destroy() };
+    const client = new DynamoDBClient({
+      region: options.table.region,
+      ...(options.table.endpointUrl ? { endpoint: options.table.endpointUrl } : {}),
+    });
+    return {
+      table: {
+        documents: DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
+        tableName: options.table.name,
+      },
+      close: async () => client.destroy(),
+    };
   }
   const local = await startStateTable('firehose-sse-guard-cli');
   return { table: local.table, close: () => local.close() };
@@ -125,7 +134,15 @@ export async function runSweep(options: SweepRunOptions): Promise<SweepRunResult
         },
       };
     }
-    let cursor = newSweep(`cli-${new Date().toISOString().replace(/[^0-9]/g, '').slice(0, 14)}`, options.account, options.regions, clock.now());
+    let cursor = newSweep(
+      `cli-${new Date()
+        .toISOString()
+        .replace(/[^0-9]/g, '')
+        .slice(0, 14)}`,
+      options.account,
+      options.regions,
+      clock.now(),
+    );
     for (;;) {
       const step = await sweepStep(cursor, {
         firehose,
@@ -143,7 +160,12 @@ export async function runSweep(options: SweepRunOptions): Promise<SweepRunResult
         concurrency: 4,
         onStream: (ref, decision) => {
           const reason = decisionReason(decision);
-          rows.set(`${ref.region}/${ref.name}`, { region: ref.region, name: ref.name, verdict: decision.verdict, ...(reason ? { reason } : {}) });
+          rows.set(`${ref.region}/${ref.name}`, {
+            region: ref.region,
+            name: ref.name,
+            verdict: decision.verdict,
+            ...(reason ? { reason } : {}),
+          });
           options.onProgress?.(rows.size, running);
         },
       });
@@ -153,11 +175,17 @@ export async function runSweep(options: SweepRunOptions): Promise<SweepRunResult
     for (const report of await Promise.all(reports)) {
       const output = report.output as { stream?: { region: string; name: string }; status?: string; reason?: string } | undefined;
       const row = output?.stream ? rows.get(`${output.stream.region}/${output.stream.name}`) : undefined;
-      if (row) Object.assign(row, { outcome: output?.status ?? report.status, ...(output?.reason ? { outcomeReason: output.reason } : {}) });
+      if (row)
+        Object.assign(row, { outcome: output?.status ?? report.status, ...(output?.reason ? { outcomeReason: output.reason } : {}) });
       options.onProgress?.(rows.size, running);
     }
     const streams = [...rows.values()].sort((a, b) => (a.region + a.name).localeCompare(b.region + b.name));
-    const fixed = (s: SweptStream) => s.outcome === 'REMEDIATED' || s.outcome === 'COMPLIANT' || s.outcome === 'EXEMPT' || s.outcome === 'NOT_APPLICABLE' || s.outcome === 'GONE';
+    const fixed = (s: SweptStream) =>
+      s.outcome === 'REMEDIATED' ||
+      s.outcome === 'COMPLIANT' ||
+      s.outcome === 'EXEMPT' ||
+      s.outcome === 'NOT_APPLICABLE' ||
+      s.outcome === 'GONE';
     return { streams, remaining: streams.filter((s) => s.verdict === 'REMEDIATE' && !(options.fix && fixed(s))).length };
   } finally {
     for (const c of firehoseFor.values()) {

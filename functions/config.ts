@@ -30,7 +30,12 @@ type Env = Record<string, string | undefined>;
 const numeric = (text: string): number | string => (/^-?\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : text);
 
 const list = (value: string | undefined): string[] | undefined =>
-  value === undefined || value.trim() === '' ? undefined : value.split(',').map((v) => v.trim()).filter(Boolean);
+  value === undefined || value.trim() === ''
+    ? undefined
+    : value
+        .split(',')
+        .map((v) => v.trim())
+        .filter(Boolean);
 
 /** Environment variables of the workflow settings, each with its bounds. */
 const SETTING_VARIABLES: Record<keyof WorkflowSettings, [name: string, min: number, max: number]> = {
@@ -61,7 +66,14 @@ export function loadConfig(env: Env = process.env): GuardConfig {
         type: keyType,
         ...(keyType === 'CUSTOMER_MANAGED_CMK' ? { approvedKeyArns: list(env.FSG_APPROVED_KEY_ARNS) ?? [] } : {}),
         ...(keyType === 'CUSTOMER_MANAGED_CMK' && env.FSG_FALLBACK_TO_AWS_OWNED !== undefined
-          ? { fallbackToAwsOwned: env.FSG_FALLBACK_TO_AWS_OWNED === 'true' ? true : env.FSG_FALLBACK_TO_AWS_OWNED === 'false' ? false : env.FSG_FALLBACK_TO_AWS_OWNED }
+          ? {
+              fallbackToAwsOwned:
+                env.FSG_FALLBACK_TO_AWS_OWNED === 'true'
+                  ? true
+                  : env.FSG_FALLBACK_TO_AWS_OWNED === 'false'
+                    ? false
+                    : env.FSG_FALLBACK_TO_AWS_OWNED,
+            }
           : {}),
       },
       exemptions: {
@@ -82,7 +94,8 @@ export function loadConfig(env: Env = process.env): GuardConfig {
     const raw = env[name];
     if (raw === undefined || raw === '') continue;
     const value = Number(raw);
-    if (!Number.isInteger(value) || value < min || value > max) problems.push(`${name}: expected an integer from ${min} to ${max}, got "${raw}"`);
+    if (!Number.isInteger(value) || value < min || value > max)
+      problems.push(`${name}: expected an integer from ${min} to ${max}, got "${raw}"`);
     else settings[field] = value;
   }
   const required = (name: string): string => {
@@ -98,15 +111,28 @@ export function loadConfig(env: Env = process.env): GuardConfig {
   const leaseSeconds = LEASE_SECONDS;
   const worstCase = worstCaseExecutionSeconds(settings);
   if (worstCase > EXECUTION_TIMEOUT_SECONDS) {
-    problems.push(`workflow settings: their worst case (${worstCase} s of waits and task retries) exceeds the state machine's timeout of ${EXECUTION_TIMEOUT_SECONDS} s; lower the waits or the counts`);
+    problems.push(
+      `workflow settings: their worst case (${worstCase} s of waits and task retries) exceeds the state machine's timeout of ${EXECUTION_TIMEOUT_SECONDS} s; lower the waits or the counts`,
+    );
   }
   const regions = list(env.FSG_REGIONS) ?? (region ? [region] : []);
   for (const r of regions) if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(r)) problems.push(`FSG_REGIONS: not a region: "${r}"`);
   const rateText = env.FSG_SWEEP_DESCRIBES_PER_SECOND ?? String(SWEEP_DESCRIBES_PER_SECOND);
   const describesPerSecond = Number(rateText);
   if (!(describesPerSecond > 0 && describesPerSecond <= CONTROL_PLANE_CALLS_PER_SECOND)) {
-    problems.push(`FSG_SWEEP_DESCRIBES_PER_SECOND: expected a number above 0 and at most ${CONTROL_PLANE_CALLS_PER_SECOND}, got "${rateText}"`);
+    problems.push(
+      `FSG_SWEEP_DESCRIBES_PER_SECOND: expected a number above 0 and at most ${CONTROL_PLANE_CALLS_PER_SECOND}, got "${rateText}"`,
+    );
   }
   if (problems.length > 0 || !policy) throw new InvalidConfigurationError(`invalid configuration: ${problems.join('; ')}`, problems);
-  return { policy, settings, tableName, busName, region, remediatorRoleArns: list(env.FSG_REMEDIATOR_ROLE_ARNS) ?? [], leaseSeconds, sweep: { regions, describesPerSecond } };
+  return {
+    policy,
+    settings,
+    tableName,
+    busName,
+    region,
+    remediatorRoleArns: list(env.FSG_REMEDIATOR_ROLE_ARNS) ?? [],
+    leaseSeconds,
+    sweep: { regions, describesPerSecond },
+  };
 }

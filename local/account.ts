@@ -81,7 +81,10 @@ export class LocalAccount {
   static async start(options: LocalAccountOptions = {}): Promise<LocalAccount> {
     const clock = options.clock ?? new ManualClock(Date.UTC(2026, 10, 1));
     const emulator = await serveEmulator({ rateLimit: false, ...options.emulator, clock, port: options.ports?.emulator ?? 0 });
-    emulator.emulator.registerIdentity(REMEDIATOR_ACCESS_KEY, assumedRoleIdentity(REMEDIATOR_ROLE_ARN, 'remediator', REMEDIATOR_ACCESS_KEY));
+    emulator.emulator.registerIdentity(
+      REMEDIATOR_ACCESS_KEY,
+      assumedRoleIdentity(REMEDIATOR_ROLE_ARN, 'remediator', REMEDIATOR_ACCESS_KEY),
+    );
     const storage = await startStateTable(LOCAL_STATE_TABLE, options.ports?.dynamodb ?? 0);
     const meter = new CallMeter();
 
@@ -109,11 +112,7 @@ export class LocalAccount {
       policy: parsePolicy(options.policy ?? {}),
       settings: { ...DEFAULT_WORKFLOW_SETTINGS, ...options.settings },
     };
-    const runner = new WorkflowRunner(
-      remediationHandlers(deps),
-      clock,
-      meter,
-    );
+    const runner = new WorkflowRunner(remediationHandlers(deps), clock, meter);
     const starter = new LocalWorkflowStarter(runner);
     const deadLetters = new LocalDeadLetters(clock);
     const intakeHandler = makeIntakeHandler({
@@ -127,7 +126,10 @@ export class LocalAccount {
       leaseSeconds: LEASE_SECONDS,
     });
     const intake = (event: unknown): Promise<IntakeOutcome> =>
-      (intakeHandler as unknown as (e: unknown, c: unknown) => Promise<IntakeOutcome>)(event, { functionName: 'firehose-sse-guard-intake', awsRequestId: 'local' });
+      (intakeHandler as unknown as (e: unknown, c: unknown) => Promise<IntakeOutcome>)(event, {
+        functionName: 'firehose-sse-guard-intake',
+        awsRequestId: 'local',
+      });
     const bus = new LocalEventBus();
     bus.addTriggerRules(intake);
     const unsubscribe = options.triggers ? emulator.emulator.cloudTrail.subscribe((event) => bus.put(event)) : () => true;
@@ -146,11 +148,30 @@ export class LocalAccount {
     starter.onFailed = async (report, input) => {
       const failure = report.error?.match(/^([^:]+): ?(.*)$/s);
       await cleanUpExecution(
-        { executionName: report.name, status: 'FAILED', state: startState(input), ...(failure ? { error: failure[1], cause: (failure[2] as string).slice(0, 900) } : {}) },
+        {
+          executionName: report.name,
+          status: 'FAILED',
+          state: startState(input),
+          ...(failure ? { error: failure[1], cause: (failure[2] as string).slice(0, 900) } : {}),
+        },
         deps,
       );
     };
-    const account = new LocalAccount(clock, emulator, storage.endpoint, deps, runner, events, meter, bus, starter, deadLetters, intake, scheduler, closers);
+    const account = new LocalAccount(
+      clock,
+      emulator,
+      storage.endpoint,
+      deps,
+      runner,
+      events,
+      meter,
+      bus,
+      starter,
+      deadLetters,
+      intake,
+      scheduler,
+      closers,
+    );
     account.table = table;
     return account;
   }

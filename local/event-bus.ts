@@ -75,6 +75,10 @@ export class LocalEventBus {
         lastError = error;
       }
     }
-    this.failed.push({ rule: rule.name, event, error: lastError instanceof Error ? `${lastError.name}: ${lastError.message}` : String(lastError) });
+    this.failed.push({
+      rule: rule.name,
+      event,
+      error: lastError instanceof Error ? `${lastError.name}: ${lastError.message}` : String(lastError),
+    });
   }
 }

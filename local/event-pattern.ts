@@ -26,7 +26,8 @@ export function validatePattern(pattern: unknown, path = 'pattern'): asserts pat
   for (const [key, value] of Object.entries(pattern)) {
     const at = `${path}.${key}`;
     if (key === '$or') {
-      if (!Array.isArray(value) || value.length < 2) throw new InvalidEventPatternError(`${at}: expected an array of at least two patterns`);
+      if (!Array.isArray(value) || value.length < 2)
+        throw new InvalidEventPatternError(`${at}: expected an array of at least two patterns`);
       value.forEach((sub, i) => validatePattern(sub, `${at}[${i}]`));
     } else if (Array.isArray(value)) {
       if (value.length === 0) throw new InvalidEventPatternError(`${at}: an empty array matches nothing`);
@@ -41,7 +42,8 @@ export function validatePattern(pattern: unknown, path = 'pattern'): asserts pat
 
 function validateFilter(filter: unknown, at: string): void {
   if (isLeaf(filter)) return;
-  if (!isObject(filter) || Object.keys(filter).length !== 1) throw new InvalidEventPatternError(`${at}: expected a value or one named filter`);
+  if (!isObject(filter) || Object.keys(filter).length !== 1)
+    throw new InvalidEventPatternError(`${at}: expected a value or one named filter`);
   const [name, arg] = Object.entries(filter)[0] as [string, unknown];
   if (!NAMED.has(name)) throw new InvalidEventPatternError(`${at}: unknown filter '${name}'`);
   const stringOrIgnoreCase = (v: unknown): boolean => typeof v === 'string' || (isObject(v) && typeof v['equals-ignore-case'] === 'string');
@@ -59,7 +61,9 @@ function validateFilter(filter: unknown, at: string): void {
     'anything-but': () =>
       isLeaf(arg) ||
       (Array.isArray(arg) && arg.length > 0 && arg.every(isLeaf)) ||
-      (isObject(arg) && Object.keys(arg).length === 1 && ['prefix', 'suffix', 'equals-ignore-case', 'wildcard'].includes(Object.keys(arg)[0] as string)),
+      (isObject(arg) &&
+        Object.keys(arg).length === 1 &&
+        ['prefix', 'suffix', 'equals-ignore-case', 'wildcard'].includes(Object.keys(arg)[0] as string)),
   };
   if (!(ok[name] as () => boolean)()) throw new InvalidEventPatternError(`${at}: invalid argument for '${name}': ${JSON.stringify(arg)}`);
 }
@@ -92,7 +96,7 @@ function matchLeaf(filters: readonly unknown[], values: readonly unknown[]): boo
   return filters.some((filter) => {
     if (isLeaf(filter)) return leaves.some((v) => v === filter);
     const [name, arg] = Object.entries(filter as Record<string, unknown>)[0] as [string, unknown];
-    if (name === 'exists') return (leaves.length > 0) === arg;
+    if (name === 'exists') return leaves.length > 0 === arg;
     if (name === 'anything-but') return leaves.length > 0 && leaves.some((v) => !matchesAnythingButArgument(arg, v));
     return leaves.some((v) => matchNamed(name, arg, v));
   });
@@ -133,7 +137,9 @@ function matchNamed(name: string, arg: unknown, value: Leaf): boolean {
 function numericMatches(conditions: readonly (string | number)[], value: number): boolean {
   for (let i = 0; i < conditions.length; i += 2) {
     const bound = conditions[i + 1] as number;
-    const ok = { '<': value < bound, '<=': value <= bound, '=': value === bound, '>=': value >= bound, '>': value > bound }[conditions[i] as string];
+    const ok = { '<': value < bound, '<=': value <= bound, '=': value === bound, '>=': value >= bound, '>': value > bound }[
+      conditions[i] as string
+    ];
     if (!ok) return false;
   }
   return true;

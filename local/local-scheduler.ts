@@ -45,7 +45,9 @@ export class LocalRetryScheduler implements RetryScheduler {
 
   /** Retries still to come for a stream. */
   pendingFor(ref: StreamRef): ScheduledRetry[] {
-    return [...this.#pending.values()].filter((r) => r.ref.account === ref.account && r.ref.region === ref.region && r.ref.name === ref.name);
+    return [...this.#pending.values()].filter(
+      (r) => r.ref.account === ref.account && r.ref.region === ref.region && r.ref.name === ref.name,
+    );
   }
 
   get pending(): ScheduledRetry[] {

@@ -35,7 +35,12 @@ export type Command =
   | { kind: 'untag'; stream: number }
   | { kind: 'disableKey'; key: 'approved' | 'unapproved' }
   | { kind: 'enableKey'; key: 'approved' | 'unapproved' }
-  | { kind: 'firehoseFault'; operation: 'DescribeDeliveryStream' | 'ListTagsForDeliveryStream' | 'StartDeliveryStreamEncryption'; error: FirehoseFault; count: number }
+  | {
+      kind: 'firehoseFault';
+      operation: 'DescribeDeliveryStream' | 'ListTagsForDeliveryStream' | 'StartDeliveryStreamEncryption';
+      error: FirehoseFault;
+      count: number;
+    }
   | { kind: 'enablementFailure'; type: 'CREATE_KMS_GRANT_FAILED' | 'KMS_ACCESS_DENIED' | 'UNKNOWN_ERROR' }
   | { kind: 'dynamoFault'; count: number }
   | { kind: 'publishFault'; count: number }
@@ -54,29 +59,65 @@ export function scheduleArbitrary(max = 12): fc.Arbitrary<Command[]> {
   const command: fc.Arbitrary<Command> = fc.oneof(
     { weight: 3, arbitrary: stream.map((s) => ({ kind: 'create' as const, stream: s })) },
     { weight: 1, arbitrary: stream.map((s) => ({ kind: 'delete' as const, stream: s })) },
-    { weight: 3, arbitrary: fc.record({ kind: fc.constant('personStart' as const), stream, key: fc.constantFrom<KeyChoice>('approved', 'unapproved', 'awsOwned') }) },
+    {
+      weight: 3,
+      arbitrary: fc.record({
+        kind: fc.constant('personStart' as const),
+        stream,
+        key: fc.constantFrom<KeyChoice>('approved', 'unapproved', 'awsOwned'),
+      }),
+    },
     { weight: 3, arbitrary: stream.map((s) => ({ kind: 'personStop' as const, stream: s })) },
     { weight: 1, arbitrary: stream.map((s) => ({ kind: 'tagExempt' as const, stream: s })) },
     { weight: 1, arbitrary: stream.map((s) => ({ kind: 'untag' as const, stream: s })) },
-    { weight: 1, arbitrary: fc.constantFrom('approved' as const, 'unapproved' as const).map((key) => ({ kind: 'disableKey' as const, key })) },
-    { weight: 1, arbitrary: fc.constantFrom('approved' as const, 'unapproved' as const).map((key) => ({ kind: 'enableKey' as const, key })) },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom('approved' as const, 'unapproved' as const).map((key) => ({ kind: 'disableKey' as const, key })),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom('approved' as const, 'unapproved' as const).map((key) => ({ kind: 'enableKey' as const, key })),
+    },
     {
       weight: 2,
       arbitrary: fc.record({
         kind: fc.constant('firehoseFault' as const),
-        operation: fc.constantFrom('DescribeDeliveryStream' as const, 'ListTagsForDeliveryStream' as const, 'StartDeliveryStreamEncryption' as const),
-        error: fc.constantFrom<FirehoseFault>('ServiceUnavailableException', 'LimitExceededException', 'AccessDeniedException', 'ResourceInUseException'),
+        operation: fc.constantFrom(
+          'DescribeDeliveryStream' as const,
+          'ListTagsForDeliveryStream' as const,
+          'StartDeliveryStreamEncryption' as const,
+        ),
+        error: fc.constantFrom<FirehoseFault>(
+          'ServiceUnavailableException',
+          'LimitExceededException',
+          'AccessDeniedException',
+          'ResourceInUseException',
+        ),
         count: fc.constantFrom(1, 3, 20),
       }),
     },
-    { weight: 1, arbitrary: fc.constantFrom('CREATE_KMS_GRANT_FAILED' as const, 'KMS_ACCESS_DENIED' as const, 'UNKNOWN_ERROR' as const).map((type) => ({ kind: 'enablementFailure' as const, type })) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .constantFrom('CREATE_KMS_GRANT_FAILED' as const, 'KMS_ACCESS_DENIED' as const, 'UNKNOWN_ERROR' as const)
+        .map((type) => ({ kind: 'enablementFailure' as const, type })),
+    },
     { weight: 1, arbitrary: fc.constantFrom(1, 3, 30).map((count) => ({ kind: 'dynamoFault' as const, count })) },
     { weight: 1, arbitrary: fc.constantFrom(1, 3, 30).map((count) => ({ kind: 'publishFault' as const, count })) },
     {
       weight: 2,
-      arbitrary: fc.record({ kind: fc.constant('crash' as const), step: fc.constantFrom<Step>('inspect', 'enable', 'check', 'conclude'), when: fc.constantFrom('before' as const, 'after' as const) }),
+      arbitrary: fc.record({
+        kind: fc.constant('crash' as const),
+        step: fc.constantFrom<Step>('inspect', 'enable', 'check', 'conclude'),
+        when: fc.constantFrom('before' as const, 'after' as const),
+      }),
     },
-    { weight: 2, arbitrary: fc.constantFrom('lose' as const, 'delay' as const, 'duplicate' as const).map((fate) => ({ kind: 'delivery' as const, fate })) },
+    {
+      weight: 2,
+      arbitrary: fc
+        .constantFrom('lose' as const, 'delay' as const, 'duplicate' as const)
+        .map((fate) => ({ kind: 'delivery' as const, fate })),
+    },
     { weight: 3, arbitrary: fc.constantFrom(1, 3, 5, 30, 300, 3_600).map((seconds) => ({ kind: 'advance' as const, seconds })) },
     { weight: 2, arbitrary: fc.constant({ kind: 'drain' as const }) },
   );
@@ -109,7 +150,10 @@ export class ModelChecker {
   ) {}
 
   static async start(): Promise<ModelChecker> {
-    const account = await LocalAccount.start({ sdkAttempts: 1, emulator: { timings: { creatingMs: 1_000, enablingMs: 3_000, disablingMs: 1_000, deletingMs: 1_000 } } });
+    const account = await LocalAccount.start({
+      sdkAttempts: 1,
+      emulator: { timings: { creatingMs: 1_000, enablingMs: 3_000, disablingMs: 1_000, deletingMs: 1_000 } },
+    });
     const kms = account.emulator.emulator.kms;
     const approved = kms.createKey({}).arn;
     const unapproved = kms.createKey({}).arn;
@@ -149,7 +193,10 @@ export class ModelChecker {
     account.events.publish = async (events: readonly GuardEvent[]) => {
       if (this.publishFaults > 0) {
         this.publishFaults -= 1;
-        throw new EventPublishError('EventBridge unavailable (injected)', events.map((e) => ({ detailType: e.detailType, errorCode: 'InternalFailure' })));
+        throw new EventPublishError(
+          'EventBridge unavailable (injected)',
+          events.map((e) => ({ detailType: e.detailType, errorCode: 'InternalFailure' })),
+        );
       }
       return publish(events);
     };
@@ -167,7 +214,11 @@ export class ModelChecker {
   /** Why a verdict of "encrypted with an accepted key" would be untrue now, or undefined. */
   private untrueVerdict(name: string): string | undefined {
     const firehose = this.account.emulator.emulator.firehose;
-    let description: { DeliveryStreamDescription: { DeliveryStreamEncryptionConfiguration: { Status: string; KeyType?: 'AWS_OWNED_CMK' | 'CUSTOMER_MANAGED_CMK'; KeyARN?: string } } };
+    let description: {
+      DeliveryStreamDescription: {
+        DeliveryStreamEncryptionConfiguration: { Status: string; KeyType?: 'AWS_OWNED_CMK' | 'CUSTOMER_MANAGED_CMK'; KeyARN?: string };
+      };
+    };
     try {
       description = firehose.handle('DescribeDeliveryStream', { DeliveryStreamName: name }) as never;
     } catch {
@@ -176,7 +227,8 @@ export class ModelChecker {
     const encryption = description.DeliveryStreamDescription.DeliveryStreamEncryptionConfiguration;
     const keptAfterFailedChange = encryption.Status === 'ENABLING_FAILED' && encryption.KeyType !== undefined;
     if (encryption.Status !== 'ENABLED' && !keptAfterFailedChange) return `encryption is ${encryption.Status}`;
-    if (!acceptedKey(encryption.KeyType, encryption.KeyARN, this.account.deps.policy, { account: LOCAL_ACCOUNT_ID, region: LOCAL_REGION })) return `the key ${encryption.KeyARN ?? encryption.KeyType} is not accepted`;
+    if (!acceptedKey(encryption.KeyType, encryption.KeyARN, this.account.deps.policy, { account: LOCAL_ACCOUNT_ID, region: LOCAL_REGION }))
+      return `the key ${encryption.KeyARN ?? encryption.KeyType} is not accepted`;
     try {
       const put = firehose.handle('PutRecord', { DeliveryStreamName: name, Record: { Data: 'eA==' } }) as { Encrypted?: boolean };
       if (put.Encrypted !== true) return 'PutRecord answers Encrypted: false';
@@ -201,19 +253,30 @@ export class ModelChecker {
       case 'create':
         return this.person('CreateDeliveryStream', {
           DeliveryStreamName: this.nameOf(command.stream),
-          ExtendedS3DestinationConfiguration: { RoleARN: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/delivery`, BucketARN: 'arn:aws:s3:::bucket' },
+          ExtendedS3DestinationConfiguration: {
+            RoleARN: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/delivery`,
+            BucketARN: 'arn:aws:s3:::bucket',
+          },
         });
       case 'delete':
         return this.person('DeleteDeliveryStream', { DeliveryStreamName: this.nameOf(command.stream) });
       case 'personStart': {
         const key =
-          command.key === 'awsOwned' ? { KeyType: 'AWS_OWNED_CMK' } : { KeyType: 'CUSTOMER_MANAGED_CMK', KeyARN: command.key === 'approved' ? keys.approved : keys.unapproved };
-        return this.person('StartDeliveryStreamEncryption', { DeliveryStreamName: this.nameOf(command.stream), DeliveryStreamEncryptionConfigurationInput: key });
+          command.key === 'awsOwned'
+            ? { KeyType: 'AWS_OWNED_CMK' }
+            : { KeyType: 'CUSTOMER_MANAGED_CMK', KeyARN: command.key === 'approved' ? keys.approved : keys.unapproved };
+        return this.person('StartDeliveryStreamEncryption', {
+          DeliveryStreamName: this.nameOf(command.stream),
+          DeliveryStreamEncryptionConfigurationInput: key,
+        });
       }
       case 'personStop':
         return this.person('StopDeliveryStreamEncryption', { DeliveryStreamName: this.nameOf(command.stream) });
       case 'tagExempt':
-        return this.person('TagDeliveryStream', { DeliveryStreamName: this.nameOf(command.stream), Tags: [{ Key: EXEMPT_TAG, Value: 'true' }] });
+        return this.person('TagDeliveryStream', {
+          DeliveryStreamName: this.nameOf(command.stream),
+          Tags: [{ Key: EXEMPT_TAG, Value: 'true' }],
+        });
       case 'untag':
         return this.person('UntagDeliveryStream', { DeliveryStreamName: this.nameOf(command.stream), TagKeys: [EXEMPT_TAG] });
       case 'disableKey':
@@ -223,7 +286,11 @@ export class ModelChecker {
         emulator.kms.enableKey(keys[command.key]);
         return;
       case 'firehoseFault':
-        emulator.faults.failNext(command.operation, command.count, { type: command.error, message: `injected ${command.error}`, ...(command.error === 'ServiceUnavailableException' ? { statusCode: 503 } : {}) });
+        emulator.faults.failNext(command.operation, command.count, {
+          type: command.error,
+          message: `injected ${command.error}`,
+          ...(command.error === 'ServiceUnavailableException' ? { statusCode: 503 } : {}),
+        });
         return;
       case 'enablementFailure':
         emulator.faults.failNextEnablement(1, { type: command.type });
@@ -288,7 +355,9 @@ export class ModelChecker {
     const horizon = began + 2 * ENCRYPTION_CALL_WINDOW_MS;
     for (;;) {
       await account.drain();
-      const next = this.pendingRetries().map((r) => r.at).sort((a, b) => a - b)[0];
+      const next = this.pendingRetries()
+        .map((r) => r.at)
+        .sort((a, b) => a - b)[0];
       if (next === undefined || next > horizon) break;
       account.clock.set(Math.max(account.clock.now(), next));
     }
@@ -316,7 +385,11 @@ export class ModelChecker {
     const now = account.clock.now();
     const calls = account.emulator.emulator.cloudTrail
       .events()
-      .filter((e) => (e.detail.eventName === 'StartDeliveryStreamEncryption' || e.detail.eventName === 'StopDeliveryStreamEncryption') && !e.detail.errorCode);
+      .filter(
+        (e) =>
+          (e.detail.eventName === 'StartDeliveryStreamEncryption' || e.detail.eventName === 'StopDeliveryStreamEncryption') &&
+          !e.detail.errorCode,
+      );
     for (const name of this.streams) {
       // (a)
       let description: { DeliveryStreamDescription: { DeliveryStreamType: string } } | undefined;
@@ -326,30 +399,52 @@ export class ModelChecker {
         description = undefined;
       }
       if (description && description.DeliveryStreamDescription.DeliveryStreamType === 'DirectPut') {
-        const tags = (firehose.handle('ListTagsForDeliveryStream', { DeliveryStreamName: name }) as { Tags: { Key: string; Value: string }[] }).Tags;
+        const tags = (
+          firehose.handle('ListTagsForDeliveryStream', { DeliveryStreamName: name }) as { Tags: { Key: string; Value: string }[] }
+        ).Tags;
         const exempt = tags.some((t) => t.Key === EXEMPT_TAG && t.Value === 'true');
         const problem = exempt ? undefined : this.untrueVerdict(name);
         if (problem) {
-          const last = account.events.events.filter(
-            (e) => (e.detail as { stream?: { name: string } }).stream?.name === name && ['remediationSucceeded', 'remediationDeferred', 'remediationFailed', 'evaluated'].includes(e.detail.kind) && e.detail.kind !== 'evaluated',
-          ).at(-1);
+          const last = account.events.events
+            .filter(
+              (e) =>
+                (e.detail as { stream?: { name: string } }).stream?.name === name &&
+                ['remediationSucceeded', 'remediationDeferred', 'remediationFailed', 'evaluated'].includes(e.detail.kind) &&
+                e.detail.kind !== 'evaluated',
+            )
+            .at(-1);
           const told = last && (last.detail.kind === 'remediationFailed' || last.detail.kind === 'remediationDeferred');
           if (!told || account.scheduler.pendingFor(this.ref(name)).length === 0) {
-            violations.push({ property: 'a', stream: name, details: `${problem}, and ${told ? 'no retry is scheduled' : `its latest outcome is ${last?.detail.kind ?? 'none'}`}` });
+            violations.push({
+              property: 'a',
+              stream: name,
+              details: `${problem}, and ${told ? 'no retry is scheduled' : `its latest outcome is ${last?.detail.kind ?? 'none'}`}`,
+            });
           }
         }
       }
       // (b)
-      const detail = (e: CloudTrailEvent) => e.detail as unknown as { requestParameters?: { deliveryStreamName?: string }; eventTime: string; userIdentity?: { arn?: string } };
-      const mine = calls.filter((e) => detail(e).requestParameters?.deliveryStreamName === name && Date.parse(detail(e).eventTime) >= began);
+      const detail = (e: CloudTrailEvent) =>
+        e.detail as unknown as { requestParameters?: { deliveryStreamName?: string }; eventTime: string; userIdentity?: { arn?: string } };
+      const mine = calls.filter(
+        (e) => detail(e).requestParameters?.deliveryStreamName === name && Date.parse(detail(e).eventTime) >= began,
+      );
       const times = mine.map((e) => Date.parse(detail(e).eventTime)).sort((x, y) => x - y);
-      const ours = mine.filter((e) => detail(e).userIdentity?.arn?.includes('firehose-sse-guard-remediator')).map((e) => Date.parse(detail(e).eventTime)).sort((x, y) => x - y);
+      const ours = mine
+        .filter((e) => detail(e).userIdentity?.arn?.includes('firehose-sse-guard-remediator'))
+        .map((e) => Date.parse(detail(e).eventTime))
+        .sort((x, y) => x - y);
       const share = account.deps.policy.budget.share;
-      if (maxInWindow(times) > ENCRYPTION_CALLS_PER_WINDOW) violations.push({ property: 'b', stream: name, details: `${maxInWindow(times)} calls in 24 hours` });
-      if (maxInWindow(ours) > share) violations.push({ property: 'b', stream: name, details: `${maxInWindow(ours)} of ours in 24 hours (share ${share})` });
+      if (maxInWindow(times) > ENCRYPTION_CALLS_PER_WINDOW)
+        violations.push({ property: 'b', stream: name, details: `${maxInWindow(times)} calls in 24 hours` });
+      if (maxInWindow(ours) > share)
+        violations.push({ property: 'b', stream: name, details: `${maxInWindow(ours)} of ours in 24 hours (share ${share})` });
       // (c)
-      const { Item } = await account.table.documents.send(new GetCommand({ TableName: account.table.tableName, Key: itemKey(this.ref(name), 'LEASE'), ConsistentRead: true }));
-      if (Item && Number(Item.leaseExpiresAt) > now) violations.push({ property: 'c', stream: name, details: `lease held by ${String(Item.owner)} with no execution running` });
+      const { Item } = await account.table.documents.send(
+        new GetCommand({ TableName: account.table.tableName, Key: itemKey(this.ref(name), 'LEASE'), ConsistentRead: true }),
+      );
+      if (Item && Number(Item.leaseExpiresAt) > now)
+        violations.push({ property: 'c', stream: name, details: `lease held by ${String(Item.owner)} with no execution running` });
     }
     return violations;
   }

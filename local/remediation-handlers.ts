@@ -6,5 +6,10 @@ import { makeInspectHandler } from '../functions/handlers/inspect.ts';
 
 /** The state machine's task functions (named as in the ASL's `Fn::GetAtt`), built on one set of adapters. */
 export function remediationHandlers(deps: RemediationDeps) {
-  return { inspect: makeInspectHandler(deps), enable: makeEnableHandler(deps), check: makeCheckHandler(deps), conclude: makeConcludeHandler(deps) };
+  return {
+    inspect: makeInspectHandler(deps),
+    enable: makeEnableHandler(deps),
+    check: makeCheckHandler(deps),
+    conclude: makeConcludeHandler(deps),
+  };
 }

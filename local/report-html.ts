@@ -60,7 +60,10 @@ function timeline(events: readonly GuardEvent[]): string {
     const y = 20 + i * rowHeight;
     const dots = events
       .filter((e) => e.detail.kind === kind)
-      .map((e) => `<circle cx="${x(e.time).toFixed(1)}" cy="${y}" r="4"><title>${escape(new Date(e.time).toISOString())} ${escape((e.detail as { stream?: { name: string } }).stream?.name ?? '')}</title></circle>`)
+      .map(
+        (e) =>
+          `<circle cx="${x(e.time).toFixed(1)}" cy="${y}" r="4"><title>${escape(new Date(e.time).toISOString())} ${escape((e.detail as { stream?: { name: string } }).stream?.name ?? '')}</title></circle>`,
+      )
       .join('');
     return `<text x="0" y="${y + 4}">${escape(EVENT_TYPES[kind as keyof typeof EVENT_TYPES].detailType)}</text><line x1="${left}" x2="${width - 20}" y1="${y}" y2="${y}"/>${dots}`;
   });
@@ -75,8 +78,15 @@ export function renderReport(input: ReportInput): string {
   const byVerdict = countBy(streams, (s) => s.verdict);
   const byType = countBy(input.events, (e) => e.detailType);
   const problems = input.events.filter((e) => e.detail.kind === 'remediationFailed' || e.detail.kind === 'remediationDeferred');
-  const cards = byVerdict.map(([verdict, n]) => `<div class="card" data-verdict="${escape(verdict)}"><span class="n">${n}</span> <span>${escape(verdict)}</span></div>`).join('');
-  const typeRows = byType.map(([type, n]) => `<tr data-detail-type="${escape(type)}"><td>${escape(type)}</td><td class="num" data-count>${n}</td></tr>`).join('');
+  const cards = byVerdict
+    .map(
+      ([verdict, n]) =>
+        `<div class="card" data-verdict="${escape(verdict)}"><span class="n">${n}</span> <span>${escape(verdict)}</span></div>`,
+    )
+    .join('');
+  const typeRows = byType
+    .map(([type, n]) => `<tr data-detail-type="${escape(type)}"><td>${escape(type)}</td><td class="num" data-count>${n}</td></tr>`)
+    .join('');
   const budgetRows = streams
     .filter((s) => s.callsLast24h && s.callsLast24h.total > 0)
     .sort((a, b) => (b.callsLast24h?.total ?? 0) - (a.callsLast24h?.total ?? 0))
@@ -98,7 +108,10 @@ export function renderReport(input: ReportInput): string {
         `<tr class="${s.ok === false ? 'bad' : ''}"><td>${escape(s.name)}</td><td>${escape(s.kind ?? '')}</td><td>${escape(s.verdict)}</td><td>${escape(s.lastOutcome ?? '')}${s.lastReason ? ` (${escape(s.lastReason)})` : ''}</td><td>${s.ok === undefined ? '' : s.ok ? 'yes' : `no (expected ${escape(s.expected)})`}</td></tr>`,
     )
     .join('');
-  const status = input.converged === undefined ? '' : `<p class="status ${input.converged ? 'good' : 'bad'}" data-converged="${input.converged}">${input.converged ? 'Converged: every stream ended as expected.' : 'Not converged: see the streams marked below.'}</p>`;
+  const status =
+    input.converged === undefined
+      ? ''
+      : `<p class="status ${input.converged ? 'good' : 'bad'}" data-converged="${input.converged}">${input.converged ? 'Converged: every stream ended as expected.' : 'Not converged: see the streams marked below.'}</p>`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escape(input.title)}</title>
@@ -123,7 +136,11 @@ svg.timeline{background:#fff;border:1px solid #d0d7de;max-width:100%}svg text{fo
 
 /** events.jsonl: one EventBridge-shaped compliance event per line. */
 export function eventsJsonl(events: readonly GuardEvent[]): string {
-  return events.map((e) => JSON.stringify({ source: e.source, 'detail-type': e.detailType, time: new Date(e.time).toISOString(), detail: e.detail })).join('\n') + (events.length ? '\n' : '');
+  return (
+    events
+      .map((e) => JSON.stringify({ source: e.source, 'detail-type': e.detailType, time: new Date(e.time).toISOString(), detail: e.detail }))
+      .join('\n') + (events.length ? '\n' : '')
+  );
 }
 
 /** Reads events.jsonl back (the `report` command). */
@@ -138,7 +155,8 @@ export function parseEventsJsonl(text: string): GuardEvent[] {
       } catch {
         throw new SyntaxError(`events.jsonl line ${i + 1} is not JSON`);
       }
-      if (raw.source !== 'firehose-sse-guard' || !raw.detail || typeof raw.time !== 'string') throw new SyntaxError(`events.jsonl line ${i + 1} is not a firehose-sse-guard event`);
+      if (raw.source !== 'firehose-sse-guard' || !raw.detail || typeof raw.time !== 'string')
+        throw new SyntaxError(`events.jsonl line ${i + 1} is not a firehose-sse-guard event`);
       return { source: 'firehose-sse-guard', detailType: raw['detail-type'], time: Date.parse(raw.time), detail: raw.detail } as GuardEvent;
     });
 }

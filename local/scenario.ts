@@ -67,7 +67,23 @@ function random(seed: number): () => number {
   };
 }
 
-const WORDS = ['orders', 'clicks', 'payments', 'audit', 'billing', 'metrics', 'inventory', 'sessions', 'checkout', 'search', 'ledger', 'telemetry', 'shipping', 'profiles', 'alerts'];
+const WORDS = [
+  'orders',
+  'clicks',
+  'payments',
+  'audit',
+  'billing',
+  'metrics',
+  'inventory',
+  'sessions',
+  'checkout',
+  'search',
+  'ledger',
+  'telemetry',
+  'shipping',
+  'profiles',
+  'alerts',
+];
 
 function plan(total: number, rnd: () => number): { name: string; kind: StreamKind }[] {
   const n = (fraction: number) => Math.max(1, Math.round(total * fraction));
@@ -92,7 +108,8 @@ function plan(total: number, rnd: () => number): { name: string; kind: StreamKin
       let name: string;
       do {
         const word = WORDS[Math.floor(rnd() * WORDS.length)] as string;
-        const base = kind === 'sandbox' ? `sandbox-${word}` : kind === 'kinesis' ? `${word}-mirror` : kind === 'msk' ? `${word}-from-kafka` : word;
+        const base =
+          kind === 'sandbox' ? `sandbox-${word}` : kind === 'kinesis' ? `${word}-mirror` : kind === 'msk' ? `${word}-from-kafka` : word;
         name = `${base}-${Math.floor(rnd() * 900 + 100)}`;
       } while (names.has(name));
       names.add(name);
@@ -102,7 +119,12 @@ function plan(total: number, rnd: () => number): { name: string; kind: StreamKin
   return out;
 }
 
-const S3 = { ExtendedS3DestinationConfiguration: { RoleARN: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/firehose-delivery`, BucketARN: 'arn:aws:s3:::analytics-landing' } };
+const S3 = {
+  ExtendedS3DestinationConfiguration: {
+    RoleARN: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/firehose-delivery`,
+    BucketARN: 'arn:aws:s3:::analytics-landing',
+  },
+};
 const HOUR = 3_600_000;
 
 /**
@@ -126,17 +148,24 @@ export async function runScenario(options: ScenarioOptions = {}): Promise<Scenar
     emulator.registerIdentity(person.accessKeyId, iamUserIdentity(LOCAL_ACCOUNT_ID, 'alice', person.accessKeyId));
     const approved = emulator.kms.createKey({ Description: 'approved SSE key' }).arn;
     const retired = emulator.kms.createKey({ Description: 'retired key' }).arn;
-    account.setPolicy({ key: { type: 'CUSTOMER_MANAGED_CMK', approvedKeyArns: [approved], fallbackToAwsOwned: true }, exemptions: { namePatterns: ['sandbox-*'] } });
+    account.setPolicy({
+      key: { type: 'CUSTOMER_MANAGED_CMK', approvedKeyArns: [approved], fallbackToAwsOwned: true },
+      exemptions: { namePatterns: ['sandbox-*'] },
+    });
 
     const streams = plan(total, rnd);
     const existing = streams.filter((s) => s.kind !== 'burst');
-    for (const { name, kind } of existing) emulator.firehose.handle('CreateDeliveryStream', { DeliveryStreamName: name, ...S3, ...creationInput(kind, { approved, retired }) });
+    for (const { name, kind } of existing)
+      emulator.firehose.handle('CreateDeliveryStream', { DeliveryStreamName: name, ...S3, ...creationInput(kind, { approved, retired }) });
     emulator.kms.setKeyState(retired, 'Disabled');
     account.clock.advance(30_000);
-    progress(`seeded ${existing.length} existing streams in account ${LOCAL_ACCOUNT_ID} (${LOCAL_REGION}); policy: approved key, AWS owned key as fallback, sandbox-* exempt`);
+    progress(
+      `seeded ${existing.length} existing streams in account ${LOCAL_ACCOUNT_ID} (${LOCAL_REGION}); policy: approved key, AWS owned key as fallback, sandbox-* exempt`,
+    );
 
     const sweepAndSettle = async (label: string) => {
-      const done = (live: boolean) => progress(`${label}: ${account.starter.started} executions started, ${account.starter.reports.length} finished`, live);
+      const done = (live: boolean) =>
+        progress(`${label}: ${account.starter.started} executions started, ${account.starter.reports.length} finished`, live);
       const timer = setInterval(() => done(true), 200);
       const finals = new Map<string, StreamDecision>();
       await runLocalSweep(account, { time: scaledTime(200), onStream: (ref: StreamRef, d) => finals.set(ref.name, d) });
@@ -193,7 +222,10 @@ function creationInput(kind: StreamKind, keys: { approved: string; retired: stri
     case 'kinesis':
       return {
         DeliveryStreamType: 'KinesisStreamAsSource',
-        KinesisStreamSourceConfiguration: { KinesisStreamARN: `arn:aws:kinesis:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:stream/source`, RoleARN: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/firehose-source` },
+        KinesisStreamSourceConfiguration: {
+          KinesisStreamARN: `arn:aws:kinesis:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:stream/source`,
+          RoleARN: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/firehose-source`,
+        },
       };
     case 'msk':
       return {
@@ -211,7 +243,11 @@ function creationInput(kind: StreamKind, keys: { approved: string; retired: stri
   }
 }
 
-async function outcomesOf(account: LocalAccount, streams: { name: string; kind: StreamKind }[], finals: Map<string, StreamDecision>): Promise<StreamOutcome[]> {
+async function outcomesOf(
+  account: LocalAccount,
+  streams: { name: string; kind: StreamKind }[],
+  finals: Map<string, StreamDecision>,
+): Promise<StreamOutcome[]> {
   const now = account.clock.now();
   const out: StreamOutcome[] = [];
   for (const { name, kind } of streams) {

@@ -35,7 +35,11 @@ export interface InProcessStateTable {
 /** A state table on dynalite in process: the local account's, and the CLI's throwaway ledger. */
 export async function startStateTable(tableName: string, port = 0): Promise<InProcessStateTable> {
   const db = await startDynalite(port);
-  const client = new DynamoDBClient({ endpoint: db.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const client = new DynamoDBClient({
+    endpoint: db.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   await createStateTable(client, tableName);
   return {
     table: { documents: DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }), tableName },

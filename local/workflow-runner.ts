@@ -46,7 +46,10 @@ function functionOf(state: AslState): string | undefined {
  * The deployable definition with each `Fn::GetAtt: [<function>, Arn]` Task resource replaced by the
  * Lambda ARN CloudFormation would put there; nothing else changes.
  */
-export function runnableDefinition(definition: Definition, identity: { account: string; region: string }): { definition: Definition; taskFunctions: Record<string, string> } {
+export function runnableDefinition(
+  definition: Definition,
+  identity: { account: string; region: string },
+): { definition: Definition; taskFunctions: Record<string, string> } {
   const runnable = structuredClone(definition);
   const taskFunctions: Record<string, string> = {};
   for (const [name, state] of Object.entries(runnable.States)) {
@@ -101,7 +104,11 @@ export class WorkflowRunner {
       local[stateName] = async (taskInput: unknown) => {
         appliedWait = this.applyWait(taskInput, appliedWait);
         invocations[fn] = (invocations[fn] ?? 0) + 1;
-        const context = { functionName: `firehose-sse-guard-${fn}`, awsRequestId: `${name}-${fn}-${invocations[fn]}`, getRemainingTimeInMillis: () => 60_000 };
+        const context = {
+          functionName: `firehose-sse-guard-${fn}`,
+          awsRequestId: `${name}-${fn}-${invocations[fn]}`,
+          getRemainingTimeInMillis: () => 60_000,
+        };
         try {
           this.intercept?.(fn, 'before', taskInput);
           const output = await this.meter.within(meter, () => (this.handlers[fn] as Invoke)(taskInput, context));
@@ -112,11 +119,20 @@ export class WorkflowRunner {
         }
       };
     }
-    const waits = Object.fromEntries(Object.entries(this.definition.States).filter(([, s]) => s.Type === 'Wait').map(([n]) => [n, 0]));
+    const waits = Object.fromEntries(
+      Object.entries(this.definition.States)
+        .filter(([, s]) => s.Type === 'Wait')
+        .map(([n]) => [n, 0]),
+    );
     const retries = Object.fromEntries(Object.keys(this.#taskFunctions).map((n) => [n, 0]));
     const execution = this.#machine.run(input as never, {
-      overrides: { taskResourceLocalHandlers: local, ...(this.realTime ? {} : { waitTimeOverrides: waits, retryIntervalOverrides: retries }) },
-      context: { Execution: { Name: name, Id: name, Input: input as never, StartTime: new Date(this.clock.now()).toISOString(), RoleArn: '' } },
+      overrides: {
+        taskResourceLocalHandlers: local,
+        ...(this.realTime ? {} : { waitTimeOverrides: waits, retryIntervalOverrides: retries }),
+      },
+      context: {
+        Execution: { Name: name, Id: name, Input: input as never, StartTime: new Date(this.clock.now()).toISOString(), RoleArn: '' },
+      },
     });
     const states: string[] = [];
     const collecting = (async () => {

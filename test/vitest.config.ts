@@ -19,7 +19,9 @@ function nodeOnlyImports(): Plugin {
       const bare = source.startsWith('@') ? source.split('/').slice(0, 2).join('/') : source.split('/')[0];
       if (bare && BEYOND_NODE_MODULES.includes(bare)) {
         const where = importer ? relative(root, importer) : 'a test';
-        throw new Error(`${where} imports ${source}, which needs more than Node.js and npm: move it to test/browser/ (npm run test:browser)`);
+        throw new Error(
+          `${where} imports ${source}, which needs more than Node.js and npm: move it to test/browser/ (npm run test:browser)`,
+        );
       }
       return null;
     },

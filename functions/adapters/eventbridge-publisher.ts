@@ -19,7 +19,9 @@ export interface PublisherOptions {
 /** An entry's size as EventBridge counts it: Time (14 bytes) + Source + DetailType + Detail + Resources. */
 function entrySize(entry: PutEventsRequestEntry): number {
   const bytes = (s: string | undefined): number => (s ? Buffer.byteLength(s, 'utf8') : 0);
-  return 14 + bytes(entry.Source) + bytes(entry.DetailType) + bytes(entry.Detail) + (entry.Resources ?? []).reduce((n, r) => n + bytes(r), 0);
+  return (
+    14 + bytes(entry.Source) + bytes(entry.DetailType) + bytes(entry.Detail) + (entry.Resources ?? []).reduce((n, r) => n + bytes(r), 0)
+  );
 }
 
 /** Groups entries into requests within both PutEvents limits. */
@@ -102,13 +104,17 @@ export class EventBridgePublisher implements EventPublisher {
   }
 
   /** One PutEvents request; returns the entries it refused. A failed request refuses them all. */
-  private async send(batch: PutEventsRequestEntry[]): Promise<{ entry: PutEventsRequestEntry; errorCode?: string; errorMessage?: string }[]> {
+  private async send(
+    batch: PutEventsRequestEntry[],
+  ): Promise<{ entry: PutEventsRequestEntry; errorCode?: string; errorMessage?: string }[]> {
     try {
       const output = await this.client.send(new PutEventsCommand({ Entries: batch }));
       if (!output.FailedEntryCount) return [];
       return batch.flatMap((entry, i) => {
         const result = output.Entries?.[i];
-        return result?.ErrorCode ? [{ entry, errorCode: result.ErrorCode, ...(result.ErrorMessage ? { errorMessage: result.ErrorMessage } : {}) }] : [];
+        return result?.ErrorCode
+          ? [{ entry, errorCode: result.ErrorCode, ...(result.ErrorMessage ? { errorMessage: result.ErrorMessage } : {}) }]
+          : [];
       });
     } catch (error) {
       const e = error as { name?: string; message?: string };

@@ -87,7 +87,10 @@ export class SdkFirehoseGateway implements FirehoseGateway {
   }
 
   /** Pages by hand (the API has no paginator): Limit, ExclusiveStartDeliveryStreamName, HasMoreDeliveryStreams. */
-  async listNames(scope: { account: string; region: string }, options: { startAfter?: string; limit?: number } = {}): Promise<{ names: string[]; more: boolean }> {
+  async listNames(
+    scope: { account: string; region: string },
+    options: { startAfter?: string; limit?: number } = {},
+  ): Promise<{ names: string[]; more: boolean }> {
     const wanted = options.limit ?? Number.POSITIVE_INFINITY;
     const names: string[] = [];
     let start = options.startAfter === undefined ? undefined : parseStreamName(options.startAfter);
@@ -109,9 +112,7 @@ export class SdkFirehoseGateway implements FirehoseGateway {
   async startEncryption(ref: StreamRef, key: TargetKey): Promise<{ requestId?: string }> {
     const name = parseStreamName(ref.name);
     const input =
-      key.keyType === 'CUSTOMER_MANAGED_CMK'
-        ? { KeyType: key.keyType, KeyARN: parseKeyArn(key.keyArn).arn }
-        : { KeyType: key.keyType };
+      key.keyType === 'CUSTOMER_MANAGED_CMK' ? { KeyType: key.keyType, KeyARN: parseKeyArn(key.keyArn).arn } : { KeyType: key.keyType };
     try {
       const output = await this.clientsFor(ref).write.send(
         new StartDeliveryStreamEncryptionCommand({ DeliveryStreamName: name, DeliveryStreamEncryptionConfigurationInput: input }),
@@ -134,7 +135,7 @@ function toDescription(d: DeliveryStreamDescription | undefined): StreamDescript
     ...(d.LastUpdateTimestamp ? { lastUpdatedAt: d.LastUpdateTimestamp.getTime() } : {}),
     encryption: {
       // A stream that never had SSE may come back without the structure: that is DISABLED.
-      status: (e?.Status) ?? 'DISABLED',
+      status: e?.Status ?? 'DISABLED',
       ...(e?.KeyType ? { keyType: e.KeyType } : {}),
       ...(e?.KeyARN ? { keyArn: e.KeyARN } : {}),
       ...(e?.FailureDescription?.Type ? { failure: { type: e.FailureDescription.Type, details: e.FailureDescription.Details ?? '' } } : {}),

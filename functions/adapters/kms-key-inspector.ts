@@ -34,7 +34,8 @@ export class SdkKeyInspector implements KeyInspector {
     } catch (error) {
       const e = error as SdkError;
       if (e.name === 'NotFoundException') return { usable: false, failureType: 'KMS_KEY_NOT_FOUND', details: `Key ${arn} does not exist.` };
-      if (e.name === 'AccessDeniedException') return { usable: 'unknown', details: `kms:DescribeKey on ${arn} was denied: ${e.message ?? ''}` };
+      if (e.name === 'AccessDeniedException')
+        return { usable: 'unknown', details: `kms:DescribeKey on ${arn} was denied: ${e.message ?? ''}` };
       throw new TransientServiceError(`DescribeKey ${arn}: ${e.name ?? 'Error'}: ${e.message ?? ''}`, { cause: error });
     }
     if (metadata?.KeyState === 'Disabled') return { usable: false, failureType: 'DISABLED_KMS_KEY', details: `Key ${arn} is disabled.` };
@@ -43,7 +44,11 @@ export class SdkKeyInspector implements KeyInspector {
     }
     const spec = metadata.KeySpec ?? metadata.CustomerMasterKeySpec;
     if (spec !== 'SYMMETRIC_DEFAULT' || metadata.KeyUsage !== 'ENCRYPT_DECRYPT') {
-      return { usable: false, failureType: 'INVALID_KMS_KEY', details: `Key ${arn} is ${spec}/${metadata.KeyUsage}; Firehose needs a symmetric ENCRYPT_DECRYPT key.` };
+      return {
+        usable: false,
+        failureType: 'INVALID_KMS_KEY',
+        details: `Key ${arn} is ${spec}/${metadata.KeyUsage}; Firehose needs a symmetric ENCRYPT_DECRYPT key.`,
+      };
     }
     return this.policyCheck(client, arn);
   }

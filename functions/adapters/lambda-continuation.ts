@@ -15,6 +15,12 @@ export class LambdaContinuation implements SweepContinuation {
   ) {}
 
   async continueWith(cursor: SweepCursor): Promise<void> {
-    await this.client.send(new InvokeCommand({ FunctionName: this.functionName, InvocationType: 'Event', Payload: new TextEncoder().encode(JSON.stringify({ cursor })) }));
+    await this.client.send(
+      new InvokeCommand({
+        FunctionName: this.functionName,
+        InvocationType: 'Event',
+        Payload: new TextEncoder().encode(JSON.stringify({ cursor })),
+      }),
+    );
   }
 }

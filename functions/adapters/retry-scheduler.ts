@@ -47,7 +47,11 @@ export class EventBridgeRetryScheduler implements RetryScheduler {
           ScheduleExpressionTimezone: 'UTC',
           FlexibleTimeWindow: { Mode: 'OFF' },
           ActionAfterCompletion: 'DELETE',
-          Target: { Arn: this.target.targetArn, RoleArn: this.target.roleArn, Input: JSON.stringify(scheduledRetryEvent(ref, reason, at, name)) },
+          Target: {
+            Arn: this.target.targetArn,
+            RoleArn: this.target.roleArn,
+            Input: JSON.stringify(scheduledRetryEvent(ref, reason, at, name)),
+          },
         }),
       );
     } catch (error) {

@@ -61,6 +61,7 @@ export function firehoseError(error: unknown, operation: string, subject: string
   const ErrorType = errorClass(e, operation);
   const domainError = new ErrorType(`${operation} ${subject}: ${e.name ?? 'Error'}: ${e.message ?? String(error)}`, { cause: error });
   const status = e.$metadata?.httpStatusCode;
-  if (domainError instanceof TransientServiceError && status !== undefined && status >= 400 && status < 500) domainError.outcomeUnknown = false;
+  if (domainError instanceof TransientServiceError && status !== undefined && status >= 400 && status < 500)
+    domainError.outcomeUnknown = false;
   return domainError;
 }

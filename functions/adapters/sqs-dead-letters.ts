@@ -78,7 +78,11 @@ export class SqsDeadLetters implements DeadLetterQueue {
   async send(event: unknown, reason: string): Promise<void> {
     const { body, letter } = deadLetterMessage(event, reason, this.clock.now());
     await this.client.send(
-      new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: body, MessageAttributes: { reason: { DataType: 'String', StringValue: letter.reason } } }),
+      new SendMessageCommand({
+        QueueUrl: this.queueUrl,
+        MessageBody: body,
+        MessageAttributes: { reason: { DataType: 'String', StringValue: letter.reason } },
+      }),
     );
   }
 }

@@ -23,7 +23,8 @@ export class StepFunctionsStarter implements WorkflowStarter {
     } catch (error) {
       const e = error as { name?: string; message?: string };
       if (e.name === 'ExecutionAlreadyExists') return { started: false };
-      if (e.name === 'ExecutionLimitExceeded' || e.name === 'ThrottlingException') throw new RateLimitedError(`StartExecution ${name}: ${e.message ?? ''}`, { cause: error });
+      if (e.name === 'ExecutionLimitExceeded' || e.name === 'ThrottlingException')
+        throw new RateLimitedError(`StartExecution ${name}: ${e.message ?? ''}`, { cause: error });
       throw new TransientServiceError(`StartExecution ${name}: ${e.name ?? 'Error'}: ${e.message ?? ''}`, { cause: error });
     }
   }

@@ -39,7 +39,11 @@ export interface BudgetStatus {
 
 /** The calls that count now: those less than 24 hours old ("25 calls per delivery stream per 24 hours", rolling). */
 export function callsInWindow(calls: readonly LedgerCall[], now: number): LedgerCall[] {
-  return calls.filter((c) => c.at > now - ENCRYPTION_CALL_WINDOW_MS && !(c.unconfirmedUntil !== undefined && c.requestId === undefined && c.unconfirmedUntil <= now));
+  return calls.filter(
+    (c) =>
+      c.at > now - ENCRYPTION_CALL_WINDOW_MS &&
+      !(c.unconfirmedUntil !== undefined && c.requestId === undefined && c.unconfirmedUntil <= now),
+  );
 }
 
 /** Marks our reservation whose call's fate is unknown: it counts until `until`, then goes unless confirmed. */
@@ -55,7 +59,10 @@ export function budgetStatus(calls: readonly LedgerCall[], now: number, share: n
   const remainingOurs = Math.max(0, Math.min(share - ours.length, remainingTotal));
   if (remainingOurs > 0) return { total: window.length, ours: ours.length, remainingTotal, remainingOurs };
   // The next call becomes available when enough calls age out of the window to satisfy both limits.
-  const freeTotalAt = window.length >= ENCRYPTION_CALLS_PER_WINDOW ? window[window.length - ENCRYPTION_CALLS_PER_WINDOW]!.at + ENCRYPTION_CALL_WINDOW_MS : now;
+  const freeTotalAt =
+    window.length >= ENCRYPTION_CALLS_PER_WINDOW
+      ? window[window.length - ENCRYPTION_CALLS_PER_WINDOW]!.at + ENCRYPTION_CALL_WINDOW_MS
+      : now;
   const freeOursAt = ours.length >= share ? ours[ours.length - share]!.at + ENCRYPTION_CALL_WINDOW_MS : now;
   return { total: window.length, ours: ours.length, remainingTotal, remainingOurs, nextAvailableAt: Math.max(freeTotalAt, freeOursAt) };
 }
@@ -91,7 +98,10 @@ export function recordCall(calls: readonly LedgerCall[], call: LedgerCall, now: 
   // confirmation, or the answer was lost): it confirms that reservation instead of counting twice.
   if (call.by === 'remediator' && call.requestId !== undefined) {
     const unconfirmed = pruned
-      .filter((c) => c.by === 'remediator' && c.operation === call.operation && c.requestId === undefined && Math.abs(c.at - call.at) <= ECHO_MATCH_MS)
+      .filter(
+        (c) =>
+          c.by === 'remediator' && c.operation === call.operation && c.requestId === undefined && Math.abs(c.at - call.at) <= ECHO_MATCH_MS,
+      )
       .sort((a, b) => Math.abs(a.at - call.at) - Math.abs(b.at - call.at))[0];
     if (unconfirmed) {
       const requestId = call.requestId;
@@ -128,8 +138,10 @@ export function checkLedgerCall(call: LedgerCall): LedgerCall {
   const problems: string[] = [];
   if (typeof call.id !== 'string' || call.id.length === 0 || call.id.length > 256) problems.push('id: expected 1 to 256 characters');
   if (!Number.isFinite(call.at) || call.at < 0) problems.push(`at: expected epoch milliseconds, got ${String(call.at)}`);
-  if (call.by !== 'remediator' && call.by !== 'other') problems.push(`by: expected "remediator" or "other", got ${JSON.stringify(call.by)}`);
-  if (call.operation !== 'Start' && call.operation !== 'Stop') problems.push(`operation: expected "Start" or "Stop", got ${JSON.stringify(call.operation)}`);
+  if (call.by !== 'remediator' && call.by !== 'other')
+    problems.push(`by: expected "remediator" or "other", got ${JSON.stringify(call.by)}`);
+  if (call.operation !== 'Start' && call.operation !== 'Stop')
+    problems.push(`operation: expected "Start" or "Stop", got ${JSON.stringify(call.operation)}`);
   if (problems.length > 0) throw new InvalidInputError(`invalid ledger call: ${problems.join('; ')}`, problems);
   return call;
 }

@@ -60,7 +60,11 @@ export type Verdict = StreamDecision['verdict'];
  * @example
  * decideStream(description, tags, policy, { account: '111122223333', region: 'us-west-2' });
  */
-export function decideStream(description: StreamDescription | undefined, tags: Readonly<Record<string, string>>, policy: GuardPolicy): PlacelessStreamDecision;
+export function decideStream(
+  description: StreamDescription | undefined,
+  tags: Readonly<Record<string, string>>,
+  policy: GuardPolicy,
+): PlacelessStreamDecision;
 export function decideStream(
   description: StreamDescription | undefined,
   tags: Readonly<Record<string, string>>,
@@ -84,11 +88,21 @@ export function decideStream(
   }
   if (encryption.status === 'ENABLED') {
     const accepted = acceptedKey(encryption.keyType, encryption.keyArn, policy, place);
-    if (accepted) return { verdict: 'COMPLIANT', keyType: encryption.keyType ?? 'AWS_OWNED_CMK', ...keyArnOf(encryption.keyArn), viaFallback: accepted === 'fallback' };
+    if (accepted)
+      return {
+        verdict: 'COMPLIANT',
+        keyType: encryption.keyType ?? 'AWS_OWNED_CMK',
+        ...keyArnOf(encryption.keyArn),
+        viaFallback: accepted === 'fallback',
+      };
     return remediate('KEY_NOT_APPROVED', policy, place);
   }
   const reason: RemediationReason =
-    encryption.status === 'ENABLING_FAILED' ? 'ENABLING_FAILED' : encryption.status === 'DISABLING_FAILED' ? 'DISABLING_FAILED' : 'ENCRYPTION_DISABLED';
+    encryption.status === 'ENABLING_FAILED'
+      ? 'ENABLING_FAILED'
+      : encryption.status === 'DISABLING_FAILED'
+        ? 'DISABLING_FAILED'
+        : 'ENCRYPTION_DISABLED';
   return remediate(reason, policy, place);
 }
 
@@ -120,7 +134,12 @@ function exemptionOf(name: string, tags: Readonly<Record<string, string>>, polic
  * Whether the key a stream is encrypted with satisfies the policy: `approved`, `fallback`, or not at
  * all. With a `place`, an approved key counts only for streams in its own region and account.
  */
-export function acceptedKey(keyType: KeyType | undefined, keyArn: string | undefined, policy: GuardPolicy, place?: StreamPlace): 'approved' | 'fallback' | undefined {
+export function acceptedKey(
+  keyType: KeyType | undefined,
+  keyArn: string | undefined,
+  policy: GuardPolicy,
+  place?: StreamPlace,
+): 'approved' | 'fallback' | undefined {
   if (policy.key.type === 'AWS_OWNED_CMK') return 'approved';
   const approved = place ? approvedKeyArnsAt(policy.key, place) : policy.key.approvedKeyArns;
   if (keyType === 'CUSTOMER_MANAGED_CMK' && keyArn && approved.includes(keyArn)) return 'approved';

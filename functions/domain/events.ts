@@ -33,7 +33,15 @@ export interface KeyPart {
 
 /** What started an evaluation. */
 /** Why a workflow runs; `scheduled-retry` is a deferral or failure coming back at the time it named. */
-export const TRIGGERS = ['stream-created', 'encryption-stopped', 'encryption-started-by-other', 'config-change', 'sweep', 'manual', 'scheduled-retry'] as const;
+export const TRIGGERS = [
+  'stream-created',
+  'encryption-stopped',
+  'encryption-started-by-other',
+  'config-change',
+  'sweep',
+  'manual',
+  'scheduled-retry',
+] as const;
 export type Trigger = (typeof TRIGGERS)[number];
 
 export interface BudgetPart {

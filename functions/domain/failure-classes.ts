@@ -57,7 +57,8 @@ export const CALL_FAILURE_CLASSES = {
 
 /** Classifies any error by its name; unknown errors are transient (bounded retries decide). */
 export function classifyCallFailure(error: unknown): CallFailureClass {
-  const name = error instanceof Error ? error.name : typeof error === 'object' && error !== null ? String((error as { name?: unknown }).name) : '';
+  const name =
+    error instanceof Error ? error.name : typeof error === 'object' && error !== null ? String((error as { name?: unknown }).name) : '';
   return (CALL_FAILURE_CLASSES as Record<string, CallFailureClass>)[name] ?? 'TRANSIENT';
 }
 

@@ -24,14 +24,7 @@ export const CONTROL_PLANE_CALLS_PER_SECOND = 5;
 /** "You can enable SSE for a delivery stream only if it's a delivery stream that uses DirectPut as its source." */
 export const ENCRYPTABLE_STREAM_TYPE = 'DirectPut';
 
-export const ENCRYPTION_STATUSES = [
-  'ENABLED',
-  'ENABLING',
-  'ENABLING_FAILED',
-  'DISABLED',
-  'DISABLING',
-  'DISABLING_FAILED',
-] as const;
+export const ENCRYPTION_STATUSES = ['ENABLED', 'ENABLING', 'ENABLING_FAILED', 'DISABLED', 'DISABLING', 'DISABLING_FAILED'] as const;
 export type EncryptionStatus = (typeof ENCRYPTION_STATUSES)[number];
 
 export const KEY_TYPES = ['AWS_OWNED_CMK', 'CUSTOMER_MANAGED_CMK'] as const;

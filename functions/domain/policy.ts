@@ -74,7 +74,8 @@ export function parsePolicy(raw: unknown = {}): GuardPolicy {
 
   const ex = section('exemptions');
   const tagKey = ex.tagKey ?? DEFAULT_POLICY.exemptions.tagKey;
-  if (typeof tagKey !== 'string' || !TAG_KEY.test(tagKey)) problems.push(`exemptions.tagKey: not a valid tag key: ${JSON.stringify(tagKey)}`);
+  if (typeof tagKey !== 'string' || !TAG_KEY.test(tagKey))
+    problems.push(`exemptions.tagKey: not a valid tag key: ${JSON.stringify(tagKey)}`);
   const tagValues = stringList(ex.tagValues ?? DEFAULT_POLICY.exemptions.tagValues, 'exemptions.tagValues', problems);
   const namePatterns = stringList(ex.namePatterns ?? [], 'exemptions.namePatterns', problems);
   for (const p of namePatterns) {

@@ -17,7 +17,10 @@ export interface FirehoseGateway {
   /** Every tag of the stream (all pages). */
   tags(ref: StreamRef): Promise<Record<string, string>>;
   /** Every stream name in the account and region (all pages), alphabetically, after `startAfter`. */
-  listNames(scope: { account: string; region: string }, options?: { startAfter?: string; limit?: number }): Promise<{ names: string[]; more: boolean }>;
+  listNames(
+    scope: { account: string; region: string },
+    options?: { startAfter?: string; limit?: number },
+  ): Promise<{ names: string[]; more: boolean }>;
   /** StartDeliveryStreamEncryption, called once: never retried by the gateway. */
   startEncryption(ref: StreamRef, key: TargetKey): Promise<{ requestId?: string }>;
 }

@@ -29,7 +29,14 @@ export const ORPHAN_GRACE_MS = 5 * 60_000;
  * When another execution holds the lease, the trigger is noted on it (the trigger generation), so that
  * the holder looks at the stream again before it gives the lease back: a trigger is never dropped.
  */
-export async function startWorkflow(ref: StreamRef, trigger: Trigger, eventKey: string, detectedAt: number, deps: WorkflowStartDeps, tag = 'e'): Promise<WorkflowStartResult> {
+export async function startWorkflow(
+  ref: StreamRef,
+  trigger: Trigger,
+  eventKey: string,
+  detectedAt: number,
+  deps: WorkflowStartDeps,
+  tag = 'e',
+): Promise<WorkflowStartResult> {
   const name = executionName(ref, eventKey, tag);
   const now = deps.clock.now();
   for (let attempt = 1; ; attempt += 1) {
@@ -41,7 +48,12 @@ export async function startWorkflow(ref: StreamRef, trigger: Trigger, eventKey: 
       // A lease whose holder is not running (its execution never started: the intake failed between
       // the lease and StartExecution; or it ended without its cleanup) is taken over, after a grace
       // period that covers an intake still on its way to StartExecution.
-      if (error.takenAt !== undefined && now - error.takenAt > ORPHAN_GRACE_MS && deps.starter.isRunning && !(await deps.starter.isRunning(error.holder))) {
+      if (
+        error.takenAt !== undefined &&
+        now - error.takenAt > ORPHAN_GRACE_MS &&
+        deps.starter.isRunning &&
+        !(await deps.starter.isRunning(error.holder))
+      ) {
         if (await deps.leases.takeOver(ref, error.holder, name, now, deps.leaseSeconds * 1000)) break;
         continue;
       }
@@ -53,7 +65,12 @@ export async function startWorkflow(ref: StreamRef, trigger: Trigger, eventKey: 
   }
   try {
     const stream = { account: ref.account, region: ref.region, name: ref.name };
-    const { started } = await deps.starter.start(name, { stream, trigger, correlationId: name, ...(Number.isFinite(detectedAt) ? { detectedAt } : {}) });
+    const { started } = await deps.starter.start(name, {
+      stream,
+      trigger,
+      correlationId: name,
+      ...(Number.isFinite(detectedAt) ? { detectedAt } : {}),
+    });
     if (!started) {
       await deps.leases.release(ref, name);
       return { action: 'ignored', reason: `execution ${name} already ran for this event` };

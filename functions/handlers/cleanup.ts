@@ -18,7 +18,12 @@ export function makeCleanupHandler(deps: ConcludeDeps, tools: Observability = ob
     const result = await cleanUpExecution(ended, deps);
     tools.metrics.addMetric(`Execution${ended.status}`, MetricUnit.Count, 1);
     tools.metrics.addMetric('OutcomeFAILED', MetricUnit.Count, 1);
-    tools.logger.warn('execution ended without concluding', { execution: ended.executionName, status: ended.status, followUp: result.followUp, retryAt: result.retryAt });
+    tools.logger.warn('execution ended without concluding', {
+      execution: ended.executionName,
+      status: ended.status,
+      followUp: result.followUp,
+      retryAt: result.retryAt,
+    });
     return result;
   })
     .use(injectLambdaContext(tools.logger, { resetKeys: true }))

@@ -23,7 +23,8 @@ export function makeConcludeHandler(deps: ConcludeDeps, tools: Observability = o
     }
     tools.metrics.addMetric(`Outcome${result.status}`, MetricUnit.Count, 1);
     tools.metrics.addMetric('EncryptionCallsSpent', MetricUnit.Count, result.callsSpent);
-    if (state.outcome?.status === 'DEFERRED' && state.outcome.reason === 'BUDGET_SPENT') tools.metrics.addMetric('BudgetExhausted', MetricUnit.Count, 1);
+    if (state.outcome?.status === 'DEFERRED' && state.outcome.reason === 'BUDGET_SPENT')
+      tools.metrics.addMetric('BudgetExhausted', MetricUnit.Count, 1);
     if (state.budgetRemaining) tools.metrics.addMetric('RemainingEncryptionCalls', MetricUnit.Count, state.budgetRemaining.ours);
     if (state.outcome?.status === 'REMEDIATED' && Number.isFinite(state.detectedAt)) {
       tools.metrics.addMetric('TimeToCompliant', MetricUnit.Seconds, Math.max(0, (state.outcome.protectedAt - state.detectedAt) / 1000));

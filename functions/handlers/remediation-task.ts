@@ -17,10 +17,12 @@ export function remediationTask<D>(
 ) {
   return middy(async (event: unknown): Promise<RemediationState> => {
     const state = parse(event);
-    tools.logger.appendKeys({ stream: `${state.stream.account}/${state.stream.region}/${state.stream.name}`, correlationId: state.correlationId });
+    tools.logger.appendKeys({
+      stream: `${state.stream.account}/${state.stream.region}/${state.stream.name}`,
+      correlationId: state.correlationId,
+    });
     const next = await step(state, deps);
     tools.logger.info('step done', { from: state.phase, to: next.phase, counters: next.counters });
     return next;
-  })
-    .use(injectLambdaContext(tools.logger, { resetKeys: true }));
+  }).use(injectLambdaContext(tools.logger, { resetKeys: true }));
 }

@@ -26,16 +26,31 @@ export function sweepCursorOf(event: unknown, settings: SweepSettings, context: 
     if (typeof c !== 'object' || c === null || typeof c.sweepId !== 'string' || !Array.isArray(c.regions) || typeof c.totals !== 'object') {
       throw new MalformedEventError('sweep: cursor is not a sweep cursor');
     }
-    if (c.invocations >= MAX_SWEEP_INVOCATIONS) throw new MalformedEventError(`sweep ${c.sweepId}: stopped after ${c.invocations} invocations`);
+    if (c.invocations >= MAX_SWEEP_INVOCATIONS)
+      throw new MalformedEventError(`sweep ${c.sweepId}: stopped after ${c.invocations} invocations`);
     return c;
   }
   const account = settings.account ?? context.invokedFunctionArn?.split(':')[4];
   if (!account) throw new MalformedEventError('sweep: the account id is unknown');
-  return newSweep(`sweep-${raw.id ?? new Date(now).toISOString().replace(/[^0-9]/g, '').slice(0, 14)}`.slice(0, 40), account, settings.regions, now);
+  return newSweep(
+    `sweep-${
+      raw.id ??
+      new Date(now)
+        .toISOString()
+        .replace(/[^0-9]/g, '')
+        .slice(0, 14)
+    }`.slice(0, 40),
+    account,
+    settings.regions,
+    now,
+  );
 }
 
 /** The sweep Lambda: runs until time is short, then hands the cursor to a fresh invocation. */
-export function makeSweepHandler(deps: Omit<SweepDeps, 'remainingMs'> & { continuation: SweepContinuation; settings: SweepSettings }, tools: Observability = observability()) {
+export function makeSweepHandler(
+  deps: Omit<SweepDeps, 'remainingMs'> & { continuation: SweepContinuation; settings: SweepSettings },
+  tools: Observability = observability(),
+) {
   return middy(async (event: unknown, context: LambdaContextLike) => {
     const cursor = sweepCursorOf(event, deps.settings, context, deps.clock.now());
     const { done, cursor: next } = await sweepStep(cursor, { ...deps, remainingMs: () => context.getRemainingTimeInMillis() });

@@ -34,7 +34,9 @@ function credentialsFor(account: string): ReturnType<typeof fromTemporaryCredent
   const home = process.env.FSG_HOME_ACCOUNT_ID;
   const memberRole = process.env.FSG_MEMBER_ROLE_NAME;
   if (!home || account === home || !memberRole) return undefined;
-  return fromTemporaryCredentials({ params: { RoleArn: `arn:aws:iam::${account}:role/${memberRole}`, RoleSessionName: 'firehose-sse-guard', DurationSeconds: 3600 } });
+  return fromTemporaryCredentials({
+    params: { RoleArn: `arn:aws:iam::${account}:role/${memberRole}`, RoleSessionName: 'firehose-sse-guard', DurationSeconds: 3600 },
+  });
 }
 
 /** One Firehose client pair per account and region, created on first use. */
@@ -72,7 +74,8 @@ function retryScheduler(region: string): RetryScheduler {
 }
 
 const systemClock = { now: () => Date.now() };
-const publisherFor = (config: GuardConfig) => new EventBridgePublisher(new EventBridgeClient({ region: config.region }), { busName: config.busName });
+const publisherFor = (config: GuardConfig) =>
+  new EventBridgePublisher(new EventBridgeClient({ region: config.region }), { busName: config.busName });
 
 /**
  * Each function's adapters, created once per cold start from the environment: a function builds only

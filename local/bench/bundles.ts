@@ -18,7 +18,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { unzipSync } from 'fflate';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' }, compare: { type: 'string' }, 'no-package': { type: 'boolean' } } });
+const { values } = parseArgs({
+  options: { runs: { type: 'string', default: '7' }, compare: { type: 'string' }, 'no-package': { type: 'boolean' } },
+});
 const runs = Number(values.runs);
 const root = new URL('../..', import.meta.url).pathname;
 
@@ -26,7 +28,14 @@ function packageService(): string {
   const dir = mkdtempSync(join(tmpdir(), 'fsg-bundles-'));
   execFileSync('npx', ['osls', 'package', '--package', dir, '--stage', 'bench', '--region', 'eu-west-1'], {
     cwd: root,
-    env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '', SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
+    env: {
+      ...process.env,
+      AWS_ACCESS_KEY_ID: '',
+      AWS_SECRET_ACCESS_KEY: '',
+      AWS_PROFILE: '',
+      SLS_TELEMETRY_DISABLED: '1',
+      SLS_NOTIFICATIONS_MODE: 'off',
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   return dir;
@@ -88,7 +97,10 @@ function coldInitMs(bundle: Bundle): number {
   const script = `const t0 = performance.now(); const m = require(${JSON.stringify(bundle.file)});
     Promise.resolve(m.handler({}, { functionName: 'bench', awsRequestId: 'bench', getRemainingTimeInMillis: () => 60000 }))
       .catch(() => {}).finally(() => { process.stdout.write(String(performance.now() - t0)); });`;
-  const run = spawnSync(process.execPath, ['-e', script], { env: { PATH: process.env.PATH ?? '', ...ENV, NODE_OPTIONS: bundle.nodeOptions }, encoding: 'utf8' });
+  const run = spawnSync(process.execPath, ['-e', script], {
+    env: { PATH: process.env.PATH ?? '', ...ENV, NODE_OPTIONS: bundle.nodeOptions },
+    encoding: 'utf8',
+  });
   return Number(run.stdout);
 }
 
@@ -99,7 +111,8 @@ const median = (xs: number[]): number => {
 
 const current = bundlesOf(values['no-package'] ? join(root, '.serverless') : packageService());
 const baseline = values.compare ? new Map(bundlesOf(values.compare).map((b) => [b.name, b])) : undefined;
-const results: Record<string, { zipBytes: number; jsBytes: number; initMs: number; baselineInitMs?: number; baselineZipBytes?: number }> = {};
+const results: Record<string, { zipBytes: number; jsBytes: number; initMs: number; baselineInitMs?: number; baselineZipBytes?: number }> =
+  {};
 for (const bundle of current) {
   const before = baseline?.get(bundle.name);
   const times: number[] = [];
@@ -116,9 +129,22 @@ for (const bundle of current) {
   };
 }
 const kb = (n: number) => `${(n / 1024).toFixed(0)} KB`;
-console.log(`function    zip       js        cold init (median of ${runs})${baseline ? '   baseline zip   baseline init   init ratio' : ''}`);
+console.log(
+  `function    zip       js        cold init (median of ${runs})${baseline ? '   baseline zip   baseline init   init ratio' : ''}`,
+);
 for (const [name, r] of Object.entries(results)) {
-  const compare = r.baselineInitMs !== undefined ? `   ${kb(r.baselineZipBytes ?? 0).padStart(12)}   ${`${r.baselineInitMs} ms`.padStart(13)}   ${(r.initMs / r.baselineInitMs).toFixed(2)}` : '';
-  console.log(`${name.padEnd(10)}  ${kb(r.zipBytes).padStart(7)}  ${kb(r.jsBytes).padStart(7)}  ${`${r.initMs} ms`.padStart(10)}${compare}`);
+  const compare =
+    r.baselineInitMs !== undefined
+      ? `   ${kb(r.baselineZipBytes ?? 0).padStart(12)}   ${`${r.baselineInitMs} ms`.padStart(13)}   ${(r.initMs / r.baselineInitMs).toFixed(2)}`
+      : '';
+  console.log(
+    `${name.padEnd(10)}  ${kb(r.zipBytes).padStart(7)}  ${kb(r.jsBytes).padStart(7)}  ${`${r.initMs} ms`.padStart(10)}${compare}`,
+  );
 }
-console.log(JSON.stringify({ functions: Object.fromEntries(Object.entries(results).map(([n, r]) => [n, { zipBytes: r.zipBytes, jsBytes: r.jsBytes, initMs: r.initMs }])) }));
+console.log(
+  JSON.stringify({
+    functions: Object.fromEntries(
+      Object.entries(results).map(([n, r]) => [n, { zipBytes: r.zipBytes, jsBytes: r.jsBytes, initMs: r.initMs }]),
+    ),
+  }),
+);

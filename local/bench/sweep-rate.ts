@@ -31,7 +31,11 @@ for (const scale of scales) {
   const firehose = account.emulator.emulator.firehose;
   for (let i = 0; i < streams; i += 1) {
     const extra = i % 2 === 0 ? {} : { DeliveryStreamEncryptionConfigurationInput: { KeyType: 'AWS_OWNED_CMK' } };
-    firehose.handle('CreateDeliveryStream', { DeliveryStreamName: `bench-${String(i).padStart(6, '0')}`, ExtendedS3DestinationConfiguration: {}, ...extra });
+    firehose.handle('CreateDeliveryStream', {
+      DeliveryStreamName: `bench-${String(i).padStart(6, '0')}`,
+      ExtendedS3DestinationConfiguration: {},
+      ...extra,
+    });
   }
   let started = 0;
   const starter = { start: async () => ({ started: (started += 1) > 0 }) };

@@ -94,7 +94,8 @@ const routes: Record<string, Route> = {
     return { ok: true };
   },
   'POST clock/advance': (e, b) => {
-    if (!(e.clock instanceof ManualClock)) throw new AdminRequestError('this emulator runs on the system clock; start it with a manual clock to advance time', 409);
+    if (!(e.clock instanceof ManualClock))
+      throw new AdminRequestError('this emulator runs on the system clock; start it with a manual clock to advance time', 409);
     return { now: e.clock.advance(need(b, 'ms', 'number')) };
   },
   'POST reset': (e) => {

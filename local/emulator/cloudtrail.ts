@@ -24,7 +24,10 @@ export function assumedRoleIdentity(roleArn: string, sessionName: string, access
 export function iamUserIdentity(account: string, userName: string, accessKeyId: string, partition = 'aws'): UserIdentity {
   return {
     type: 'IAMUser',
-    principalId: `AIDA${userName.toUpperCase().replace(/[^A-Z0-9]/g, '').slice(0, 16)}`,
+    principalId: `AIDA${userName
+      .toUpperCase()
+      .replace(/[^A-Z0-9]/g, '')
+      .slice(0, 16)}`,
     arn: `arn:${partition}:iam::${account}:user/${userName}`,
     accountId: account,
     accessKeyId,
@@ -146,7 +149,8 @@ export class CloudTrailRecorder {
 
   events(filter: { eventName?: string; since?: number } = {}): CloudTrailEvent[] {
     return this.#events.filter(
-      (e, i) => (filter.eventName === undefined || e.detail.eventName === filter.eventName) && (filter.since === undefined || i >= filter.since),
+      (e, i) =>
+        (filter.eventName === undefined || e.detail.eventName === filter.eventName) && (filter.since === undefined || i >= filter.since),
     );
   }
 

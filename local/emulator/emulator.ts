@@ -46,7 +46,10 @@ export const DEFAULT_TIMINGS: EmulatorTimings = { creatingMs: 1_000, deletingMs:
 /** Maps an `X-Amz-Target` header to the service and operation it names. */
 export function parseTarget(target: string | undefined): { service: ServiceName; operation: string } {
   const match = /^(Firehose_20150804|TrentService)\.(\w+)$/.exec(target ?? '');
-  if (!match) throw protocolErrors.unknownOperation(`Unknown target '${target ?? ''}': expected Firehose_20150804.<Operation> or TrentService.<Operation>.`);
+  if (!match)
+    throw protocolErrors.unknownOperation(
+      `Unknown target '${target ?? ''}': expected Firehose_20150804.<Operation> or TrentService.<Operation>.`,
+    );
   return { service: match[1] === 'TrentService' ? 'kms' : 'firehose', operation: match[2] as string };
 }
 
@@ -94,7 +97,8 @@ export class FirehoseEmulator {
       this.kms,
       this.faults,
     );
-    this.rateLimiter = options.rateLimit === false ? undefined : new ControlPlaneRateLimiter(options.rateClock ?? systemClock, options.rateLimit);
+    this.rateLimiter =
+      options.rateLimit === false ? undefined : new ControlPlaneRateLimiter(options.rateClock ?? systemClock, options.rateLimit);
   }
 
   /** Names the caller behind an access key id in CloudTrail records (e.g. the remediator's role). */
@@ -116,7 +120,10 @@ export class FirehoseEmulator {
       this.cloudTrail.record({
         service,
         operation,
-        input: typeof input === 'object' && input !== null && !Array.isArray(input) && !(input instanceof UnparsableBody) ? (input as Record<string, unknown>) : {},
+        input:
+          typeof input === 'object' && input !== null && !Array.isArray(input) && !(input instanceof UnparsableBody)
+            ? (input as Record<string, unknown>)
+            : {},
         ...(result.output ? { output: result.output } : {}),
         ...(result.error ? { error: { type: result.error.type, message: result.error.message } } : {}),
         identity: this.identityFor(caller.accessKeyId),

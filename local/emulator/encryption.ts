@@ -57,7 +57,12 @@ export function checkKeyCapacity(ctx: EncryptionContext, key: StreamKey, stream?
 export function enablementOutcome(ctx: EncryptionContext, stream: StreamRecord, key: StreamKey, at: number): PendingEncryption {
   const injected = ctx.faults.takeEnablementFailure(stream.name);
   if (injected) {
-    return { at, outcome: 'ENABLING_FAILED', key, failure: { type: injected.type, details: injected.details ?? `Injected ${injected.type}.` } };
+    return {
+      at,
+      outcome: 'ENABLING_FAILED',
+      key,
+      failure: { type: injected.type, details: injected.details ?? `Injected ${injected.type}.` },
+    };
   }
   const unusable = key.keyArn ? ctx.kms.firehoseUsability(key.keyArn) : undefined;
   return unusable ? { at, outcome: 'ENABLING_FAILED', key, failure: unusable } : { at, outcome: 'ENABLED', key };
@@ -69,7 +74,9 @@ function requireQuiet(stream: StreamRecord, operation: string): void {
   }
   const status = stream.encryption.status;
   if (status === 'ENABLING' || status === 'DISABLING') {
-    throw firehoseErrors.resourceInUse(`Firehose stream ${stream.name} encryption is ${status}; wait until it finishes before ${operation}.`);
+    throw firehoseErrors.resourceInUse(
+      `Firehose stream ${stream.name} encryption is ${status}; wait until it finishes before ${operation}.`,
+    );
   }
 }
 

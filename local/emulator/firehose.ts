@@ -51,7 +51,12 @@ type Named = { DeliveryStreamName: string };
 
 /** The inputs of the operations the emulator serves, as their shapes (operation-shapes.ts) admit them. */
 interface OperationInputs {
-  CreateDeliveryStream: Named & Input & { DeliveryStreamType?: StreamType; DeliveryStreamEncryptionConfigurationInput?: { KeyType?: string; KeyARN?: string }; Tags?: Tag[] };
+  CreateDeliveryStream: Named &
+    Input & {
+      DeliveryStreamType?: StreamType;
+      DeliveryStreamEncryptionConfigurationInput?: { KeyType?: string; KeyARN?: string };
+      Tags?: Tag[];
+    };
   DeleteDeliveryStream: Named;
   DescribeDeliveryStream: Named;
   ListDeliveryStreams: { Limit?: number; DeliveryStreamType?: string; ExclusiveStartDeliveryStreamName?: string };
@@ -98,7 +103,8 @@ export class FirehoseService {
   };
 
   handle(operation: string, input: Input): Record<string, unknown> {
-    if (!Object.hasOwn(this.#operations, operation)) throw protocolErrors.unknownOperation(`Unknown operation Firehose_20150804.${operation}`);
+    if (!Object.hasOwn(this.#operations, operation))
+      throw protocolErrors.unknownOperation(`Unknown operation Firehose_20150804.${operation}`);
     // The one cast: the request pipeline validated `input` against the operation's shape before this.
     const run = this.#operations[operation as Operation] as (validated: Input) => Record<string, unknown>;
     return run(input);
@@ -116,9 +122,7 @@ export class FirehoseService {
     const stream = this.#streams.get(name);
     if (stream && settle(stream, this.clock.now())) return stream;
     if (stream) this.#streams.delete(name);
-    throw firehoseErrors.resourceNotFound(
-      `Firehose stream ${name} under account ${this.settings.account} not found.`,
-    );
+    throw firehoseErrors.resourceNotFound(`Firehose stream ${name} under account ${this.settings.account} not found.`);
   }
 
   reset(): void {
@@ -240,7 +244,8 @@ export class FirehoseService {
 
   private tag(name: string, tags: { Key: string; Value?: string }[]): Record<string, unknown> {
     const stream = this.stream(name);
-    if (stream.status !== 'ACTIVE') throw firehoseErrors.resourceInUse(`Firehose stream ${name} is ${stream.status}; tags change only when ACTIVE.`);
+    if (stream.status !== 'ACTIVE')
+      throw firehoseErrors.resourceInUse(`Firehose stream ${name} is ${stream.status}; tags change only when ACTIVE.`);
     const merged = new Map(stream.tags);
     for (const t of tags) merged.set(t.Key, t.Value ?? '');
     if (merged.size > MAX_TAGS) {
@@ -252,7 +257,8 @@ export class FirehoseService {
 
   private untag(name: string, keys: string[]): Record<string, unknown> {
     const stream = this.stream(name);
-    if (stream.status !== 'ACTIVE') throw firehoseErrors.resourceInUse(`Firehose stream ${name} is ${stream.status}; tags change only when ACTIVE.`);
+    if (stream.status !== 'ACTIVE')
+      throw firehoseErrors.resourceInUse(`Firehose stream ${name} is ${stream.status}; tags change only when ACTIVE.`);
     for (const key of keys) stream.tags.delete(key);
     return {};
   }

@@ -50,10 +50,15 @@ function send(response: ServerResponse, status: number, body: unknown, headers: 
 }
 
 function sendAwsError(response: ServerResponse, error: AwsServiceError, requestId: string): void {
-  send(response, error.statusCode, { __type: error.type, message: error.message }, {
-    'x-amzn-requestid': requestId,
-    'x-amzn-errortype': error.type,
-  });
+  send(
+    response,
+    error.statusCode,
+    { __type: error.type, message: error.message },
+    {
+      'x-amzn-requestid': requestId,
+      'x-amzn-errortype': error.type,
+    },
+  );
 }
 
 async function handleAws(emulator: FirehoseEmulator, request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -71,12 +76,14 @@ async function handleAws(emulator: FirehoseEmulator, request: IncomingMessage, r
     const text = await readBody(request);
     input = text.trim() === '' ? {} : JSON.parse(text);
   } catch (error) {
-    input = new UnparsableBody(error instanceof BodyTooLargeError ? `Request body exceeds ${MAX_BODY_BYTES} bytes` : 'Request body is not valid JSON');
+    input = new UnparsableBody(
+      error instanceof BodyTooLargeError ? `Request body exceeds ${MAX_BODY_BYTES} bytes` : 'Request body is not valid JSON',
+    );
   }
   const caller = {
     accessKeyId: accessKeyId(request.headers.authorization),
     sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
-    userAgent: (request.headers['user-agent']) ?? 'unknown',
+    userAgent: request.headers['user-agent'] ?? 'unknown',
     requestId,
   };
   try {
@@ -97,7 +104,8 @@ async function handleAdminRequest(emulator: FirehoseEmulator, request: IncomingM
     } catch {
       throw new AdminRequestError('admin request body is not valid JSON');
     }
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new AdminRequestError('admin request body must be a JSON object');
+    if (typeof body !== 'object' || body === null || Array.isArray(body))
+      throw new AdminRequestError('admin request body must be a JSON object');
     send(response, 200, handleAdmin(emulator, request.method ?? 'GET', url, body as Record<string, unknown>));
   } catch (error) {
     const status = error instanceof AdminRequestError ? error.statusCode : 400;

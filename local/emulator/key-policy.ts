@@ -20,13 +20,15 @@ interface Statement {
 
 function statementsOf(policy: string): Statement[] {
   const document = JSON.parse(policy) as { Statement?: unknown };
-  if (typeof document !== 'object' || document === null || document.Statement === undefined) throw new SyntaxError('the policy has no Statement');
+  if (typeof document !== 'object' || document === null || document.Statement === undefined)
+    throw new SyntaxError('the policy has no Statement');
   const statements = Array.isArray(document.Statement) ? document.Statement : [document.Statement];
   if (!statements.every((st) => typeof st === 'object' && st !== null)) throw new SyntaxError('every Statement must be an object');
   return statements as Statement[];
 }
 
-const strings = (value: unknown): string[] => (Array.isArray(value) ? value : value === undefined ? [] : [value]).filter((v): v is string => typeof v === 'string');
+const strings = (value: unknown): string[] =>
+  (Array.isArray(value) ? value : value === undefined ? [] : [value]).filter((v): v is string => typeof v === 'string');
 
 /** IAM action wildcards: `*` any run, `?` one character, case-insensitive. */
 function wildcard(pattern: string, action: string): boolean {
@@ -49,7 +51,9 @@ export function deniedFirehoseAction(policy: string): string | undefined {
     const applies = statement.NotPrincipal !== undefined ? !namesFirehose(statement.NotPrincipal) : namesFirehose(statement.Principal);
     if (!applies) continue;
     const denied = FIREHOSE_KMS_ACTIONS.find((action) =>
-      statement.NotAction !== undefined ? !strings(statement.NotAction).some((p) => wildcard(p, action)) : strings(statement.Action).some((p) => wildcard(p, action)),
+      statement.NotAction !== undefined
+        ? !strings(statement.NotAction).some((p) => wildcard(p, action))
+        : strings(statement.Action).some((p) => wildcard(p, action)),
     );
     if (denied) return denied;
   }

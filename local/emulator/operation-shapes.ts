@@ -55,25 +55,23 @@ export const firehoseShapes: Record<string, Shape> = {
     DeliveryStreamType: str({ enum: STREAM_TYPES }),
     ExclusiveStartDeliveryStreamName: streamName,
   }),
-  StartDeliveryStreamEncryption: struct(
-    { DeliveryStreamName: streamName, DeliveryStreamEncryptionConfigurationInput: encryptionInput },
-    ['DeliveryStreamName'],
-  ),
+  StartDeliveryStreamEncryption: struct({ DeliveryStreamName: streamName, DeliveryStreamEncryptionConfigurationInput: encryptionInput }, [
+    'DeliveryStreamName',
+  ]),
   StopDeliveryStreamEncryption: struct({ DeliveryStreamName: streamName }, ['DeliveryStreamName']),
   PutRecord: struct({ DeliveryStreamName: streamName, Record: record }, ['DeliveryStreamName', 'Record']),
-  PutRecordBatch: struct(
-    { DeliveryStreamName: streamName, Records: list(record, { min: 1, max: 500 }) },
-    ['DeliveryStreamName', 'Records'],
-  ),
+  PutRecordBatch: struct({ DeliveryStreamName: streamName, Records: list(record, { min: 1, max: 500 }) }, [
+    'DeliveryStreamName',
+    'Records',
+  ]),
   TagDeliveryStream: struct({ DeliveryStreamName: streamName, Tags: list(tag, { min: 1, max: 50 }) }, ['DeliveryStreamName', 'Tags']),
-  UntagDeliveryStream: struct(
-    { DeliveryStreamName: streamName, TagKeys: list(tagKey, { min: 1, max: 50 }) },
-    ['DeliveryStreamName', 'TagKeys'],
-  ),
-  ListTagsForDeliveryStream: struct(
-    { DeliveryStreamName: streamName, ExclusiveStartTagKey: tagKey, Limit: int({ min: 1, max: 50 }) },
-    ['DeliveryStreamName'],
-  ),
+  UntagDeliveryStream: struct({ DeliveryStreamName: streamName, TagKeys: list(tagKey, { min: 1, max: 50 }) }, [
+    'DeliveryStreamName',
+    'TagKeys',
+  ]),
+  ListTagsForDeliveryStream: struct({ DeliveryStreamName: streamName, ExclusiveStartTagKey: tagKey, Limit: int({ min: 1, max: 50 }) }, [
+    'DeliveryStreamName',
+  ]),
 };
 
 const keyId = str({ min: 1, max: 2048 });

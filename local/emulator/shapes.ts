@@ -63,7 +63,8 @@ function check(shape: Shape, value: unknown, path: string, out: string[]): void 
       if (typeof value !== 'string') throw typeError(path, 'string', value);
       if (shape.min !== undefined && value.length < shape.min) at(`Member must have length greater than or equal to ${shape.min}`);
       if (shape.max !== undefined && value.length > shape.max) at(`Member must have length less than or equal to ${shape.max}`);
-      if (shape.pattern && !shape.pattern.test(value)) at(`Member must satisfy regular expression pattern: ${shape.pattern.source.replace(/^\^|\$$/g, "")}`);
+      if (shape.pattern && !shape.pattern.test(value))
+        at(`Member must satisfy regular expression pattern: ${shape.pattern.source.replace(/^\^|\$$/g, '')}`);
       if (shape.enum && !shape.enum.includes(value)) at(`Member must satisfy enum value set: [${shape.enum.join(', ')}]`);
       return;
     }

@@ -1,9 +1,4 @@
-import {
-  ENCRYPTION_SETTLE_MS,
-  type EncryptionStatus,
-  type KeyType,
-  type StreamType,
-} from '../../functions/domain/firehose-facts.ts';
+import { ENCRYPTION_SETTLE_MS, type EncryptionStatus, type KeyType, type StreamType } from '../../functions/domain/firehose-facts.ts';
 import type { KeyUnusable } from './kms.ts';
 
 export interface StreamKey {

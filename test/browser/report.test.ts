@@ -16,7 +16,16 @@ describe('report.html in headless Chromium', () => {
     expect(code).toBe(0);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   });
   afterAll(async () => {
@@ -24,7 +33,10 @@ describe('report.html in headless Chromium', () => {
   });
 
   it('renders without console errors and shows the numbers in events.jsonl', async () => {
-    const events = readFileSync(join(dir, 'events.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { 'detail-type': string });
+    const events = readFileSync(join(dir, 'events.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { 'detail-type': string });
     const expected = new Map<string, number>();
     for (const e of events) expected.set(e['detail-type'], (expected.get(e['detail-type']) ?? 0) + 1);
 
@@ -42,7 +54,9 @@ describe('report.html in headless Chromium', () => {
       expect(await page.textContent(`tr[data-detail-type="${type}"] [data-count]`), type).toBe(String(count));
     }
     expect(await page.getAttribute('[data-converged]', 'data-converged')).toBe('true');
-    const cards: (string | undefined)[] = await page.$$eval('#by-status .card', (nodes: { textContent: string | null }[]) => nodes.map((n) => n.textContent?.replace(/\s+/g, ' ').trim()));
+    const cards: (string | undefined)[] = await page.$$eval('#by-status .card', (nodes: { textContent: string | null }[]) =>
+      nodes.map((n) => n.textContent?.replace(/\s+/g, ' ').trim()),
+    );
     expect(cards.join(' ')).toMatch(/\d+ COMPLIANT/);
     expect(await page.locator('svg.timeline circle').count()).toBe(events.length);
     await page.close();

@@ -22,19 +22,32 @@ describe('conformance: the AWS CLI works against the emulator unchanged', () => 
 
   it('creates, describes, lists, starts and stops encryption', async () => {
     const created = await aws(
-      'firehose', 'create-delivery-stream', '--delivery-stream-name', 'cli-demo',
-      '--extended-s3-destination-configuration', 'RoleARN=arn:aws:iam::123456789012:role/r,BucketARN=arn:aws:s3:::bucket',
+      'firehose',
+      'create-delivery-stream',
+      '--delivery-stream-name',
+      'cli-demo',
+      '--extended-s3-destination-configuration',
+      'RoleARN=arn:aws:iam::123456789012:role/r,BucketARN=arn:aws:s3:::bucket',
     );
     expect(created.DeliveryStreamARN).toBe('arn:aws:firehose:us-east-1:123456789012:deliverystream/cli-demo');
     expect(await aws('firehose', 'list-delivery-streams')).toEqual({ DeliveryStreamNames: ['cli-demo'], HasMoreDeliveryStreams: false });
 
-    await aws('firehose', 'start-delivery-stream-encryption', '--delivery-stream-name', 'cli-demo',
-      '--delivery-stream-encryption-configuration-input', 'KeyType=AWS_OWNED_CMK');
+    await aws(
+      'firehose',
+      'start-delivery-stream-encryption',
+      '--delivery-stream-name',
+      'cli-demo',
+      '--delivery-stream-encryption-configuration-input',
+      'KeyType=AWS_OWNED_CMK',
+    );
     const described = (await aws('firehose', 'describe-delivery-stream', '--delivery-stream-name', 'cli-demo')) as {
       DeliveryStreamDescription: { DeliveryStreamStatus: string; DeliveryStreamEncryptionConfiguration: unknown };
     };
     expect(described.DeliveryStreamDescription.DeliveryStreamStatus).toBe('ACTIVE');
-    expect(described.DeliveryStreamDescription.DeliveryStreamEncryptionConfiguration).toEqual({ KeyType: 'AWS_OWNED_CMK', Status: 'ENABLED' });
+    expect(described.DeliveryStreamDescription.DeliveryStreamEncryptionConfiguration).toEqual({
+      KeyType: 'AWS_OWNED_CMK',
+      Status: 'ENABLED',
+    });
 
     await aws('firehose', 'stop-delivery-stream-encryption', '--delivery-stream-name', 'cli-demo');
     const stopped = (await aws('firehose', 'describe-delivery-stream', '--delivery-stream-name', 'cli-demo')) as {
@@ -67,7 +80,9 @@ describe('conformance: the AWS CLI works against the emulator unchanged', () => 
   });
 
   it('reports a modelled error with its code and a non-zero exit', async () => {
-    const failure = await aws('firehose', 'describe-delivery-stream', '--delivery-stream-name', 'missing').catch((e: { code: number; stderr: string }) => e);
+    const failure = await aws('firehose', 'describe-delivery-stream', '--delivery-stream-name', 'missing').catch(
+      (e: { code: number; stderr: string }) => e,
+    );
     // CLI v1 exits 255 on a service error, v2 254.
     expect([254, 255]).toContain((failure as { code: number }).code);
     expect((failure as { stderr: string }).stderr).toContain('ResourceNotFoundException');

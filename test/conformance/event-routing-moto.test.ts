@@ -40,7 +40,11 @@ describe('conformance: the local bus routes like moto_server', () => {
       await events.send(new PutTargetsCommand({ Rule: name, Targets: [{ Id: 'queue', Arn: Attributes!.QueueArn! }] }));
       queues.set(name, QueueUrl!);
     }
-    const entries = CORPUS_EVENTS.map(tagged).map((e) => ({ Source: e.source, DetailType: e['detail-type'], Detail: JSON.stringify(e.detail) }));
+    const entries = CORPUS_EVENTS.map(tagged).map((e) => ({
+      Source: e.source,
+      DetailType: e['detail-type'],
+      Detail: JSON.stringify(e.detail),
+    }));
     for (let i = 0; i < entries.length; i += 10) {
       const result = await events.send(new PutEventsCommand({ Entries: entries.slice(i, i + 10) }));
       expect(result.FailedEntryCount ?? 0).toBe(0);

@@ -29,16 +29,24 @@ describe('the deployment (osls package, offline)', () => {
   beforeAll(async () => {
     // One after the other: both build in the project's esbuild work folder.
     packaged = await packageService();
-    withKeys = await packageService({ keyType: 'CUSTOMER_MANAGED_CMK', approvedKeyArns: KEY, organizationId: 'o-abc123', alarmEmail: 'sec@example.com' });
+    withKeys = await packageService({
+      keyType: 'CUSTOMER_MANAGED_CMK',
+      approvedKeyArns: KEY,
+      organizationId: 'o-abc123',
+      alarmEmail: 'sec@example.com',
+    });
   }, 240_000);
 
   const resourcesOfType = (p: Packaged, type: string) => Object.entries(p.template.Resources).filter(([, r]) => r.Type === type);
 
   it('gives every function its own role', () => {
-    const roles = FUNCTIONS.map((f) => packaged.template.Resources[`${f}LambdaFunction`]!.Properties.Role as { 'Fn::GetAtt': [string, string] });
+    const roles = FUNCTIONS.map(
+      (f) => packaged.template.Resources[`${f}LambdaFunction`]!.Properties.Role as { 'Fn::GetAtt': [string, string] },
+    );
     expect(roles.map((r) => r['Fn::GetAtt'][0])).toEqual(FUNCTIONS.map((f) => `${f}Role`));
     expect(packaged.template.Resources.IamRoleLambdaExecution).toBeUndefined();
-    for (const [id, fn] of resourcesOfType(packaged, 'AWS::Lambda::Function')) expect((fn.Properties.Runtime as string), id).toBe('nodejs22.x');
+    for (const [id, fn] of resourcesOfType(packaged, 'AWS::Lambda::Function'))
+      expect(fn.Properties.Runtime as string, id).toBe('nodejs22.x');
   });
 
   it('has no IAM statement with Action "*" or a service wildcard, in any role', () => {
@@ -49,22 +57,31 @@ describe('the deployment (osls package, offline)', () => {
     }
   });
 
-  it('scopes Firehose actions to the account\'s deliverystream/* (ListDeliveryStreams, which has no resource type, excepted)', () => {
+  it("scopes Firehose actions to the account's deliverystream/* (ListDeliveryStreams, which has no resource type, excepted)", () => {
     for (const [id] of resourcesOfType(packaged, 'AWS::IAM::Role')) {
       for (const s of statementsOf(packaged, id).filter((st) => actions(st).some((a) => a.startsWith('firehose:')))) {
         if (actions(s).join() === 'firehose:ListDeliveryStreams') {
           expect(s.Resource).toBe('*');
           continue;
         }
-        expect(resourceText(s), id).toBe(JSON.stringify({ 'Fn::Sub': 'arn:${AWS::Partition}:firehose:*:${AWS::AccountId}:deliverystream/*' }));
+        expect(resourceText(s), id).toBe(
+          JSON.stringify({ 'Fn::Sub': 'arn:${AWS::Partition}:firehose:*:${AWS::AccountId}:deliverystream/*' }),
+        );
       }
     }
-    const writers = resourcesOfType(packaged, 'AWS::IAM::Role').filter(([id]) => statementsOf(packaged, id).some((s) => actions(s).includes('firehose:StartDeliveryStreamEncryption')));
+    const writers = resourcesOfType(packaged, 'AWS::IAM::Role').filter(([id]) =>
+      statementsOf(packaged, id).some((s) => actions(s).includes('firehose:StartDeliveryStreamEncryption')),
+    );
     expect(writers.map(([id]) => id)).toEqual(['EnableRole']);
   });
 
   it('grants KMS only on the configured keys, and none with the AWS owned key', () => {
-    const kms = (p: Packaged) => resourcesOfType(p, 'AWS::IAM::Role').flatMap(([id]) => statementsOf(p, id).filter((s) => actions(s).some((a) => a.startsWith('kms:'))).map((s) => ({ id, s })));
+    const kms = (p: Packaged) =>
+      resourcesOfType(p, 'AWS::IAM::Role').flatMap(([id]) =>
+        statementsOf(p, id)
+          .filter((s) => actions(s).some((a) => a.startsWith('kms:')))
+          .map((s) => ({ id, s })),
+      );
     expect(kms(packaged)).toEqual([]);
     const statements = kms(withKeys);
     expect(statements.map(({ id, s }) => `${id} ${actions(s).join(',')}`)).toEqual([
@@ -74,7 +91,9 @@ describe('the deployment (osls package, offline)', () => {
       'CheckRole kms:DescribeKey,kms:GetKeyPolicy',
     ]);
     for (const { s } of statements) expect(s.Resource).toEqual([KEY]);
-    expect(statements.find(({ s }) => actions(s).includes('kms:CreateGrant'))?.s.Condition).toMatchObject({ StringLike: { 'kms:ViaService': 'firehose.*.amazonaws.com' } });
+    expect(statements.find(({ s }) => actions(s).includes('kms:CreateGrant'))?.s.Condition).toMatchObject({
+      StringLike: { 'kms:ViaService': 'firehose.*.amazonaws.com' },
+    });
   });
 
   it('grants each function exactly the actions its stores and clients call (besides its own logs)', () => {
@@ -82,12 +101,60 @@ describe('the deployment (osls package, offline)', () => {
     // releases (DeleteItem) and reads (GetItem); the ledger, key failures and stream state get and put whole
     // items; StepFunctionsStarter.isRunning is DescribeExecution; the KMS pre-flight is DescribeKey + GetKeyPolicy.
     const expected: Record<string, string[]> = {
-      InspectRole: ['firehose:DescribeDeliveryStream', 'firehose:ListTagsForDeliveryStream', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'kms:DescribeKey', 'kms:GetKeyPolicy', 'sts:AssumeRole'],
-      EnableRole: ['firehose:StartDeliveryStreamEncryption', 'dynamodb:GetItem', 'dynamodb:PutItem', 'events:PutEvents', 'kms:DescribeKey', 'kms:GetKeyPolicy', 'kms:CreateGrant', 'sts:AssumeRole'],
-      CheckRole: ['firehose:DescribeDeliveryStream', 'dynamodb:GetItem', 'dynamodb:PutItem', 'kms:DescribeKey', 'kms:GetKeyPolicy', 'sts:AssumeRole'],
-      ConcludeRole: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'events:PutEvents', 'scheduler:CreateSchedule', 'iam:PassRole'],
-      CleanupRole: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'events:PutEvents', 'scheduler:CreateSchedule', 'iam:PassRole'],
-      IntakeRole: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'states:StartExecution', 'states:DescribeExecution', 'events:PutEvents', 'sqs:SendMessage'],
+      InspectRole: [
+        'firehose:DescribeDeliveryStream',
+        'firehose:ListTagsForDeliveryStream',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'kms:DescribeKey',
+        'kms:GetKeyPolicy',
+        'sts:AssumeRole',
+      ],
+      EnableRole: [
+        'firehose:StartDeliveryStreamEncryption',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'events:PutEvents',
+        'kms:DescribeKey',
+        'kms:GetKeyPolicy',
+        'kms:CreateGrant',
+        'sts:AssumeRole',
+      ],
+      CheckRole: [
+        'firehose:DescribeDeliveryStream',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'kms:DescribeKey',
+        'kms:GetKeyPolicy',
+        'sts:AssumeRole',
+      ],
+      ConcludeRole: [
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:DeleteItem',
+        'events:PutEvents',
+        'scheduler:CreateSchedule',
+        'iam:PassRole',
+      ],
+      CleanupRole: [
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:DeleteItem',
+        'events:PutEvents',
+        'scheduler:CreateSchedule',
+        'iam:PassRole',
+      ],
+      IntakeRole: [
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+        'states:StartExecution',
+        'states:DescribeExecution',
+        'events:PutEvents',
+        'sqs:SendMessage',
+      ],
       SweepRole: [
         'firehose:ListDeliveryStreams',
         'firehose:DescribeDeliveryStream',
@@ -105,10 +172,20 @@ describe('the deployment (osls package, offline)', () => {
       ],
     };
     for (const [id, list] of Object.entries(expected)) {
-      expect(statementsOf(withKeys, id).filter((s) => s.Sid !== 'OwnLogs').flatMap(actions), id).toEqual(list);
+      expect(
+        statementsOf(withKeys, id)
+          .filter((s) => s.Sid !== 'OwnLogs')
+          .flatMap(actions),
+        id,
+      ).toEqual(list);
     }
     for (const id of Object.keys(expected)) {
-      expect(statementsOf(packaged, id).flatMap(actions).filter((a) => a.startsWith('kms:') || a === 'sts:AssumeRole'), id).toEqual([]);
+      expect(
+        statementsOf(packaged, id)
+          .flatMap(actions)
+          .filter((a) => a.startsWith('kms:') || a === 'sts:AssumeRole'),
+        id,
+      ).toEqual([]);
     }
   });
 
@@ -124,7 +201,7 @@ describe('the deployment (osls package, offline)', () => {
     }
   });
 
-  it('routes each trigger rule\'s pattern (the infra/ file) to the intake, and the schedule to the sweep', () => {
+  it("routes each trigger rule's pattern (the infra/ file) to the intake, and the schedule to the sweep", () => {
     const rules = resourcesOfType(packaged, 'AWS::Events::Rule');
     for (const rule of Object.values(TRIGGER_RULES)) {
       const pattern: unknown = JSON.parse(readFileSync(new URL(`../../infra/event-patterns/${rule.pattern}`, import.meta.url), 'utf8'));
@@ -135,29 +212,52 @@ describe('the deployment (osls package, offline)', () => {
       expect(targets[0]!.DeadLetterConfig).toBeDefined();
     }
     const schedules = rules.filter(([, r]) => r.Properties.ScheduleExpression);
-    expect(schedules.map(([, r]) => (r.Properties.Targets as { Arn: { 'Fn::GetAtt': [string] } }[])[0]!.Arn['Fn::GetAtt'][0])).toEqual(['SweepLambdaFunction']);
+    expect(schedules.map(([, r]) => (r.Properties.Targets as { Arn: { 'Fn::GetAtt': [string] } }[])[0]!.Arn['Fn::GetAtt'][0])).toEqual([
+      'SweepLambdaFunction',
+    ]);
     expect(schedules[0]![1].Properties.ScheduleExpression).toBe('rate(6 hours)');
   });
 
   it('deploys exactly the infra/ state machine definition', () => {
-    const [text, substitutions] = (packaged.template.Resources.RemediateStateMachine!.Properties.DefinitionString as { 'Fn::Sub': [string, Record<string, { 'Fn::GetAtt': [string, string] }>] })['Fn::Sub'];
-    const deployed = JSON.parse(text.replace(/"\$\{(\w+)\}"/g, (_, key: string) => JSON.stringify({ 'Fn::GetAtt': [substitutions[key]!['Fn::GetAtt'][0].replace(/LambdaFunction$/, '').toLowerCase(), 'Arn'] })));
+    const [text, substitutions] = (
+      packaged.template.Resources.RemediateStateMachine!.Properties.DefinitionString as {
+        'Fn::Sub': [string, Record<string, { 'Fn::GetAtt': [string, string] }>];
+      }
+    )['Fn::Sub'];
+    const deployed = JSON.parse(
+      text.replace(/"\$\{(\w+)\}"/g, (_, key: string) =>
+        JSON.stringify({ 'Fn::GetAtt': [substitutions[key]!['Fn::GetAtt'][0].replace(/LambdaFunction$/, '').toLowerCase(), 'Arn'] }),
+      ),
+    );
     const source: unknown = JSON.parse(readFileSync(new URL('../../infra/state-machine.asl.json', import.meta.url), 'utf8'));
     expect(deployed).toEqual(source);
   });
 
   it('keeps state in an on-demand, point-in-time-recovered, encrypted table, and events in an archived bus with their schemas', () => {
     const table = packaged.template.Resources.StateTable!.Properties;
-    expect(table).toMatchObject({ BillingMode: 'PAY_PER_REQUEST', PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true }, SSESpecification: { SSEEnabled: true } });
+    expect(table).toMatchObject({
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+    });
     expect(resourcesOfType(packaged, 'AWS::Events::Archive')).toHaveLength(1);
     const schemas = resourcesOfType(packaged, 'AWS::EventSchemas::Schema');
     expect(schemas).toHaveLength(readdirSync(new URL('../../infra/schemas/', import.meta.url)).length);
-    for (const [, s] of schemas) expect((JSON.parse(s.Properties.Content as string) as { $schema: string }).$schema).toBe('http://json-schema.org/draft-04/schema#');
+    for (const [, s] of schemas)
+      expect((JSON.parse(s.Properties.Content as string) as { $schema: string }).$schema).toBe('http://json-schema.org/draft-04/schema#');
   });
 
   it('has dead-letter queues, the eight alarms, a dashboard, and the optional organization and e-mail resources only when asked', () => {
-    expect(resourcesOfType(packaged, 'AWS::SQS::Queue').map(([id]) => id).sort()).toEqual(['IntakeDeadLetterQueue', 'RuleDeadLetterQueue']);
-    expect(resourcesOfType(packaged, 'AWS::CloudWatch::Alarm').map(([id]) => id).sort()).toEqual([
+    expect(
+      resourcesOfType(packaged, 'AWS::SQS::Queue')
+        .map(([id]) => id)
+        .sort(),
+    ).toEqual(['IntakeDeadLetterQueue', 'RuleDeadLetterQueue']);
+    expect(
+      resourcesOfType(packaged, 'AWS::CloudWatch::Alarm')
+        .map(([id]) => id)
+        .sort(),
+    ).toEqual([
       'BudgetExhaustedAlarm',
       'ExecutionsAbortedAlarm',
       'ExecutionsTimedOutAlarm',
@@ -169,7 +269,9 @@ describe('the deployment (osls package, offline)', () => {
     ]);
     expect(resourcesOfType(packaged, 'AWS::CloudWatch::Dashboard')).toHaveLength(1);
     expect(packaged.template.Resources.OrganizationEventsPolicy).toBeUndefined();
-    expect(withKeys.template.Resources.OrganizationEventsPolicy?.Properties).toMatchObject({ Statement: { Condition: { StringEquals: { 'aws:PrincipalOrgID': 'o-abc123' } } } });
+    expect(withKeys.template.Resources.OrganizationEventsPolicy?.Properties).toMatchObject({
+      Statement: { Condition: { StringEquals: { 'aws:PrincipalOrgID': 'o-abc123' } } },
+    });
     expect(withKeys.template.Resources.AlarmEmail?.Properties).toMatchObject({ Endpoint: 'sec@example.com' });
   });
 
@@ -177,7 +279,15 @@ describe('the deployment (osls package, offline)', () => {
   // only `ExecutionsFailed`; timed-out and aborted executions are not watched at all."
   it('pages the alarm topic on a FAILED outcome (the Conclude and cleanup metric), a timed-out and an aborted execution', () => {
     const alarmOn = (id: string) => packaged.template.Resources[id]!.Properties;
-    const paging = { ComparisonOperator: 'GreaterThanOrEqualToThreshold', Threshold: 1, EvaluationPeriods: 1, Statistic: 'Sum', Period: 300, TreatMissingData: 'notBreaching', AlarmActions: [{ Ref: 'AlarmTopic' }] };
+    const paging = {
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Threshold: 1,
+      EvaluationPeriods: 1,
+      Statistic: 'Sum',
+      Period: 300,
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: 'AlarmTopic' }],
+    };
     expect(alarmOn('RemediationFailedAlarm')).toMatchObject({
       ...paging,
       Namespace: METRICS_NAMESPACE,
@@ -189,17 +299,24 @@ describe('the deployment (osls package, offline)', () => {
       ['ExecutionsTimedOutAlarm', 'ExecutionsTimedOut'],
       ['ExecutionsAbortedAlarm', 'ExecutionsAborted'],
     ] as const) {
-      expect(alarmOn(id), id).toMatchObject({ ...paging, Namespace: 'AWS/States', MetricName: metric, Dimensions: [{ Name: 'StateMachineArn', Value: STATE_MACHINE }] });
+      expect(alarmOn(id), id).toMatchObject({
+        ...paging,
+        Namespace: 'AWS/States',
+        MetricName: metric,
+        Dimensions: [{ Name: 'StateMachineArn', Value: STATE_MACHINE }],
+      });
     }
   });
 
-  it('routes failed, timed-out and aborted executions of this stage\'s state machine (default bus) to the cleanup function, with a dead-letter queue and retries', () => {
+  it("routes failed, timed-out and aborted executions of this stage's state machine (default bus) to the cleanup function, with a dead-letter queue and retries", () => {
     const pattern = {
       source: ['aws.states'],
       'detail-type': ['Step Functions Execution Status Change'],
       detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: [STATE_MACHINE] },
     };
-    const rules = resourcesOfType(packaged, 'AWS::Events::Rule').filter(([, r]) => JSON.stringify(r.Properties.EventPattern) === JSON.stringify(pattern));
+    const rules = resourcesOfType(packaged, 'AWS::Events::Rule').filter(
+      ([, r]) => JSON.stringify(r.Properties.EventPattern) === JSON.stringify(pattern),
+    );
     expect(rules).toHaveLength(1);
     const [, rule] = rules[0]!;
     expect(rule.Properties.EventBusName ?? 'default').toBe('default');
@@ -211,13 +328,21 @@ describe('the deployment (osls package, offline)', () => {
       }),
     ]);
     // The permission names the rule by its ARN, built from the rule's name.
-    const invokers = resourcesOfType(packaged, 'AWS::Lambda::Permission').filter(([, p]) => JSON.stringify(p.Properties.FunctionName).includes('CleanupLambdaFunction'));
-    expect(invokers.map(([, p]) => p.Properties)).toEqual([expect.objectContaining({ Principal: 'events.amazonaws.com', Action: 'lambda:InvokeFunction' })]);
+    const invokers = resourcesOfType(packaged, 'AWS::Lambda::Permission').filter(([, p]) =>
+      JSON.stringify(p.Properties.FunctionName).includes('CleanupLambdaFunction'),
+    );
+    expect(invokers.map(([, p]) => p.Properties)).toEqual([
+      expect.objectContaining({ Principal: 'events.amazonaws.com', Action: 'lambda:InvokeFunction' }),
+    ]);
     expect(JSON.stringify(invokers[0]![1].Properties.SourceArn)).toContain(JSON.stringify(rule.Properties.Name));
-    expect(resourcesOfType(packaged, 'AWS::Events::Rule').filter(([, r]) => JSON.stringify(r.Properties.Targets).includes('CleanupLambdaFunction'))).toHaveLength(1);
+    expect(
+      resourcesOfType(packaged, 'AWS::Events::Rule').filter(([, r]) =>
+        JSON.stringify(r.Properties.Targets).includes('CleanupLambdaFunction'),
+      ),
+    ).toHaveLength(1);
   });
 
-  it('gives the cleanup function Conclude\'s table and bus actions, and no Step Functions action (follow-ups go through the scheduler)', () => {
+  it("gives the cleanup function Conclude's table and bus actions, and no Step Functions action (follow-ups go through the scheduler)", () => {
     const cleanup = statementsOf(packaged, 'CleanupRole');
     const conclude = statementsOf(packaged, 'ConcludeRole');
     const bySid = (statements: Statement[], sid: string) => statements.find((s) => s.Sid === sid);
@@ -227,12 +352,20 @@ describe('the deployment (osls package, offline)', () => {
   });
 
   it('deploys the retry scheduler: a schedule group per stage, and a role only Scheduler (for this account) assumes, that may only invoke the intake', () => {
-    expect(packaged.template.Resources.RetryScheduleGroup).toEqual({ Type: 'AWS::Scheduler::ScheduleGroup', Properties: { Name: 'firehose-sse-guard-test' } });
+    expect(packaged.template.Resources.RetryScheduleGroup).toEqual({
+      Type: 'AWS::Scheduler::ScheduleGroup',
+      Properties: { Name: 'firehose-sse-guard-test' },
+    });
     const role = packaged.template.Resources.RetrySchedulerRole!.Properties;
     expect(role.AssumeRolePolicyDocument).toEqual({
       Version: '2012-10-17',
       Statement: [
-        { Effect: 'Allow', Principal: { Service: 'scheduler.amazonaws.com' }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } } },
+        {
+          Effect: 'Allow',
+          Principal: { Service: 'scheduler.amazonaws.com' },
+          Action: 'sts:AssumeRole',
+          Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+        },
       ],
     });
     const intakeName = packaged.template.Resources.IntakeLambdaFunction!.Properties.FunctionName as string;
@@ -249,7 +382,9 @@ describe('the deployment (osls package, offline)', () => {
   it('lets only Conclude and the cleanup schedule retries: in the group only, passing only the scheduler role, to Scheduler only', () => {
     const intakeName = packaged.template.Resources.IntakeLambdaFunction!.Properties.FunctionName as string;
     for (const fn of ['Conclude', 'Cleanup']) {
-      const scheduling = statementsOf(packaged, `${fn}Role`).filter((s) => actions(s).some((a) => a.startsWith('scheduler:') || a.startsWith('iam:')));
+      const scheduling = statementsOf(packaged, `${fn}Role`).filter((s) =>
+        actions(s).some((a) => a.startsWith('scheduler:') || a.startsWith('iam:')),
+      );
       expect(scheduling, fn).toEqual([
         {
           Sid: 'ScheduleRetries',
@@ -274,11 +409,21 @@ describe('the deployment (osls package, offline)', () => {
       });
     }
     for (const [id] of resourcesOfType(packaged, 'AWS::IAM::Role').filter(([rid]) => !['ConcludeRole', 'CleanupRole'].includes(rid))) {
-      expect(statementsOf(packaged, id).flatMap(actions).filter((a) => a.startsWith('scheduler:') || a === 'iam:PassRole'), id).toEqual([]);
+      expect(
+        statementsOf(packaged, id)
+          .flatMap(actions)
+          .filter((a) => a.startsWith('scheduler:') || a === 'iam:PassRole'),
+        id,
+      ).toEqual([]);
     }
     for (const fn of FUNCTIONS.filter((f) => !['Conclude', 'Cleanup'].includes(f))) {
-      const variables = Object.keys((packaged.template.Resources[`${fn}LambdaFunction`]!.Properties.Environment as { Variables: Record<string, unknown> }).Variables);
-      expect(variables.filter((v) => RETRY_VARIABLES.includes(v)), fn).toEqual([]);
+      const variables = Object.keys(
+        (packaged.template.Resources[`${fn}LambdaFunction`]!.Properties.Environment as { Variables: Record<string, unknown> }).Variables,
+      );
+      expect(
+        variables.filter((v) => RETRY_VARIABLES.includes(v)),
+        fn,
+      ).toEqual([]);
     }
   });
 

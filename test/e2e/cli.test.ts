@@ -26,7 +26,10 @@ describe('the firehose-sse-guard command', () => {
   it('`report` rebuilds the dashboard from events.jsonl, and refuses a file that is not events', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fsg-report-'));
     await run(['local', '--streams', '12', '--out', dir]);
-    const lines_ = readFileSync(join(dir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { detail: { stream?: { name: string } } });
+    const lines_ = readFileSync(join(dir, 'events.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { detail: { stream?: { name: string } } });
     const events = lines_.length;
     const named = new Set(lines_.map((e) => e.detail.stream?.name).filter(Boolean)).size;
     const { code, lines } = await run(['report', '--events', join(dir, 'events.jsonl'), '--out', join(dir, 'again.html')]);
@@ -39,7 +42,14 @@ describe('the firehose-sse-guard command', () => {
   });
 
   it('prints help for every command', async () => {
-    for (const argv of [['--help'], ['local', '--help'], ['emulator', '--help'], ['sweep', '--help'], ['status', '--help'], ['report', '--help']]) {
+    for (const argv of [
+      ['--help'],
+      ['local', '--help'],
+      ['emulator', '--help'],
+      ['sweep', '--help'],
+      ['status', '--help'],
+      ['report', '--help'],
+    ]) {
       const { code, lines } = await run(argv);
       expect(code).toBe(0);
       expect(lines.join('\n')).toMatch(/^Usage: firehose-sse-guard/);

@@ -43,7 +43,11 @@ describe('the intake on the local account refuses what it cannot use, within bou
 
     expect(s.account.bus.failed).toEqual([]);
     expect(s.account.deadLetters.letters).toEqual([
-      expect.objectContaining({ reason: expect.stringMatching(/^invalid Firehose stream name "n+…" \(204802 characters\): expected 1 to 64 characters/), eventTruncated: true, eventSha256: expect.stringMatching(/^[0-9a-f]{64}$/) }),
+      expect.objectContaining({
+        reason: expect.stringMatching(/^invalid Firehose stream name "n+…" \(204802 characters\): expected 1 to 64 characters/),
+        eventTruncated: true,
+        eventSha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+      }),
     ]);
     expect(s.account.deadLetters.letters[0]!.bytes).toBeLessThan(SQS_MAX_MESSAGE_BYTES);
     expect(s.account.deadLetters.letters[0]!.reason.length).toBeLessThanOrEqual(1024);
@@ -56,7 +60,9 @@ describe('the intake on the local account refuses what it cannot use, within bou
 
     expect(s.account.deadLetters.letters).toEqual([
       expect.objectContaining({
-        reason: expect.stringMatching(/^event: detail\.eventTime 9999-12-31T00:00:00\.000Z is \d+ s ahead of the intake's clock \(2026-11-01T00:00:00\.000Z\); at most 300 s of clock skew are accepted$/),
+        reason: expect.stringMatching(
+          /^event: detail\.eventTime 9999-12-31T00:00:00\.000Z is \d+ s ahead of the intake's clock \(2026-11-01T00:00:00\.000Z\); at most 300 s of clock skew are accepted$/,
+        ),
       }),
     ]);
     expect(await s.account.deps.ledger.calls(ref, s.account.clock.now())).toEqual([]);
@@ -69,7 +75,9 @@ describe('the intake on the local account refuses what it cannot use, within bou
     await s.account.drain();
 
     expect(s.account.deadLetters.letters).toEqual([]);
-    expect(await s.account.deps.ledger.calls(ref, s.account.clock.now())).toEqual([expect.objectContaining({ by: 'other', operation: 'Stop' })]);
+    expect(await s.account.deps.ledger.calls(ref, s.account.clock.now())).toEqual([
+      expect.objectContaining({ by: 'other', operation: 'Stop' }),
+    ]);
     expect(s.account.events.ofKind('driftDetected')).toHaveLength(1);
     expect(s.account.starter.started).toBe(1);
   });
@@ -77,7 +85,11 @@ describe('the intake on the local account refuses what it cannot use, within bou
   it('a scheduled retry (what EventBridge Scheduler delivers to the intake) starts one workflow with trigger scheduled-retry, however often it is delivered', async () => {
     const retry = scheduledRetryEvent(ref, 'BUDGET_SPENT', s.account.clock.now(), 'retry-orders-1');
 
-    expect(await s.account.intake(retry)).toMatchObject({ action: 'started', trigger: 'scheduled-retry', executionName: expect.stringMatching(/^orders-r[0-9a-f]{14}$/) });
+    expect(await s.account.intake(retry)).toMatchObject({
+      action: 'started',
+      trigger: 'scheduled-retry',
+      executionName: expect.stringMatching(/^orders-r[0-9a-f]{14}$/),
+    });
     await s.account.intake(structuredClone(retry));
     await s.account.drain();
 

@@ -25,11 +25,19 @@ describe('firehose-sse-guard keys: the keys remembered as failed for a stream ("
 
   it('lists a remembered failure, clears it, and refuses what it cannot do with a usage error', async () => {
     const store = new DynamoKeyFailureStore(table);
-    await store.remember(ref, { key: KEY, failureType: 'KMS_ACCESS_DENIED', details: 'grant denied', at: Date.UTC(2026, 10, 1), keyState: 'usable' });
+    await store.remember(ref, {
+      key: KEY,
+      failureType: 'KMS_ACCESS_DENIED',
+      details: 'grant denied',
+      at: Date.UTC(2026, 10, 1),
+      keyState: 'usable',
+    });
     const listed = await run('--stream', '123456789012/us-east-1/orders');
     expect(listed.lines).toEqual([`${KEY}  KMS_ACCESS_DENIED  since 2026-11-01T00:00:00.000Z  key state then: usable  grant denied`]);
     await expect(run('--stream', '123456789012/us-east-1/orders', '--clear', 'AWS_OWNED_CMK')).rejects.toThrow(UsageError);
-    expect((await run('--stream', '123456789012/us-east-1/orders', '--clear', KEY)).lines).toEqual([`cleared ${KEY} for 123456789012/us-east-1/orders`]);
+    expect((await run('--stream', '123456789012/us-east-1/orders', '--clear', KEY)).lines).toEqual([
+      `cleared ${KEY} for 123456789012/us-east-1/orders`,
+    ]);
     expect(await store.list(ref)).toEqual([]);
     await expect(run('--stream', 'not-a-stream')).rejects.toThrow(/^--stream: /);
     await expect(run()).rejects.toThrow('keys needs --stream ACCOUNT/REGION/NAME');

@@ -21,12 +21,33 @@ describe('the promise under random interleavings (model-based)', () => {
   // Counterexamples the 20,000-schedule campaign found (property d: COMPLIANT recorded within the 5
   // seconds after a Start whose CloudTrail event never reached the ledger), replayed on every run.
   const found: Command[][] = [
-    [{ kind: 'create', stream: 0 }, { kind: 'advance', seconds: 3600 }, { kind: 'dynamoFault', count: 3 }, { kind: 'personStart', stream: 0, key: 'approved' }, { kind: 'untag', stream: 0 }, { kind: 'personStop', stream: 1 }, { kind: 'advance', seconds: 3 }, { kind: 'enableKey', key: 'approved' }],
-    [{ kind: 'create', stream: 0 }, { kind: 'personStop', stream: 0 }, { kind: 'advance', seconds: 30 }, { kind: 'delivery', fate: 'lose' }, { kind: 'personStart', stream: 0, key: 'approved' }, { kind: 'tagExempt', stream: 1 }, { kind: 'advance', seconds: 3 }, { kind: 'publishFault', count: 30 }],
+    [
+      { kind: 'create', stream: 0 },
+      { kind: 'advance', seconds: 3600 },
+      { kind: 'dynamoFault', count: 3 },
+      { kind: 'personStart', stream: 0, key: 'approved' },
+      { kind: 'untag', stream: 0 },
+      { kind: 'personStop', stream: 1 },
+      { kind: 'advance', seconds: 3 },
+      { kind: 'enableKey', key: 'approved' },
+    ],
+    [
+      { kind: 'create', stream: 0 },
+      { kind: 'personStop', stream: 0 },
+      { kind: 'advance', seconds: 30 },
+      { kind: 'delivery', fate: 'lose' },
+      { kind: 'personStart', stream: 0, key: 'approved' },
+      { kind: 'tagExempt', stream: 1 },
+      { kind: 'advance', seconds: 3 },
+      { kind: 'publishFault', count: 30 },
+    ],
   ];
-  it.each(found.map((schedule, i) => [i + 1, schedule] as const))('holds for the campaign\'s counterexample %i, replayed 10 times', async (_i, schedule) => {
-    for (let run = 0; run < 10; run += 1) expect(await checker.run(schedule)).toEqual([]);
-  });
+  it.each(found.map((schedule, i) => [i + 1, schedule] as const))(
+    "holds for the campaign's counterexample %i, replayed 10 times",
+    async (_i, schedule) => {
+      for (let run = 0; run < 10; run += 1) expect(await checker.run(schedule)).toEqual([]);
+    },
+  );
 
   it(`holds (a) to (d) for ${SCHEDULES} random schedules`, async () => {
     let runs = 0;

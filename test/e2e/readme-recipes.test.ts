@@ -34,7 +34,11 @@ describe("the README's command lines, pasted as written", () => {
   beforeAll(async () => {
     emulator = await serveEmulator({ port: 0, rateLimit: false, timings: { creatingMs: 0, enablingMs: 0, disablingMs: 0 } });
     emulator.emulator.firehose.handle('CreateDeliveryStream', { DeliveryStreamName: 'orders', ...S3_DESTINATION });
-    emulator.emulator.firehose.handle('CreateDeliveryStream', { DeliveryStreamName: 'audit', ...S3_DESTINATION, DeliveryStreamEncryptionConfigurationInput: { KeyType: 'AWS_OWNED_CMK' } });
+    emulator.emulator.firehose.handle('CreateDeliveryStream', {
+      DeliveryStreamName: 'audit',
+      ...S3_DESTINATION,
+      DeliveryStreamEncryptionConfigurationInput: { KeyType: 'AWS_OWNED_CMK' },
+    });
   });
   afterAll(() => emulator.close());
 
@@ -53,7 +57,10 @@ describe("the README's command lines, pasted as written", () => {
   });
 
   it('without -s, npm writes its banner first: the reason the recipe says -s', async () => {
-    const { stdout } = await npm(['run', 'cli', '--', 'sweep', '--region', 'us-east-1', '--json', '--endpoint-url', emulator.endpoint], credentials);
+    const { stdout } = await npm(
+      ['run', 'cli', '--', 'sweep', '--region', 'us-east-1', '--json', '--endpoint-url', emulator.endpoint],
+      credentials,
+    );
     expect(stdout).toMatch(/^\s*> firehose-sse-guard@/);
     expect(() => JSON.parse(stdout) as unknown).toThrow();
   });
@@ -61,13 +68,17 @@ describe("the README's command lines, pasted as written", () => {
   it('`npm start -- --serve` leaves the local account reachable, and the printed status command works', async () => {
     const lines: string[] = [];
     let status: { code: number; stdout: string } | undefined;
-    const code = await localCommand(['--serve', '--port', '0', '--dynamodb-port', '0', '--out', mkdtempSync(join(tmpdir(), 'fsg-serve-'))], (l) => lines.push(l), async () => {
-      const printed = lines.find((l) => l.trim().startsWith('npm run -s cli -- status'))!.trim();
-      // The README shows the same command, on the default ports.
-      const onDefaultPort = printed.replace(/http:\/\/127\.0\.0\.1:\d+/, 'http://127.0.0.1:4567');
-      expect(readmeLine('npm run -s cli -- status --table firehose-sse-guard-state')).toBe(onDefaultPort);
-      status = await npm(words(printed).slice(1));
-    });
+    const code = await localCommand(
+      ['--serve', '--port', '0', '--dynamodb-port', '0', '--out', mkdtempSync(join(tmpdir(), 'fsg-serve-'))],
+      (l) => lines.push(l),
+      async () => {
+        const printed = lines.find((l) => l.trim().startsWith('npm run -s cli -- status'))!.trim();
+        // The README shows the same command, on the default ports.
+        const onDefaultPort = printed.replace(/http:\/\/127\.0\.0\.1:\d+/, 'http://127.0.0.1:4567');
+        expect(readmeLine('npm run -s cli -- status --table firehose-sse-guard-state')).toBe(onDefaultPort);
+        status = await npm(words(printed).slice(1));
+      },
+    );
     expect(code).toBe(0);
     expect(lines).toContain('serving the local account on loopback until Ctrl-C; its clock stands still at 2026-11-01T12:00:00.000Z');
     expect(status?.code).toBe(0);

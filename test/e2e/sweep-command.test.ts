@@ -20,10 +20,17 @@ describe('firehose-sse-guard sweep, against the emulator', () => {
   beforeAll(async () => {
     Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'AKIACLI', AWS_SECRET_ACCESS_KEY: 'x', AWS_REGION: 'us-east-1' });
     emulator = await serveEmulator({ port: 0, timings: { creatingMs: 0, enablingMs: 300, disablingMs: 0 } });
-    const create = (name: string, extra: Record<string, unknown> = {}) => emulator.emulator.firehose.handle('CreateDeliveryStream', { DeliveryStreamName: name, ...S3_DESTINATION, ...extra });
+    const create = (name: string, extra: Record<string, unknown> = {}) =>
+      emulator.emulator.firehose.handle('CreateDeliveryStream', { DeliveryStreamName: name, ...S3_DESTINATION, ...extra });
     for (const name of ['orders', 'clicks', 'payments']) create(name);
     create('audit', { DeliveryStreamEncryptionConfigurationInput: { KeyType: 'AWS_OWNED_CMK' } });
-    create('mirror', { DeliveryStreamType: 'KinesisStreamAsSource', KinesisStreamSourceConfiguration: { KinesisStreamARN: 'arn:aws:kinesis:us-east-1:123456789012:stream/s', RoleARN: 'arn:aws:iam::123456789012:role/r' } });
+    create('mirror', {
+      DeliveryStreamType: 'KinesisStreamAsSource',
+      KinesisStreamSourceConfiguration: {
+        KinesisStreamARN: 'arn:aws:kinesis:us-east-1:123456789012:stream/s',
+        RoleARN: 'arn:aws:iam::123456789012:role/r',
+      },
+    });
     create('scratch', { Tags: [{ Key: 'sse-guard:exempt', Value: 'true' }] });
     dynalite = await startDynalite();
     const client = new DynamoDBClient({ endpoint: dynalite.endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
@@ -36,7 +43,8 @@ describe('firehose-sse-guard sweep, against the emulator', () => {
     await dynalite.close();
   });
 
-  const starts = () => emulator.emulator.cloudTrail.events({ eventName: 'StartDeliveryStreamEncryption' }).filter((e) => !e.detail.errorCode).length;
+  const starts = () =>
+    emulator.emulator.cloudTrail.events({ eventName: 'StartDeliveryStreamEncryption' }).filter((e) => !e.detail.errorCode).length;
 
   it('a dry run reports every stream and exits 1 while non-compliant DirectPut streams remain, calling no Start', async () => {
     const { code, text } = await run(['sweep', '--endpoint-url', emulator.endpoint, '--region', 'us-east-1']);
@@ -51,12 +59,25 @@ describe('firehose-sse-guard sweep, against the emulator', () => {
 
   it('refuses to fix without the ledger, in one clear line', async () => {
     await expect(run(['sweep', '--endpoint-url', emulator.endpoint, '--fix'])).rejects.toThrow(UsageError);
-    await expect(run(['sweep', '--endpoint-url', emulator.endpoint, '--fix'])).rejects.toThrow(/name the deployed ledger with --table, or pass --no-ledger/);
+    await expect(run(['sweep', '--endpoint-url', emulator.endpoint, '--fix'])).rejects.toThrow(
+      /name the deployed ledger with --table, or pass --no-ledger/,
+    );
     expect(starts()).toBe(0);
   });
 
   it('--fix remediates through the state machine and the ledger table, then exits 0', async () => {
-    const { code, text } = await run(['sweep', '--endpoint-url', emulator.endpoint, '--fix', '--table', 'ledger', '--dynamodb-endpoint-url', dynalite.endpoint, '--poll-seconds', '1']);
+    const { code, text } = await run([
+      'sweep',
+      '--endpoint-url',
+      emulator.endpoint,
+      '--fix',
+      '--table',
+      'ledger',
+      '--dynamodb-endpoint-url',
+      dynalite.endpoint,
+      '--poll-seconds',
+      '1',
+    ]);
     expect(text).toMatch(/orders\s+REMEDIATE\s+ENCRYPTION_DISABLED\s+REMEDIATED/);
     expect(text).toContain('0 non-compliant DirectPut streams remain');
     expect(code).toBe(0);
@@ -72,7 +93,7 @@ describe('firehose-sse-guard sweep, against the emulator', () => {
     expect(json.streams.filter((s) => s.verdict === 'COMPLIANT')).toHaveLength(4);
   });
 
-  it('`status` reads what the fix concluded, and each stream\'s budget, from the table', async () => {
+  it("`status` reads what the fix concluded, and each stream's budget, from the table", async () => {
     const { code, text } = await run(['status', '--table', 'ledger', '--dynamodb-endpoint-url', dynalite.endpoint]);
     expect(code).toBe(0);
     expect(text).toMatch(/123456789012\/us-east-1\/orders\s+REMEDIATED\s+.*\s1\/1$/m);

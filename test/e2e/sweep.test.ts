@@ -7,7 +7,10 @@ import { expectSchemaValid, startScenario, type Scenario } from '../support/loca
 
 const KINESIS = {
   DeliveryStreamType: 'KinesisStreamAsSource',
-  KinesisStreamSourceConfiguration: { KinesisStreamARN: 'arn:aws:kinesis:us-east-1:123456789012:stream/s', RoleARN: 'arn:aws:iam::123456789012:role/r' },
+  KinesisStreamSourceConfiguration: {
+    KinesisStreamARN: 'arn:aws:kinesis:us-east-1:123456789012:stream/s',
+    RoleARN: 'arn:aws:iam::123456789012:role/r',
+  },
 };
 
 /** Seeds streams straight into the emulator (no API path: no rate limit, no CloudTrail). Returns the names that need remediation. */
@@ -18,7 +21,13 @@ function seed(s: Scenario, count: number): string[] {
     const name = `stream-${String(i).padStart(5, '0')}`;
     const kind = i % 20;
     const extra =
-      kind < 10 ? {} : kind < 15 ? { DeliveryStreamEncryptionConfigurationInput: { KeyType: 'AWS_OWNED_CMK' } } : kind < 18 ? KINESIS : { Tags: [{ Key: 'sse-guard:exempt', Value: 'true' }] };
+      kind < 10
+        ? {}
+        : kind < 15
+          ? { DeliveryStreamEncryptionConfigurationInput: { KeyType: 'AWS_OWNED_CMK' } }
+          : kind < 18
+            ? KINESIS
+            : { Tags: [{ Key: 'sse-guard:exempt', Value: 'true' }] };
     firehose.handle('CreateDeliveryStream', { DeliveryStreamName: name, ...S3_DESTINATION, ...extra });
     if (kind < 10) needing.push(name);
   }
@@ -53,7 +62,10 @@ describe('the account sweep', () => {
     expect(s.account.starter.reports.every((r) => (r.output as { status: string }).status === 'REMEDIATED')).toBe(true);
     const snapshot = s.account.events.ofKind('complianceSnapshot');
     expect(snapshot).toHaveLength(1);
-    expect(snapshot[0]?.detail).toMatchObject({ totals: cursor.totals, nonCompliant: expect.arrayContaining([{ name: needing[0], region: 'us-east-1', reason: 'ENCRYPTION_DISABLED' }]) });
+    expect(snapshot[0]?.detail).toMatchObject({
+      totals: cursor.totals,
+      nonCompliant: expect.arrayContaining([{ name: needing[0], region: 'us-east-1', reason: 'ENCRYPTION_DISABLED' }]),
+    });
     expectSchemaValid(s.account.events.events);
 
     const again = await runLocalSweep(s.account, { time: scaledTime(20) });

@@ -40,33 +40,48 @@ describe('end to end on the local account: CloudTrail → bus → intake → wor
     expect(s.account.bus.failed).toEqual([]);
   });
 
-  it('the remediator\'s own Start call triggers nothing (loop guard), but is in the ledger once', async () => {
+  it("the remediator's own Start call triggers nothing (loop guard), but is in the ledger once", async () => {
     await s.createStream('orders');
     await s.account.drain();
     const ownStart = cloudTrail().events({ eventName: 'StartDeliveryStreamEncryption' });
 
     expect(ownStart).toHaveLength(1);
-    expect(ownStart[0]!.detail.userIdentity).toMatchObject({ sessionContext: { sessionIssuer: { arn: expect.stringContaining('firehose-sse-guard-remediator') } } });
+    expect(ownStart[0]!.detail.userIdentity).toMatchObject({
+      sessionContext: { sessionIssuer: { arn: expect.stringContaining('firehose-sse-guard-remediator') } },
+    });
     expect(await s.account.intake(ownStart[0])).toMatchObject({ action: 'own-call', recorded: false });
     expect(s.account.starter.started).toBe(1);
     const calls = await s.account.deps.ledger.calls(ref, s.account.clock.now());
     expect(calls).toEqual([expect.objectContaining({ by: 'remediator', requestId: ownStart[0]!.detail.requestID })]);
   });
 
-  it('a Kinesis-sourced stream\'s creation starts no workflow', async () => {
+  it("a Kinesis-sourced stream's creation starts no workflow", async () => {
     await s.createStream('mirror', {
       DeliveryStreamType: 'KinesisStreamAsSource',
-      KinesisStreamSourceConfiguration: { KinesisStreamARN: 'arn:aws:kinesis:us-east-1:123456789012:stream/s', RoleARN: 'arn:aws:iam::123456789012:role/r' },
+      KinesisStreamSourceConfiguration: {
+        KinesisStreamARN: 'arn:aws:kinesis:us-east-1:123456789012:stream/s',
+        RoleARN: 'arn:aws:iam::123456789012:role/r',
+      },
     });
     await s.account.drain();
     expect(s.account.starter.started).toBe(0);
   });
 
   it('a malformed event is dead-lettered with its reason, once, without retries', async () => {
-    const bad = { source: 'aws.firehose', 'detail-type': 'AWS API Call via CloudTrail', detail: { eventSource: 'firehose.amazonaws.com', eventName: 'CreateDeliveryStream', requestParameters: { deliveryStreamName: 'no spaces allowed' } } };
+    const bad = {
+      source: 'aws.firehose',
+      'detail-type': 'AWS API Call via CloudTrail',
+      detail: {
+        eventSource: 'firehose.amazonaws.com',
+        eventName: 'CreateDeliveryStream',
+        requestParameters: { deliveryStreamName: 'no spaces allowed' },
+      },
+    };
     s.account.bus.put(bad);
     await s.account.drain();
-    expect(s.account.deadLetters.letters).toEqual([expect.objectContaining({ event: bad, reason: expect.stringContaining('invalid account id') })]);
+    expect(s.account.deadLetters.letters).toEqual([
+      expect.objectContaining({ event: bad, reason: expect.stringContaining('invalid account id') }),
+    ]);
     expect(s.account.starter.started).toBe(0);
   });
 
@@ -75,7 +90,12 @@ describe('end to end on the local account: CloudTrail → bus → intake → wor
     await s.account.drain();
     expect(await s.account.deps.states.get(ref)).toMatchObject({ verdict: 'REMEDIATED' });
     s.account.clock.advance(60_000);
-    await s.account.emulator.emulator.call('firehose', 'DeleteDeliveryStream', { DeliveryStreamName: 'orders' }, { accessKeyId: 'AKIAPERSON' });
+    await s.account.emulator.emulator.call(
+      'firehose',
+      'DeleteDeliveryStream',
+      { DeliveryStreamName: 'orders' },
+      { accessKeyId: 'AKIAPERSON' },
+    );
     await s.account.drain();
     expect(await s.account.deps.states.get(ref)).toBeUndefined();
   });
@@ -85,12 +105,23 @@ describe('end to end on the local account: CloudTrail → bus → intake → wor
     source: 'aws.config',
     'detail-type': 'Config Rules Compliance Change',
     time: new Date(s.account.clock.now()).toISOString(),
-    detail: { messageType: 'ComplianceChangeNotification', resourceType: 'AWS::KinesisFirehose::DeliveryStream', resourceId: 'orders', awsAccountId: '123456789012', awsRegion: 'us-east-1', configRuleName, newEvaluationResult: { complianceType } },
+    detail: {
+      messageType: 'ComplianceChangeNotification',
+      resourceType: 'AWS::KinesisFirehose::DeliveryStream',
+      resourceId: 'orders',
+      awsAccountId: '123456789012',
+      awsRegion: 'us-east-1',
+      configRuleName,
+      newEvaluationResult: { complianceType },
+    },
   });
 
   it('an AWS Config NON_COMPLIANT change starts a workflow; a COMPLIANT one does not', async () => {
     await s.person.send(new StopDeliveryStreamEncryptionCommand({ DeliveryStreamName: 'missing' })).catch(() => undefined);
-    s.account.emulator.emulator.firehose.handle('CreateDeliveryStream', { DeliveryStreamName: 'orders', ExtendedS3DestinationConfiguration: {} });
+    s.account.emulator.emulator.firehose.handle('CreateDeliveryStream', {
+      DeliveryStreamName: 'orders',
+      ExtendedS3DestinationConfiguration: {},
+    });
     s.account.clock.advance(60_000);
     s.account.bus.put(config('COMPLIANT'));
     await s.account.drain();
@@ -101,8 +132,15 @@ describe('end to end on the local account: CloudTrail → bus → intake → wor
   });
 
   it('#7 "any rule that reports a stream NON_COMPLIANT starts a workflow": compliance changes count only for the managed rule\'s names', async () => {
-    s.account.emulator.emulator.firehose.handle('CreateDeliveryStream', { DeliveryStreamName: 'orders', ExtendedS3DestinationConfiguration: {} });
-    const counted = ['kinesis-firehose-delivery-stream-encrypted', 'kinesis-firehose-delivery-stream-encrypted-conformance-pack-x1y2z3', 'securityhub-kinesis-firehose-delivery-stream-encrypted-a1b2c3'];
+    s.account.emulator.emulator.firehose.handle('CreateDeliveryStream', {
+      DeliveryStreamName: 'orders',
+      ExtendedS3DestinationConfiguration: {},
+    });
+    const counted = [
+      'kinesis-firehose-delivery-stream-encrypted',
+      'kinesis-firehose-delivery-stream-encrypted-conformance-pack-x1y2z3',
+      'securityhub-kinesis-firehose-delivery-stream-encrypted-a1b2c3',
+    ];
     for (const rule of counted) expect(s.account.bus.route(config('NON_COMPLIANT', rule)), rule).toEqual(['configComplianceChange']);
     for (const rule of ['required-tags', 'firehose-encrypted', 'my-kinesis-firehose-delivery-stream-encrypted']) {
       expect(s.account.bus.route(config('NON_COMPLIANT', rule)), rule).toEqual([]);
@@ -143,23 +181,35 @@ describe('end to end on the local account: CloudTrail → bus → intake → wor
 });
 
 describe('the Config rule names a deployment adds (parameter configRuleNames)', () => {
-  const build = createRequire(import.meta.url)('../../infra/trigger-patterns.cjs') as { configComplianceChange: (o: { resolveVariable: (v: string) => Promise<unknown> }) => Promise<unknown> };
-  const file: unknown = JSON.parse(readFileSync(new URL('../../infra/event-patterns/config-compliance-change.json', import.meta.url), 'utf8'));
+  const build = createRequire(import.meta.url)('../../infra/trigger-patterns.cjs') as {
+    configComplianceChange: (o: { resolveVariable: (v: string) => Promise<unknown> }) => Promise<unknown>;
+  };
+  const file: unknown = JSON.parse(
+    readFileSync(new URL('../../infra/event-patterns/config-compliance-change.json', import.meta.url), 'utf8'),
+  );
   const change = (configRuleName: string) => ({
     source: 'aws.config',
     'detail-type': 'Config Rules Compliance Change',
-    detail: { messageType: 'ComplianceChangeNotification', resourceType: 'AWS::KinesisFirehose::DeliveryStream', resourceId: 'orders', configRuleName, newEvaluationResult: { complianceType: 'NON_COMPLIANT' } },
+    detail: {
+      messageType: 'ComplianceChangeNotification',
+      resourceType: 'AWS::KinesisFirehose::DeliveryStream',
+      resourceId: 'orders',
+      configRuleName,
+      newEvaluationResult: { complianceType: 'NON_COMPLIANT' },
+    },
   });
 
   it('deploys the infra/ pattern unchanged by default, and adds exactly the names given', async () => {
     expect(await build.configComplianceChange({ resolveVariable: async () => '' })).toEqual(file);
     const bus = new LocalEventBus();
-    bus.addRule('configComplianceChange', await build.configComplianceChange({ resolveVariable: async () => ' org-firehose-sse , other-team-rule' }), async () => undefined);
-    expect(['org-firehose-sse', 'other-team-rule', 'kinesis-firehose-delivery-stream-encrypted'].map((rule) => bus.route(change(rule)))).toEqual([
-      ['configComplianceChange'],
-      ['configComplianceChange'],
-      ['configComplianceChange'],
-    ]);
+    bus.addRule(
+      'configComplianceChange',
+      await build.configComplianceChange({ resolveVariable: async () => ' org-firehose-sse , other-team-rule' }),
+      async () => undefined,
+    );
+    expect(
+      ['org-firehose-sse', 'other-team-rule', 'kinesis-firehose-delivery-stream-encrypted'].map((rule) => bus.route(change(rule))),
+    ).toEqual([['configComplianceChange'], ['configComplianceChange'], ['configComplianceChange']]);
     expect(bus.route(change('org-firehose'))).toEqual([]);
   });
 });
@@ -175,7 +225,9 @@ describe('a person stopping encryption on one stream 30 times in a day', () => {
     const refused: string[] = [];
     for (let i = 0; i < 30; i += 1) {
       s.account.clock.advance(ENCRYPTION_CALL_WINDOW_MS / 30);
-      await s.person.send(new StopDeliveryStreamEncryptionCommand({ DeliveryStreamName: 'orders' })).catch((e: Error) => refused.push(e.name));
+      await s.person
+        .send(new StopDeliveryStreamEncryptionCommand({ DeliveryStreamName: 'orders' }))
+        .catch((e: Error) => refused.push(e.name));
       await s.account.drain();
     }
 

@@ -53,7 +53,10 @@ describe('emulator: every call is recorded as an EventBridge-shaped CloudTrail e
   it('rule "requestParameters uses the API member names with the first letter lower-cased" for Start', async () => {
     await h.firehose.send(new CreateDeliveryStreamCommand({ DeliveryStreamName: 'orders', ...S3_DESTINATION }));
     await h.firehose.send(
-      new StartDeliveryStreamEncryptionCommand({ DeliveryStreamName: 'orders', DeliveryStreamEncryptionConfigurationInput: { KeyType: 'AWS_OWNED_CMK' } }),
+      new StartDeliveryStreamEncryptionCommand({
+        DeliveryStreamName: 'orders',
+        DeliveryStreamEncryptionConfigurationInput: { KeyType: 'AWS_OWNED_CMK' },
+      }),
     );
     const start = h.running.emulator.cloudTrail.events({ eventName: 'StartDeliveryStreamEncryption' });
     expect(start).toHaveLength(1);

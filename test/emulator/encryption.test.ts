@@ -24,7 +24,9 @@ describe('emulator: StartDeliveryStreamEncryption and StopDeliveryStreamEncrypti
     (await h.firehose.send(new DescribeDeliveryStreamCommand({ DeliveryStreamName: name }))).DeliveryStreamDescription!
       .DeliveryStreamEncryptionConfiguration!;
   const start = (input: { KeyType: 'AWS_OWNED_CMK' | 'CUSTOMER_MANAGED_CMK'; KeyARN?: string }, name = 'orders') =>
-    h.firehose.send(new StartDeliveryStreamEncryptionCommand({ DeliveryStreamName: name, DeliveryStreamEncryptionConfigurationInput: input }));
+    h.firehose.send(
+      new StartDeliveryStreamEncryptionCommand({ DeliveryStreamName: name, DeliveryStreamEncryptionConfigurationInput: input }),
+    );
   const newKey = async (spec: 'SYMMETRIC_DEFAULT' | 'RSA_2048' = 'SYMMETRIC_DEFAULT') =>
     (await h.kms.send(new CreateKeyCommand({ KeySpec: spec, KeyUsage: 'ENCRYPT_DECRYPT' }))).KeyMetadata!.Arn!;
 
@@ -45,26 +47,38 @@ describe('emulator: StartDeliveryStreamEncryption and StopDeliveryStreamEncrypti
 
   it.each([
     ['a missing key', 'KMS_KEY_NOT_FOUND', async () => `arn:aws:kms:us-east-1:${ACCOUNT}:key/00000000-0000-0000-0000-000000000000`],
-    ['a disabled key ("The CMK must be enabled")', 'DISABLED_KMS_KEY', async (k: string) => {
-      await h.kms.send(new DisableKeyCommand({ KeyId: k }));
-      return k;
-    }],
-    ['a key pending deletion', 'INVALID_KMS_KEY', async (k: string) => {
-      await h.kms.send(new ScheduleKeyDeletionCommand({ KeyId: k, PendingWindowInDays: 7 }));
-      return k;
-    }],
+    [
+      'a disabled key ("The CMK must be enabled")',
+      'DISABLED_KMS_KEY',
+      async (k: string) => {
+        await h.kms.send(new DisableKeyCommand({ KeyId: k }));
+        return k;
+      },
+    ],
+    [
+      'a key pending deletion',
+      'INVALID_KMS_KEY',
+      async (k: string) => {
+        await h.kms.send(new ScheduleKeyDeletionCommand({ KeyId: k, PendingWindowInDays: 7 }));
+        return k;
+      },
+    ],
     ['an asymmetric key ("doesn\'t support asymmetric CMKs")', 'INVALID_KMS_KEY', async () => newKey('RSA_2048')],
-    ['a key whose policy denies Firehose ("mustn\'t explicitly deny")', 'KMS_ACCESS_DENIED', async (k: string) => {
-      const policy = {
-        Version: '2012-10-17',
-        Statement: [
-          { Sid: 'root', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' },
-          { Sid: 'no-firehose', Effect: 'Deny', Principal: { Service: 'firehose.amazonaws.com' }, Action: 'kms:*', Resource: '*' },
-        ],
-      };
-      await h.kms.send(new PutKeyPolicyCommand({ KeyId: k, PolicyName: 'default', Policy: JSON.stringify(policy) }));
-      return k;
-    }],
+    [
+      'a key whose policy denies Firehose ("mustn\'t explicitly deny")',
+      'KMS_ACCESS_DENIED',
+      async (k: string) => {
+        const policy = {
+          Version: '2012-10-17',
+          Statement: [
+            { Sid: 'root', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' },
+            { Sid: 'no-firehose', Effect: 'Deny', Principal: { Service: 'firehose.amazonaws.com' }, Action: 'kms:*', Resource: '*' },
+          ],
+        };
+        await h.kms.send(new PutKeyPolicyCommand({ KeyId: k, PolicyName: 'default', Policy: JSON.stringify(policy) }));
+        return k;
+      },
+    ],
   ])('ENABLING then ENABLING_FAILED with %s: FailureDescription.Type %s', async (_case, type, prepare) => {
     const key = await prepare(await newKey());
 
@@ -134,21 +148,27 @@ describe('emulator: StartDeliveryStreamEncryption and StopDeliveryStreamEncrypti
       new CreateDeliveryStreamCommand({
         DeliveryStreamName: 'from-kinesis',
         DeliveryStreamType: 'KinesisStreamAsSource',
-        KinesisStreamSourceConfiguration: { KinesisStreamARN: `arn:aws:kinesis:us-east-1:${ACCOUNT}:stream/s`, RoleARN: `arn:aws:iam::${ACCOUNT}:role/r` },
+        KinesisStreamSourceConfiguration: {
+          KinesisStreamARN: `arn:aws:kinesis:us-east-1:${ACCOUNT}:stream/s`,
+          RoleARN: `arn:aws:iam::${ACCOUNT}:role/r`,
+        },
         ...S3_DESTINATION,
       }),
     );
 
     expect(await errorOf(start({ KeyType: 'AWS_OWNED_CMK' }, 'from-kinesis'))).toBeInstanceOf(InvalidArgumentException);
-    expect(
-      await errorOf(h.firehose.send(new StopDeliveryStreamEncryptionCommand({ DeliveryStreamName: 'from-kinesis' }))),
-    ).toBeInstanceOf(InvalidArgumentException);
+    expect(await errorOf(h.firehose.send(new StopDeliveryStreamEncryptionCommand({ DeliveryStreamName: 'from-kinesis' })))).toBeInstanceOf(
+      InvalidArgumentException,
+    );
     const atCreate = await errorOf(
       h.firehose.send(
         new CreateDeliveryStreamCommand({
           DeliveryStreamName: 'from-kinesis-2',
           DeliveryStreamType: 'KinesisStreamAsSource',
-          KinesisStreamSourceConfiguration: { KinesisStreamARN: `arn:aws:kinesis:us-east-1:${ACCOUNT}:stream/s`, RoleARN: `arn:aws:iam::${ACCOUNT}:role/r` },
+          KinesisStreamSourceConfiguration: {
+            KinesisStreamARN: `arn:aws:kinesis:us-east-1:${ACCOUNT}:stream/s`,
+            RoleARN: `arn:aws:iam::${ACCOUNT}:role/r`,
+          },
           DeliveryStreamEncryptionConfigurationInput: { KeyType: 'AWS_OWNED_CMK' },
           ...S3_DESTINATION,
         }),

@@ -29,11 +29,18 @@ describe('emulator: fault injection, in process and through the admin path', () 
       .DeliveryStreamEncryptionConfiguration!;
   const start = () =>
     h.firehose.send(
-      new StartDeliveryStreamEncryptionCommand({ DeliveryStreamName: 'orders', DeliveryStreamEncryptionConfigurationInput: { KeyType: 'AWS_OWNED_CMK' } }),
+      new StartDeliveryStreamEncryptionCommand({
+        DeliveryStreamName: 'orders',
+        DeliveryStreamEncryptionConfigurationInput: { KeyType: 'AWS_OWNED_CMK' },
+      }),
     );
 
   it('fails the next N calls of an operation with the given error, then recovers', async () => {
-    h.running.emulator.faults.failNext('ListDeliveryStreams', 2, { type: 'ServiceUnavailableException', message: 'try later', statusCode: 503 });
+    h.running.emulator.faults.failNext('ListDeliveryStreams', 2, {
+      type: 'ServiceUnavailableException',
+      message: 'try later',
+      statusCode: 503,
+    });
 
     const first = await errorOf(h.firehose.send(new ListDeliveryStreamsCommand({})));
     expect(first).toBeInstanceOf(ServiceUnavailableException);
@@ -43,7 +50,9 @@ describe('emulator: fault injection, in process and through the admin path', () 
   });
 
   it('admin path: injects an error for an operation', async () => {
-    expect((await admin('faults', { operation: 'DescribeDeliveryStream', count: 1, error: { type: 'ResourceInUseException' } })).status).toBe(200);
+    expect(
+      (await admin('faults', { operation: 'DescribeDeliveryStream', count: 1, error: { type: 'ResourceInUseException' } })).status,
+    ).toBe(200);
     expect((await errorOf(describeEncryption())).name).toBe('ResourceInUseException');
     expect((await describeEncryption()).Status).toBe('DISABLED');
   });
@@ -52,14 +61,17 @@ describe('emulator: fault injection, in process and through the admin path', () 
     await admin('enablement-failures', { count: 1, type: 'CREATE_KMS_GRANT_FAILED', details: 'grant failed' });
     await start();
     h.clock.advance(1_000);
-    expect(await describeEncryption()).toMatchObject({ Status: 'ENABLING_FAILED', FailureDescription: { Type: 'CREATE_KMS_GRANT_FAILED', Details: 'grant failed' } });
+    expect(await describeEncryption()).toMatchObject({
+      Status: 'ENABLING_FAILED',
+      FailureDescription: { Type: 'CREATE_KMS_GRANT_FAILED', Details: 'grant failed' },
+    });
 
     await start();
     h.clock.advance(1_000);
     expect((await describeEncryption()).Status).toBe('ENABLED');
   });
 
-  it('admin path: changes a key\'s state and its policy towards Firehose', async () => {
+  it("admin path: changes a key's state and its policy towards Firehose", async () => {
     const key = (await h.kms.send(new CreateKeyCommand({}))).KeyMetadata!;
     expect((await admin('keys/state', { keyId: key.KeyId, state: 'Disabled' })).status).toBe(200);
     expect(h.running.emulator.kms.firehoseUsability(key.Arn!)?.type).toBe('DISABLED_KMS_KEY');
@@ -83,7 +95,10 @@ describe('emulator: fault injection, in process and through the admin path', () 
     expect((await admin('clock/advance', { ms: 1_000 })).status).toBe(200);
     expect((await describeEncryption()).Status).toBe('ENABLED');
 
-    expect(await admin('faults', { operation: 'X', count: 'two', error: { type: 'E' } })).toEqual({ status: 400, body: { error: "'count' must be a number" } });
+    expect(await admin('faults', { operation: 'X', count: 'two', error: { type: 'E' } })).toEqual({
+      status: 400,
+      body: { error: "'count' must be a number" },
+    });
     expect((await admin('nothing-here', {})).status).toBe(404);
     expect((await admin('keys/state', { keyId: 'no-such-key', state: 'Disabled' })).status).toBe(400);
   });

@@ -18,7 +18,10 @@ describe('emulator: limits, each with its own LimitExceededException message', (
 
   const start = (name = 'orders') =>
     h.firehose.send(
-      new StartDeliveryStreamEncryptionCommand({ DeliveryStreamName: name, DeliveryStreamEncryptionConfigurationInput: { KeyType: 'AWS_OWNED_CMK' } }),
+      new StartDeliveryStreamEncryptionCommand({
+        DeliveryStreamName: name,
+        DeliveryStreamEncryptionConfigurationInput: { KeyType: 'AWS_OWNED_CMK' },
+      }),
     );
   const stop = (name = 'orders') => h.firehose.send(new StopDeliveryStreamEncryptionCommand({ DeliveryStreamName: name }));
 
@@ -36,8 +39,8 @@ describe('emulator: limits, each with its own LimitExceededException message', (
 
     expect(error).toBeInstanceOf(LimitExceededException);
     expect(error.message).toContain('limit of 25 StartDeliveryStreamEncryption and StopDeliveryStreamEncryption calls in 24 hours');
-    const encryption = (await h.firehose.send(new DescribeDeliveryStreamCommand({ DeliveryStreamName: 'orders' }))).DeliveryStreamDescription
-      ?.DeliveryStreamEncryptionConfiguration;
+    const encryption = (await h.firehose.send(new DescribeDeliveryStreamCommand({ DeliveryStreamName: 'orders' })))
+      .DeliveryStreamDescription?.DeliveryStreamEncryptionConfiguration;
     expect(encryption?.Status).toBe('ENABLED');
   });
 
@@ -71,16 +74,28 @@ describe('emulator: limits, each with its own LimitExceededException message', (
     const withKey = { KeyType: 'CUSTOMER_MANAGED_CMK' as const, KeyARN: key };
     for (let i = 0; i < 500; i += 1) {
       await h.firehose.send(
-        new CreateDeliveryStreamCommand({ DeliveryStreamName: `s-${i}`, DeliveryStreamEncryptionConfigurationInput: withKey, ...S3_DESTINATION }),
+        new CreateDeliveryStreamCommand({
+          DeliveryStreamName: `s-${i}`,
+          DeliveryStreamEncryptionConfigurationInput: withKey,
+          ...S3_DESTINATION,
+        }),
       );
     }
     await h.firehose.send(new CreateDeliveryStreamCommand({ DeliveryStreamName: 'one-more', ...S3_DESTINATION }));
 
     const viaStart = await errorOf(
-      h.firehose.send(new StartDeliveryStreamEncryptionCommand({ DeliveryStreamName: 'one-more', DeliveryStreamEncryptionConfigurationInput: withKey })),
+      h.firehose.send(
+        new StartDeliveryStreamEncryptionCommand({ DeliveryStreamName: 'one-more', DeliveryStreamEncryptionConfigurationInput: withKey }),
+      ),
     );
     const viaCreate = await errorOf(
-      h.firehose.send(new CreateDeliveryStreamCommand({ DeliveryStreamName: 'two-more', DeliveryStreamEncryptionConfigurationInput: withKey, ...S3_DESTINATION })),
+      h.firehose.send(
+        new CreateDeliveryStreamCommand({
+          DeliveryStreamName: 'two-more',
+          DeliveryStreamEncryptionConfigurationInput: withKey,
+          ...S3_DESTINATION,
+        }),
+      ),
     );
 
     for (const error of [viaStart, viaCreate]) {
@@ -88,12 +103,19 @@ describe('emulator: limits, each with its own LimitExceededException message', (
       expect(error.message).toContain('already used to encrypt 500 Firehose streams; the limit is 500');
     }
     // Re-starting a stream that already uses the key does not count it twice.
-    await h.firehose.send(new StartDeliveryStreamEncryptionCommand({ DeliveryStreamName: 's-0', DeliveryStreamEncryptionConfigurationInput: withKey }));
+    await h.firehose.send(
+      new StartDeliveryStreamEncryptionCommand({ DeliveryStreamName: 's-0', DeliveryStreamEncryptionConfigurationInput: withKey }),
+    );
   });
 
   it('control plane "up to 5 calls per second": the sixth call in one second is throttled, and a second later there are five again', async () => {
     // A clock that stands still unless the test moves it: the count is about calls, never about how fast this machine is.
-    const wall = { t: Date.UTC(2026, 0, 1), now() { return this.t; } };
+    const wall = {
+      t: Date.UTC(2026, 0, 1),
+      now() {
+        return this.t;
+      },
+    };
     h = await startHarness({ rateLimit: {}, rateClock: wall });
     const list = () => h.firehose.send(new ListDeliveryStreamsCommand({}));
     const results = await Promise.allSettled(Array.from({ length: 6 }, list));
@@ -110,8 +132,13 @@ describe('emulator: limits, each with its own LimitExceededException message', (
     expect((await Promise.allSettled(Array.from({ length: 5 }, list))).every((r) => r.status === 'fulfilled')).toBe(true);
   });
 
-  it('a throttled call does not spend the stream\'s 25-call budget', async () => {
-    const wall = { t: Date.UTC(2026, 0, 1), now() { return this.t; } };
+  it("a throttled call does not spend the stream's 25-call budget", async () => {
+    const wall = {
+      t: Date.UTC(2026, 0, 1),
+      now() {
+        return this.t;
+      },
+    };
     h = await startHarness({ rateLimit: { perSecond: 5 }, rateClock: wall, timings: { creatingMs: 0, enablingMs: 0, disablingMs: 0 } });
     await h.firehose.send(new CreateDeliveryStreamCommand({ DeliveryStreamName: 'orders', ...S3_DESTINATION }));
     for (let i = 0; i < 5; i += 1) await start();

@@ -12,7 +12,10 @@ import { ACCOUNT, errorOf, S3_DESTINATION, startHarness, type Harness } from '..
 
 const KINESIS_SOURCE = {
   DeliveryStreamType: 'KinesisStreamAsSource' as DeliveryStreamType,
-  KinesisStreamSourceConfiguration: { KinesisStreamARN: `arn:aws:kinesis:us-east-1:${ACCOUNT}:stream/s`, RoleARN: `arn:aws:iam::${ACCOUNT}:role/r` },
+  KinesisStreamSourceConfiguration: {
+    KinesisStreamARN: `arn:aws:kinesis:us-east-1:${ACCOUNT}:stream/s`,
+    RoleARN: `arn:aws:iam::${ACCOUNT}:role/r`,
+  },
 };
 
 describe('emulator: ListDeliveryStreams paging and tags', () => {
@@ -56,7 +59,14 @@ describe('emulator: ListDeliveryStreams paging and tags', () => {
 
   it('tags, untags and lists tags in pages', async () => {
     await h.firehose.send(
-      new TagDeliveryStreamCommand({ DeliveryStreamName: 'alpha', Tags: [{ Key: 'team', Value: 'data' }, { Key: 'sse-guard:exempt', Value: 'true' }, { Key: 'cost', Value: '1' }] }),
+      new TagDeliveryStreamCommand({
+        DeliveryStreamName: 'alpha',
+        Tags: [
+          { Key: 'team', Value: 'data' },
+          { Key: 'sse-guard:exempt', Value: 'true' },
+          { Key: 'cost', Value: '1' },
+        ],
+      }),
     );
     await h.firehose.send(new UntagDeliveryStreamCommand({ DeliveryStreamName: 'alpha', TagKeys: ['cost'] }));
 
@@ -71,10 +81,14 @@ describe('emulator: ListDeliveryStreams paging and tags', () => {
   it('refuses a 51st tag with LimitExceededException and tag keys starting with aws:', async () => {
     const fifty = Array.from({ length: 50 }, (_, i) => ({ Key: `k${i}`, Value: 'v' }));
     await h.firehose.send(new TagDeliveryStreamCommand({ DeliveryStreamName: 'alpha', Tags: fifty }));
-    const error = await errorOf(h.firehose.send(new TagDeliveryStreamCommand({ DeliveryStreamName: 'alpha', Tags: [{ Key: 'k50', Value: 'v' }] })));
+    const error = await errorOf(
+      h.firehose.send(new TagDeliveryStreamCommand({ DeliveryStreamName: 'alpha', Tags: [{ Key: 'k50', Value: 'v' }] })),
+    );
     expect(error).toBeInstanceOf(LimitExceededException);
     expect(error.message).toContain('at most 50 tags');
-    const reserved = await errorOf(h.firehose.send(new TagDeliveryStreamCommand({ DeliveryStreamName: 'bravo', Tags: [{ Key: 'aws:x', Value: 'v' }] })));
+    const reserved = await errorOf(
+      h.firehose.send(new TagDeliveryStreamCommand({ DeliveryStreamName: 'bravo', Tags: [{ Key: 'aws:x', Value: 'v' }] })),
+    );
     expect(reserved.name).toBe('ValidationException');
   });
 });

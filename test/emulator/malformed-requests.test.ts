@@ -23,10 +23,25 @@ describe('emulator: malformed requests get the error AWS would give, never a cra
     ['a JSON array', 'Firehose_20150804.DescribeDeliveryStream', '[]', 'SerializationException'],
     ['a number where a string belongs', 'Firehose_20150804.DescribeDeliveryStream', '{"DeliveryStreamName": 7}', 'SerializationException'],
     ['a string where an integer belongs', 'Firehose_20150804.ListDeliveryStreams', '{"Limit": "10"}', 'SerializationException'],
-    ['a blob that is not base64', 'Firehose_20150804.PutRecord', '{"DeliveryStreamName":"s","Record":{"Data":"%%%"}}', 'SerializationException'],
+    [
+      'a blob that is not base64',
+      'Firehose_20150804.PutRecord',
+      '{"DeliveryStreamName":"s","Record":{"Data":"%%%"}}',
+      'SerializationException',
+    ],
     ['a missing required member', 'Firehose_20150804.StartDeliveryStreamEncryption', '{}', 'ValidationException'],
-    ['a missing nested required member', 'Firehose_20150804.StartDeliveryStreamEncryption', '{"DeliveryStreamName":"s","DeliveryStreamEncryptionConfigurationInput":{}}', 'ValidationException'],
-    ['an enum value the model does not have', 'Firehose_20150804.StartDeliveryStreamEncryption', '{"DeliveryStreamName":"s","DeliveryStreamEncryptionConfigurationInput":{"KeyType":"AES"}}', 'ValidationException'],
+    [
+      'a missing nested required member',
+      'Firehose_20150804.StartDeliveryStreamEncryption',
+      '{"DeliveryStreamName":"s","DeliveryStreamEncryptionConfigurationInput":{}}',
+      'ValidationException',
+    ],
+    [
+      'an enum value the model does not have',
+      'Firehose_20150804.StartDeliveryStreamEncryption',
+      '{"DeliveryStreamName":"s","DeliveryStreamEncryptionConfigurationInput":{"KeyType":"AES"}}',
+      'ValidationException',
+    ],
     ['an unknown operation', 'Firehose_20150804.DeleteEverything', '{}', 'UnknownOperationException'],
     ['an unknown service prefix', 'Kinesis_20131202.ListStreams', '{}', 'UnknownOperationException'],
     ['no X-Amz-Target at all', undefined, '{}', 'UnknownOperationException'],
@@ -40,12 +55,18 @@ describe('emulator: malformed requests get the error AWS would give, never a cra
   it('names every violated constraint in the ValidationException message', async () => {
     const answer = await post('Firehose_20150804.ListDeliveryStreams', '{"Limit": 0, "ExclusiveStartDeliveryStreamName": "bad name"}');
     expect(answer.body.message).toMatch(/^2 validation errors detected: /);
-    expect(answer.body.message).toContain("Value '0' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1");
-    expect(answer.body.message).toContain("at 'exclusiveStartDeliveryStreamName' failed to satisfy constraint: Member must satisfy regular expression pattern");
+    expect(answer.body.message).toContain(
+      "Value '0' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1",
+    );
+    expect(answer.body.message).toContain(
+      "at 'exclusiveStartDeliveryStreamName' failed to satisfy constraint: Member must satisfy regular expression pattern",
+    );
   });
 
   it('keeps serving after a storm of bad requests, and records the failed calls with errorCode', async () => {
-    const bad = Array.from({ length: 50 }, (_, i) => post('Firehose_20150804.DescribeDeliveryStream', i % 2 ? '{' : '{"DeliveryStreamName":1}'));
+    const bad = Array.from({ length: 50 }, (_, i) =>
+      post('Firehose_20150804.DescribeDeliveryStream', i % 2 ? '{' : '{"DeliveryStreamName":1}'),
+    );
     expect((await Promise.all(bad)).every((a) => a.status === 400)).toBe(true);
 
     const good = await post('Firehose_20150804.ListDeliveryStreams', '{}');

@@ -28,7 +28,10 @@ describe('emulator: PutRecord and PutRecordBatch answer Encrypted truthfully', (
   it('"You can continue to read and write data ... while the encryption status is ENABLING, but the data is not encrypted", nor for 5 seconds after ENABLED', async () => {
     expect(await put()).toBe(false);
     await h.firehose.send(
-      new StartDeliveryStreamEncryptionCommand({ DeliveryStreamName: 'orders', DeliveryStreamEncryptionConfigurationInput: { KeyType: 'AWS_OWNED_CMK' } }),
+      new StartDeliveryStreamEncryptionCommand({
+        DeliveryStreamName: 'orders',
+        DeliveryStreamEncryptionConfigurationInput: { KeyType: 'AWS_OWNED_CMK' },
+      }),
     );
     expect(await put()).toBe(false); // ENABLING
     h.clock.advance(ENABLING_MS); // ENABLED now
@@ -45,7 +48,10 @@ describe('emulator: PutRecord and PutRecordBatch answer Encrypted truthfully', (
 
   it('records stay encrypted with the old key during a key change, and until DISABLED after a Stop', async () => {
     await h.firehose.send(
-      new StartDeliveryStreamEncryptionCommand({ DeliveryStreamName: 'orders', DeliveryStreamEncryptionConfigurationInput: { KeyType: 'AWS_OWNED_CMK' } }),
+      new StartDeliveryStreamEncryptionCommand({
+        DeliveryStreamName: 'orders',
+        DeliveryStreamEncryptionConfigurationInput: { KeyType: 'AWS_OWNED_CMK' },
+      }),
     );
     h.clock.advance(ENABLING_MS + 5_000);
     const key = (await h.kms.send(new CreateKeyCommand({}))).KeyMetadata!.Arn!;

@@ -19,7 +19,9 @@ describe('emulator: stream lifecycle', () => {
     (await h.firehose.send(new DescribeDeliveryStreamCommand({ DeliveryStreamName: name }))).DeliveryStreamDescription!;
 
   it('rule "DeliveryStreamStatus": a new stream is CREATING, then ACTIVE once the creation time has passed', async () => {
-    const { DeliveryStreamARN } = await h.firehose.send(new CreateDeliveryStreamCommand({ DeliveryStreamName: 'orders', ...S3_DESTINATION }));
+    const { DeliveryStreamARN } = await h.firehose.send(
+      new CreateDeliveryStreamCommand({ DeliveryStreamName: 'orders', ...S3_DESTINATION }),
+    );
 
     expect(DeliveryStreamARN).toBe(`arn:aws:firehose:us-east-1:${ACCOUNT}:deliverystream/orders`);
     expect((await describeStream('orders')).DeliveryStreamStatus).toBe('CREATING');
@@ -84,7 +86,9 @@ describe('emulator: stream lifecycle', () => {
     expect(described.Source?.KinesisStreamSourceDescription?.KinesisStreamARN).toContain(':stream/src');
 
     const missing = await errorOf(
-      h.firehose.send(new CreateDeliveryStreamCommand({ DeliveryStreamName: 'from-msk', DeliveryStreamType: 'MSKAsSource', ...S3_DESTINATION })),
+      h.firehose.send(
+        new CreateDeliveryStreamCommand({ DeliveryStreamName: 'from-msk', DeliveryStreamType: 'MSKAsSource', ...S3_DESTINATION }),
+      ),
     );
     expect(missing.name).toBe('InvalidArgumentException');
   });

@@ -36,7 +36,13 @@ export function describeDynamoStores(backendName: string, start: () => Promise<D
 
     const newStream = (): StreamRef => ({ account: '123456789012', region: 'us-east-1', name: `s-${randomUUID().slice(0, 8)}` });
     const ours = (id: string, at: number): LedgerCall => ({ id, at, by: 'remediator', operation: 'Start' });
-    const theirs = (id: string, at: number): LedgerCall => ({ id, at, by: 'other', operation: 'Stop', principal: 'arn:aws:iam::123456789012:user/alice' });
+    const theirs = (id: string, at: number): LedgerCall => ({
+      id,
+      at,
+      by: 'other',
+      operation: 'Stop',
+      principal: 'arn:aws:iam::123456789012:user/alice',
+    });
 
     it('reserves calls up to the share, then refuses with the time the next call is available', async () => {
       const ref = newStream();
@@ -47,7 +53,7 @@ export function describeDynamoStores(backendName: string, start: () => Promise<D
       expect(await ledger.status(ref, T0 + 24 * HOUR, 3)).toMatchObject({ ours: 2, remainingOurs: 1 });
     });
 
-    it('counts others\' calls against the 25 and records each CloudTrail event once', async () => {
+    it("counts others' calls against the 25 and records each CloudTrail event once", async () => {
       const ref = newStream();
       expect(await ledger.record(ref, theirs('event-1', T0), T0)).toEqual({ recorded: true });
       expect(await ledger.record(ref, theirs('event-1', T0), T0 + 1)).toEqual({ recorded: false });
@@ -73,7 +79,7 @@ export function describeDynamoStores(backendName: string, start: () => Promise<D
       for (let i = 0; i < 19; i += 1) await ledger.reserve(ref, ours(`early-${i}`, T0 + i), 20);
       const outcomes = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => ledger.reserve(ref, ours(`racer-${i}`, T0 + 100), 20)));
       expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
-      expect(outcomes.filter((o) => o.status === 'rejected').every((o) => (o).reason instanceof BudgetExhaustedError)).toBe(true);
+      expect(outcomes.filter((o) => o.status === 'rejected').every((o) => o.reason instanceof BudgetExhaustedError)).toBe(true);
       expect((await ledger.status(ref, T0 + 100, 20)).ours).toBe(20);
     });
 
@@ -111,7 +117,9 @@ export function describeDynamoStores(backendName: string, start: () => Promise<D
       const bad = { account: '123456789012', region: 'us-east-1', name: 'bad name' };
       await expect(ledger.reserve(bad, ours('r', T0), 20)).rejects.toBeInstanceOf(InvalidStreamNameError);
       await expect(leases.acquire({ ...bad, name: 'ok', account: '42' }, 'x', T0, 1)).rejects.toBeInstanceOf(InvalidStreamNameError);
-      await expect(states.put({ ...bad, region: 'nowhere' }, { verdict: 'COMPLIANT', updatedAt: T0 })).rejects.toBeInstanceOf(InvalidStreamNameError);
+      await expect(states.put({ ...bad, region: 'nowhere' }, { verdict: 'COMPLIANT', updatedAt: T0 })).rejects.toBeInstanceOf(
+        InvalidStreamNameError,
+      );
       const ref = newStream();
       await expect(ledger.record(ref, { ...theirs('', T0) }, T0)).rejects.toBeInstanceOf(InvalidInputError);
       await expect(ledger.reserve(ref, { ...ours('r', Number.NaN) }, 20)).rejects.toThrow(/at: expected epoch milliseconds/);
@@ -125,7 +133,7 @@ export function describeDynamoStores(backendName: string, start: () => Promise<D
       expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
     });
 
-    it('keeps the stream\'s state and forgets it (and its lease) but not its ledger', async () => {
+    it("keeps the stream's state and forgets it (and its lease) but not its ledger", async () => {
       const ref = newStream();
       await states.put(ref, { verdict: 'COMPLIANT', keyType: 'AWS_OWNED_CMK', updatedAt: T0, correlationId: 'exec-1' });
       await leases.acquire(ref, 'exec-1', T0, 60_000);

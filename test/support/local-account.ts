@@ -39,7 +39,8 @@ export async function startScenario(options: LocalAccountOptions = {}): Promise<
     createStream: async (name, extra = {}) => {
       await person.send(new CreateDeliveryStreamCommand({ DeliveryStreamName: name, ...S3_DESTINATION, ...extra }));
     },
-    createKey: async (spec = 'SYMMETRIC_DEFAULT') => (await kms.send(new CreateKeyCommand({ KeySpec: spec, KeyUsage: 'ENCRYPT_DECRYPT' }))).KeyMetadata!.Arn!,
+    createKey: async (spec = 'SYMMETRIC_DEFAULT') =>
+      (await kms.send(new CreateKeyCommand({ KeySpec: spec, KeyUsage: 'ENCRYPT_DECRYPT' }))).KeyMetadata!.Arn!,
     remediate: async (name, trigger = 'stream-created') => {
       executions += 1;
       const correlationId = `exec-${executions}-${name}`.slice(0, 80);
@@ -53,7 +54,8 @@ export async function startScenario(options: LocalAccountOptions = {}): Promise<
     acceptedStarts: (name) =>
       account.emulator.emulator.cloudTrail
         .events({ eventName: 'StartDeliveryStreamEncryption' })
-        .filter((e) => !e.detail.errorCode && (e.detail.requestParameters as { deliveryStreamName?: string }).deliveryStreamName === name).length,
+        .filter((e) => !e.detail.errorCode && (e.detail.requestParameters as { deliveryStreamName?: string }).deliveryStreamName === name)
+        .length,
     eventKinds: () => account.events.events.map((e) => e.detail.kind),
     close: async () => {
       person.destroy();

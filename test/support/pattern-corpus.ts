@@ -20,8 +20,16 @@ const trail = (id: string, detail: Record<string, unknown>): CorpusEvent => ({
 });
 
 export const CORPUS_EVENTS: CorpusEvent[] = [
-  trail('create-ok', { eventName: 'CreateDeliveryStream', requestParameters: { deliveryStreamName: 'orders', deliveryStreamType: 'DirectPut' }, sourceIPAddress: '10.1.2.3' }),
-  trail('create-failed', { eventName: 'CreateDeliveryStream', errorCode: 'InvalidArgumentException', requestParameters: { deliveryStreamName: 'orders' } }),
+  trail('create-ok', {
+    eventName: 'CreateDeliveryStream',
+    requestParameters: { deliveryStreamName: 'orders', deliveryStreamType: 'DirectPut' },
+    sourceIPAddress: '10.1.2.3',
+  }),
+  trail('create-failed', {
+    eventName: 'CreateDeliveryStream',
+    errorCode: 'InvalidArgumentException',
+    requestParameters: { deliveryStreamName: 'orders' },
+  }),
   trail('stop-by-alice', {
     eventName: 'StopDeliveryStreamEncryption',
     requestParameters: { deliveryStreamName: 'Payments-Ledger' },
@@ -31,9 +39,16 @@ export const CORPUS_EVENTS: CorpusEvent[] = [
   trail('start-by-remediator', {
     eventName: 'StartDeliveryStreamEncryption',
     requestParameters: { deliveryStreamName: 'orders', deliveryStreamEncryptionConfigurationInput: { keyType: 'AWS_OWNED_CMK' } },
-    userIdentity: { type: 'AssumedRole', sessionContext: { sessionIssuer: { arn: 'arn:aws:iam::123456789012:role/firehose-sse-guard-remediator' } } },
+    userIdentity: {
+      type: 'AssumedRole',
+      sessionContext: { sessionIssuer: { arn: 'arn:aws:iam::123456789012:role/firehose-sse-guard-remediator' } },
+    },
   }),
-  trail('delete-ok', { eventName: 'DeleteDeliveryStream', requestParameters: { deliveryStreamName: 'tmp-1' }, sourceIPAddress: '2001:db8::17' }),
+  trail('delete-ok', {
+    eventName: 'DeleteDeliveryStream',
+    requestParameters: { deliveryStreamName: 'tmp-1' },
+    sourceIPAddress: '2001:db8::17',
+  }),
   trail('describe', { eventName: 'DescribeDeliveryStream', readOnly: true }),
   {
     id: 'config-noncompliant',
@@ -54,13 +69,20 @@ export const CORPUS_EVENTS: CorpusEvent[] = [
     id: 'config-compliant-other-type',
     source: 'aws.config',
     'detail-type': 'Config Rules Compliance Change',
-    detail: { messageType: 'ComplianceChangeNotification', resourceType: 'AWS::S3::Bucket', newEvaluationResult: { complianceType: 'COMPLIANT' } },
+    detail: {
+      messageType: 'ComplianceChangeNotification',
+      resourceType: 'AWS::S3::Bucket',
+      newEvaluationResult: { complianceType: 'COMPLIANT' },
+    },
   },
   {
     id: 'config-item',
     source: 'aws.config',
     'detail-type': 'Config Configuration Item Change',
-    detail: { messageType: 'ConfigurationItemChangeNotification', configurationItem: { resourceType: 'AWS::KinesisFirehose::DeliveryStream', resourceName: 'orders' } },
+    detail: {
+      messageType: 'ConfigurationItemChangeNotification',
+      configurationItem: { resourceType: 'AWS::KinesisFirehose::DeliveryStream', resourceName: 'orders' },
+    },
   },
   { id: 'metrics-high', source: 'acme.metrics', 'detail-type': 'Reading', detail: { value: 250, unit: 'ms', tags: ['prod', 'eu'] } },
   { id: 'metrics-low', source: 'acme.metrics', 'detail-type': 'Reading', detail: { value: 3, unit: 'MS', tags: ['dev'] } },
@@ -76,7 +98,12 @@ export interface CorpusPattern {
 }
 
 export const CORPUS_PATTERNS: CorpusPattern[] = [
-  { name: 'exact', rule: 'exact match on a nested field', pattern: { source: ['aws.firehose'], detail: { eventName: ['CreateDeliveryStream'] } }, matches: ['create-ok', 'create-failed'] },
+  {
+    name: 'exact',
+    rule: 'exact match on a nested field',
+    pattern: { source: ['aws.firehose'], detail: { eventName: ['CreateDeliveryStream'] } },
+    matches: ['create-ok', 'create-failed'],
+  },
   {
     name: 'no-error',
     rule: 'exists: false (a successful call has no errorCode)',
@@ -84,8 +111,18 @@ export const CORPUS_PATTERNS: CorpusPattern[] = [
     matches: ['create-ok'],
   },
   { name: 'has-error', rule: 'exists: true', pattern: { detail: { errorCode: [{ exists: true }] } }, matches: ['create-failed'] },
-  { name: 'prefix', rule: 'prefix', pattern: { detail: { eventName: [{ prefix: 'Stop' }, { prefix: 'Start' }] } }, matches: ['stop-by-alice', 'start-by-remediator'] },
-  { name: 'suffix', rule: 'suffix', pattern: { detail: { eventName: [{ suffix: 'Encryption' }] } }, matches: ['stop-by-alice', 'start-by-remediator'] },
+  {
+    name: 'prefix',
+    rule: 'prefix',
+    pattern: { detail: { eventName: [{ prefix: 'Stop' }, { prefix: 'Start' }] } },
+    matches: ['stop-by-alice', 'start-by-remediator'],
+  },
+  {
+    name: 'suffix',
+    rule: 'suffix',
+    pattern: { detail: { eventName: [{ suffix: 'Encryption' }] } },
+    matches: ['stop-by-alice', 'start-by-remediator'],
+  },
   {
     name: 'prefix-ignore-case',
     rule: 'prefix with equals-ignore-case',
@@ -104,22 +141,49 @@ export const CORPUS_PATTERNS: CorpusPattern[] = [
     pattern: {
       detail: {
         eventName: ['StartDeliveryStreamEncryption', 'StopDeliveryStreamEncryption'],
-        userIdentity: { sessionContext: { sessionIssuer: { arn: [{ 'anything-but': { prefix: 'arn:aws:iam::123456789012:role/firehose-sse-guard' } }] } } },
+        userIdentity: {
+          sessionContext: { sessionIssuer: { arn: [{ 'anything-but': { prefix: 'arn:aws:iam::123456789012:role/firehose-sse-guard' } }] } },
+        },
       },
     },
     matches: [],
   },
-  { name: 'numeric-range', rule: 'numeric with two bounds', pattern: { detail: { value: [{ numeric: ['>', 0, '<=', 100] }] } }, matches: ['metrics-low'] },
+  {
+    name: 'numeric-range',
+    rule: 'numeric with two bounds',
+    pattern: { detail: { value: [{ numeric: ['>', 0, '<=', 100] }] } },
+    matches: ['metrics-low'],
+  },
   { name: 'numeric-eq', rule: 'numeric equality', pattern: { detail: { value: [{ numeric: ['=', 250] }] } }, matches: ['metrics-high'] },
-  { name: 'ignore-case', rule: 'equals-ignore-case', pattern: { detail: { unit: [{ 'equals-ignore-case': 'ms' }] } }, matches: ['metrics-high', 'metrics-low', 'metrics-none'] },
-  { name: 'wildcard', rule: 'wildcard', pattern: { detail: { requestParameters: { deliveryStreamName: [{ wildcard: 'tmp-*' }] } } }, matches: ['delete-ok'] },
-  { name: 'array-value', rule: 'an array field matches when any element does', pattern: { detail: { tags: ['eu'] } }, matches: ['metrics-high'] },
+  {
+    name: 'ignore-case',
+    rule: 'equals-ignore-case',
+    pattern: { detail: { unit: [{ 'equals-ignore-case': 'ms' }] } },
+    matches: ['metrics-high', 'metrics-low', 'metrics-none'],
+  },
+  {
+    name: 'wildcard',
+    rule: 'wildcard',
+    pattern: { detail: { requestParameters: { deliveryStreamName: [{ wildcard: 'tmp-*' }] } } },
+    matches: ['delete-ok'],
+  },
+  {
+    name: 'array-value',
+    rule: 'an array field matches when any element does',
+    pattern: { detail: { tags: ['eu'] } },
+    matches: ['metrics-high'],
+  },
   { name: 'cidr-v4', rule: 'cidr (IPv4)', pattern: { detail: { sourceIPAddress: [{ cidr: '10.0.0.0/8' }] } }, matches: ['create-ok'] },
   { name: 'cidr-v6', rule: 'cidr (IPv6)', pattern: { detail: { sourceIPAddress: [{ cidr: '2001:db8::/32' }] } }, matches: ['delete-ok'] },
   {
     name: 'or',
     rule: '$or of two sub-patterns',
-    pattern: { $or: [{ source: ['aws.config'], detail: { resourceType: ['AWS::KinesisFirehose::DeliveryStream'] } }, { detail: { value: [{ numeric: ['>=', 200] }] } }] },
+    pattern: {
+      $or: [
+        { source: ['aws.config'], detail: { resourceType: ['AWS::KinesisFirehose::DeliveryStream'] } },
+        { detail: { value: [{ numeric: ['>=', 200] }] } },
+      ],
+    },
     matches: ['config-noncompliant', 'metrics-high'],
   },
   {

@@ -33,7 +33,7 @@ describe('configuration from the environment', () => {
     });
   });
 
-  it('refuses workflow settings whose worst case does not fit in the state machine\'s timeout', () => {
+  it("refuses workflow settings whose worst case does not fit in the state machine's timeout", () => {
     expect(() => loadConfig({ ...base, FSG_MAX_POLLS: '100', FSG_MAX_POLL_SECONDS: '3600', FSG_MAX_ATTEMPTS: '10' })).toThrow(
       /workflow settings: their worst case \(\d+ s of waits and task retries\) exceeds the state machine's timeout of 86400 s/,
     );
@@ -67,7 +67,13 @@ describe('configuration from the environment', () => {
 
   it('reports every problem at once', () => {
     expect(
-      problemsOf({ FSG_MODE: 'fix', FSG_BUDGET_SHARE: 'lots', FSG_POLL_SECONDS: '0', FSG_KEY_TYPE: 'CUSTOMER_MANAGED_CMK', FSG_FALLBACK_TO_AWS_OWNED: 'maybe' }),
+      problemsOf({
+        FSG_MODE: 'fix',
+        FSG_BUDGET_SHARE: 'lots',
+        FSG_POLL_SECONDS: '0',
+        FSG_KEY_TYPE: 'CUSTOMER_MANAGED_CMK',
+        FSG_FALLBACK_TO_AWS_OWNED: 'maybe',
+      }),
     ).toEqual([
       'mode: expected "enforce" or "audit", got "fix"',
       'key.approvedKeyArns: at least one key ARN is required with CUSTOMER_MANAGED_CMK',

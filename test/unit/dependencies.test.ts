@@ -27,7 +27,12 @@ describe('dependency rules', () => {
   it('the domain imports nothing outside functions/domain/', () => {
     const outside = sources
       .filter((f) => rel(f).startsWith('functions/domain/'))
-      .flatMap((f) => graph.get(f)!.filter((t) => !rel(t).startsWith('functions/domain/')).map((t) => `${rel(f)} -> ${rel(t)}`));
+      .flatMap((f) =>
+        graph
+          .get(f)!
+          .filter((t) => !rel(t).startsWith('functions/domain/'))
+          .map((t) => `${rel(f)} -> ${rel(t)}`),
+      );
     expect(outside).toEqual([]);
   });
 
@@ -35,7 +40,11 @@ describe('dependency rules', () => {
     const wrong = sources.flatMap((f) =>
       graph
         .get(f)!
-        .filter((t) => (rel(f).startsWith('functions/adapters/') && rel(t).startsWith('functions/handlers/')) || (rel(f).startsWith('functions/') && /^(local|cli)\//.test(rel(t))))
+        .filter(
+          (t) =>
+            (rel(f).startsWith('functions/adapters/') && rel(t).startsWith('functions/handlers/')) ||
+            (rel(f).startsWith('functions/') && /^(local|cli)\//.test(rel(t))),
+        )
         .map((t) => `${rel(f)} -> ${rel(t)}`),
     );
     expect(wrong).toEqual([]);

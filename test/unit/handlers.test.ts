@@ -7,8 +7,24 @@ import type { GuardConfig } from '../../functions/config.ts';
 describe('Lambda entry points', () => {
   it('wire each function with only the adapters its use case takes, from the configuration, making no AWS call', () => {
     const config: GuardConfig = {
-      policy: { mode: 'enforce', key: { type: 'AWS_OWNED_CMK' }, exemptions: { tagKey: 'x', tagValues: ['true'], namePatterns: [] }, budget: { share: 20, lowThreshold: 5 } },
-      settings: { pollSeconds: 1, maxPollSeconds: 1, maxPolls: 1, maxAttempts: 1, retrySeconds: 1, busyWaitSeconds: 1, maxBusyWaits: 1, budgetWaitHorizonSeconds: 1, maxBudgetWaits: 1, maxInspections: 1 },
+      policy: {
+        mode: 'enforce',
+        key: { type: 'AWS_OWNED_CMK' },
+        exemptions: { tagKey: 'x', tagValues: ['true'], namePatterns: [] },
+        budget: { share: 20, lowThreshold: 5 },
+      },
+      settings: {
+        pollSeconds: 1,
+        maxPollSeconds: 1,
+        maxPolls: 1,
+        maxAttempts: 1,
+        retrySeconds: 1,
+        busyWaitSeconds: 1,
+        maxBusyWaits: 1,
+        budgetWaitHorizonSeconds: 1,
+        maxBudgetWaits: 1,
+        maxInspections: 1,
+      },
       tableName: 'state',
       busName: 'bus',
       region: 'eu-west-1',
@@ -17,7 +33,17 @@ describe('Lambda entry points', () => {
       sweep: { regions: ['eu-west-1'], describesPerSecond: 4.6 },
     };
     const keys = (deps: object) => Object.keys(deps).sort();
-    expect(keys(inspectDeps(config))).toEqual(['clock', 'firehose', 'keyFailures', 'keys', 'leases', 'ledger', 'policy', 'settings', 'states']);
+    expect(keys(inspectDeps(config))).toEqual([
+      'clock',
+      'firehose',
+      'keyFailures',
+      'keys',
+      'leases',
+      'ledger',
+      'policy',
+      'settings',
+      'states',
+    ]);
     expect(keys(enableDeps(config))).toEqual(['clock', 'firehose', 'keyFailures', 'keys', 'ledger', 'policy', 'publisher', 'settings']);
     expect(keys(checkDeps(config))).toEqual(['clock', 'firehose', 'keyFailures', 'keys', 'policy', 'settings']);
     expect(keys(concludeDeps(config))).toEqual(['clock', 'leases', 'policy', 'publisher', 'scheduler', 'states']);

@@ -44,7 +44,9 @@ function beyondNode(file: string): string[] {
 describe('which project each test belongs to (test/projects.ts)', () => {
   const testFiles = filesUnder(testRoot, (file) => file.endsWith('.test.ts')).map((file) => relative(testRoot, file));
   const projectOf = (file: string): TestProject[] =>
-    (Object.keys(TEST_PROJECTS) as TestProject[]).filter((project) => (TEST_PROJECTS[project].dirs as readonly string[]).includes(file.split('/')[0]!));
+    (Object.keys(TEST_PROJECTS) as TestProject[]).filter((project) =>
+      (TEST_PROJECTS[project].dirs as readonly string[]).includes(file.split('/')[0]!),
+    );
 
   it('puts every test file in exactly one project, so none is silently left out of every run', () => {
     const misplaced = testFiles.filter((file) => projectOf(file).length !== 1);
@@ -56,7 +58,8 @@ describe('which project each test belongs to (test/projects.ts)', () => {
     const problems: string[] = [];
     for (const file of testFiles.filter((f) => projectOf(f)[0] === 'default')) {
       for (const reached of importGraph(join(testRoot, file))) {
-        for (const need of beyondNode(reached)) problems.push(`test/${file} ${reached === join(testRoot, file) ? '' : `(through ${relative(root, reached)}) `}${need}`);
+        for (const need of beyondNode(reached))
+          problems.push(`test/${file} ${reached === join(testRoot, file) ? '' : `(through ${relative(root, reached)}) `}${need}`);
       }
     }
     expect(problems, 'npm test must need nothing but Node.js and npm').toEqual([]);
@@ -73,7 +76,9 @@ describe('the default project guard (test/support/node-only-guard.ts)', () => {
   it('refuses to start anything but node, npm and npx, and names this test file', async () => {
     // Names in variables: the static check above reads literals, this guard catches every call.
     const [python, chromium, moto] = ['python3', '/usr/bin/chromium', 'moto_server'];
-    expect(() => spawnSync(python, ['--version'])).toThrow(/^test\/unit\/test-layout\.test\.ts starts 'python3', which is beyond Node\.js and npm/);
+    expect(() => spawnSync(python, ['--version'])).toThrow(
+      /^test\/unit\/test-layout\.test\.ts starts 'python3', which is beyond Node\.js and npm/,
+    );
     expect(() => execFileSync(chromium, ['--version'])).toThrow(/starts '\/usr\/bin\/chromium'/);
     await expect(promisify(execFile)(moto, ['--help'])).rejects.toThrow(/test\/unit\/test-layout\.test\.ts starts 'moto_server'/);
     expect(execFileSync(process.execPath, ['-e', 'process.stdout.write(process.versions.node)']).toString()).toMatch(/^2[2-9]\./);
@@ -83,7 +88,9 @@ describe('the default project guard (test/support/node-only-guard.ts)', () => {
 
   it('fails an import of a browser driver, naming the importing file', async () => {
     const driver = 'playwright-core';
-    await expect(import(/* @vite-ignore */ driver)).rejects.toThrow(/test\/unit\/test-layout\.test\.ts imports playwright-core, which needs more than Node\.js and npm/);
+    await expect(import(/* @vite-ignore */ driver)).rejects.toThrow(
+      /test\/unit\/test-layout\.test\.ts imports playwright-core, which needs more than Node\.js and npm/,
+    );
   });
 
   it('runs on the Node.js of the Lambda runtime (22 or later)', () => {

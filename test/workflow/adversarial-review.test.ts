@@ -1,8 +1,4 @@
-import {
-  PutRecordCommand,
-  StartDeliveryStreamEncryptionCommand,
-  StopDeliveryStreamEncryptionCommand,
-} from '@aws-sdk/client-firehose';
+import { PutRecordCommand, StartDeliveryStreamEncryptionCommand, StopDeliveryStreamEncryptionCommand } from '@aws-sdk/client-firehose';
 import { DisableKeyCommand } from '@aws-sdk/client-kms';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventPublishError } from '../../functions/domain/errors.ts';
@@ -21,11 +17,15 @@ import { startScenario, type Scenario } from '../support/local-account.ts';
 const ref = (name: string) => ({ account: LOCAL_ACCOUNT_ID, region: LOCAL_REGION, name });
 const FAST = { timings: { creatingMs: 0, enablingMs: 0, disablingMs: 0, deletingMs: 0 } };
 const OUTCOME_KINDS = ['remediationSucceeded', 'remediationDeferred', 'remediationFailed'];
-const detailOf = (e: GuardEvent) => e.detail as unknown as { kind: string; correlationId: string; stream?: { name: string }; verdict?: string };
-const ofExecution = (s: Scenario, correlationId: string) => s.account.events.events.filter((e) => detailOf(e).correlationId === correlationId);
-const outcomes = (s: Scenario, name: string) => s.account.events.events.filter((e) => detailOf(e).stream?.name === name && OUTCOME_KINDS.includes(e.detail.kind));
+const detailOf = (e: GuardEvent) =>
+  e.detail as unknown as { kind: string; correlationId: string; stream?: { name: string }; verdict?: string };
+const ofExecution = (s: Scenario, correlationId: string) =>
+  s.account.events.events.filter((e) => detailOf(e).correlationId === correlationId);
+const outcomes = (s: Scenario, name: string) =>
+  s.account.events.events.filter((e) => detailOf(e).stream?.name === name && OUTCOME_KINDS.includes(e.detail.kind));
 const encryptedNow = async (s: Scenario, name: string) =>
-  (await s.person.send(new PutRecordCommand({ DeliveryStreamName: name, Record: { Data: new TextEncoder().encode('x') } }))).Encrypted === true;
+  (await s.person.send(new PutRecordCommand({ DeliveryStreamName: name, Record: { Data: new TextEncoder().encode('x') } }))).Encrypted ===
+  true;
 
 /** Checks every claim of encryption (Succeeded, COMPLIANT evaluation, key change kept) against PutRecord at publication. */
 function checkVerdictsWhenPublished(s: Scenario): { wrong: string[] } {
@@ -34,8 +34,10 @@ function checkVerdictsWhenPublished(s: Scenario): { wrong: string[] } {
   s.account.events.publish = async (events: readonly GuardEvent[]) => {
     for (const e of events) {
       const d = detailOf(e);
-      const claims = d.kind === 'remediationSucceeded' || d.kind === 'keyChangeFailed' || (d.kind === 'evaluated' && d.verdict === 'COMPLIANT');
-      if (claims && d.stream && !(await encryptedNow(s, d.stream.name))) wrong.push(`${d.kind} for ${d.stream.name} while records are written unencrypted`);
+      const claims =
+        d.kind === 'remediationSucceeded' || d.kind === 'keyChangeFailed' || (d.kind === 'evaluated' && d.verdict === 'COMPLIANT');
+      if (claims && d.stream && !(await encryptedNow(s, d.stream.name)))
+        wrong.push(`${d.kind} for ${d.stream.name} while records are written unencrypted`);
     }
     return publish(events);
   };
@@ -59,7 +61,12 @@ describe('adversarial review', () => {
     s.account.clock.advance(60_000);
     await s.person.send(new StopDeliveryStreamEncryptionCommand({ DeliveryStreamName: 'orders' }));
     await s.kms.send(new DisableKeyCommand({ KeyId: key }));
-    await s.person.send(new StartDeliveryStreamEncryptionCommand({ DeliveryStreamName: 'orders', DeliveryStreamEncryptionConfigurationInput: { KeyType: 'CUSTOMER_MANAGED_CMK', KeyARN: key } }));
+    await s.person.send(
+      new StartDeliveryStreamEncryptionCommand({
+        DeliveryStreamName: 'orders',
+        DeliveryStreamEncryptionConfigurationInput: { KeyType: 'CUSTOMER_MANAGED_CMK', KeyARN: key },
+      }),
+    );
     s.account.clock.advance(10_000);
     await s.account.drain();
     expect(wrong).toEqual([]);
@@ -78,7 +85,12 @@ describe('adversarial review', () => {
       if (calls === 2) {
         // During the settle wait (or while the confirming Inspect was being retried), the owner cycles SSE.
         await s.person.send(new StopDeliveryStreamEncryptionCommand({ DeliveryStreamName: 'orders' }));
-        await s.person.send(new StartDeliveryStreamEncryptionCommand({ DeliveryStreamName: 'orders', DeliveryStreamEncryptionConfigurationInput: { KeyType: 'AWS_OWNED_CMK' } }));
+        await s.person.send(
+          new StartDeliveryStreamEncryptionCommand({
+            DeliveryStreamName: 'orders',
+            DeliveryStreamEncryptionConfigurationInput: { KeyType: 'AWS_OWNED_CMK' },
+          }),
+        );
         await s.account.bus.drain();
       }
       return observe(r, owner, now);
@@ -129,7 +141,7 @@ describe('adversarial review', () => {
     expect(await encryptedNow(s, 'orders')).toBe(true);
     expect(s.account.events.ofKind('remediationSucceeded').length).toBeGreaterThanOrEqual(wrong.length + 1);
   });
-  it('D. a trigger between Conclude\'s check and its release does not make one execution tell two outcomes', async () => {
+  it("D. a trigger between Conclude's check and its release does not make one execution tell two outcomes", async () => {
     s = await startScenario({ triggers: true, emulator: FAST });
     const leases = s.account.deps.leases;
     const release = leases.release.bind(leases);
@@ -222,7 +234,8 @@ describe('adversarial review', () => {
     let checks = 0;
     s.account.runner.intercept = (fn, when) => {
       // When Check remembers the failure, kms:DescribeKey is denied once (IAM propagation, an SCP being edited).
-      if (fn === 'check' && when === 'before' && checks++ === 0) emulator.faults.failNext('DescribeKey', 1, { type: 'AccessDeniedException', message: 'denied' });
+      if (fn === 'check' && when === 'before' && checks++ === 0)
+        emulator.faults.failNext('DescribeKey', 1, { type: 'AccessDeniedException', message: 'denied' });
     };
     await s.createStream('orders');
     await s.account.drain();
@@ -236,7 +249,7 @@ describe('adversarial review', () => {
     }
     expect(s.acceptedStarts('orders')).toBe(1);
   });
-  it('H. Enable retried after a crash between an accepted Start and the ledger\'s confirmation does not pay for a second Start', async () => {
+  it("H. Enable retried after a crash between an accepted Start and the ledger's confirmation does not pay for a second Start", async () => {
     s = await startScenario({ triggers: true, emulator: FAST });
     const ledger = s.account.deps.ledger;
     const confirm = ledger.confirm.bind(ledger);
@@ -284,7 +297,8 @@ describe('adversarial review', () => {
     // With 32 bits a birthday search found a colliding pair within about 80,000 ids; with 56 bits none is expected
     // before hundreds of millions. 200,000 ids of one stream give 200,000 names, each within the 80 characters allowed.
     const names = new Set<string>();
-    for (let i = 0; i < 200_000; i += 1) names.add(executionName(ref('orders'), `0c0ffee0-0000-4000-8000-${i.toString(16).padStart(12, '0')}`, 'e'));
+    for (let i = 0; i < 200_000; i += 1)
+      names.add(executionName(ref('orders'), `0c0ffee0-0000-4000-8000-${i.toString(16).padStart(12, '0')}`, 'e'));
     expect(names.size).toBe(200_000);
     expect(executionName({ ...ref('orders'), name: 'x'.repeat(64) }, 'evt', 'e').length).toBeLessThanOrEqual(80);
     const pair: [string, string] = ['0c0ffee0-0000-4000-8000-000000000001', '0c0ffee0-0000-4000-8000-000000000002'];
@@ -319,13 +333,27 @@ describe('adversarial review', () => {
       isRunning: (name: string) => starter.isRunning(name),
       start: async (name: string, input: Parameters<typeof starter.start>[1]) => {
         // Between A's renewal of its lease and its StartExecution, intake B (another event) arrives.
-        b = await startWorkflow(ref('orders'), 'encryption-stopped', 'evt-B', clock.now(), { leases, clock, leaseSeconds: LEASE_SECONDS, starter });
+        b = await startWorkflow(ref('orders'), 'encryption-stopped', 'evt-B', clock.now(), {
+          leases,
+          clock,
+          leaseSeconds: LEASE_SECONDS,
+          starter,
+        });
         return starter.start(name, input);
       },
     };
-    const a = await startWorkflow(ref('orders'), 'stream-created', 'evt-A', clock.now(), { leases, clock, leaseSeconds: LEASE_SECONDS, starter: slowStarter });
+    const a = await startWorkflow(ref('orders'), 'stream-created', 'evt-A', clock.now(), {
+      leases,
+      clock,
+      leaseSeconds: LEASE_SECONDS,
+      starter: slowStarter,
+    });
     await s.account.drain();
-    expect({ a: (a as { action: string }).action, b: (b as { action: string }).action, executions: starter.started }).toEqual({ a: 'started', b: 'already-running', executions: 1 });
+    expect({ a: (a as { action: string }).action, b: (b as { action: string }).action, executions: starter.started }).toEqual({
+      a: 'started',
+      b: 'already-running',
+      executions: 1,
+    });
     expect(s.account.events.ofKind('remediationDeferred')).toEqual([]);
   });
   it('K. a trigger noted while the first Inspect failed is followed up at once, as the cleanup does (Conclude without a lease generation)', async () => {
@@ -346,7 +374,10 @@ describe('adversarial review', () => {
     await s.account.drain();
     expect(s.account.starter.reports[0]?.output).toMatchObject({ status: 'FAILED', reason: 'UNEXPECTED' });
     const pending = s.account.scheduler.pendingFor(ref('orders'));
-    expect(pending.map((r) => r.at - s.account.clock.now()).some((ms) => ms <= FOLLOW_UP_MS), JSON.stringify(pending)).toBe(true);
+    expect(
+      pending.map((r) => r.at - s.account.clock.now()).some((ms) => ms <= FOLLOW_UP_MS),
+      JSON.stringify(pending),
+    ).toBe(true);
   });
 
   it('L (survives). a trigger right after Conclude gave the lease back starts a new execution, which fixes the stream', async () => {

@@ -3,7 +3,12 @@ import aslValidator from 'asl-validator';
 import { describe, expect, it } from 'vitest';
 import * as errors from '../../functions/domain/errors.ts';
 import { runnableDefinition, STATE_MACHINE_FILE, type Definition } from '../../local/workflow-runner.ts';
-import { EXECUTION_TIMEOUT_SECONDS, LEASE_SECONDS, TASK_RETRY, worstCaseExecutionSeconds } from '../../functions/domain/remediation/bounds.ts';
+import {
+  EXECUTION_TIMEOUT_SECONDS,
+  LEASE_SECONDS,
+  TASK_RETRY,
+  worstCaseExecutionSeconds,
+} from '../../functions/domain/remediation/bounds.ts';
 import { DEFAULT_WORKFLOW_SETTINGS } from '../../functions/domain/remediation/state.ts';
 
 type State = {
@@ -22,7 +27,14 @@ const definition = JSON.parse(readFileSync(STATE_MACHINE_FILE, 'utf8')) as Defin
 const states = definition.States as Record<string, State>;
 const PHASES = ['INSPECT', 'WAIT_BUSY', 'ENABLE', 'WAIT_RETRY', 'WAIT_BUDGET', 'POLL', 'SETTLE', 'CONCLUDE'];
 /** DynamoDB's own retryable errors, as the SDK names them once its retries are spent. */
-const DYNAMODB_RETRYABLE = ['InternalServerError', 'ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded', 'ServiceUnavailable', 'TransactionConflictException'];
+const DYNAMODB_RETRYABLE = [
+  'InternalServerError',
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'ServiceUnavailable',
+  'TransactionConflictException',
+];
 
 function successors(state: State): string[] {
   return [state.Next, state.Default, ...(state.Choices ?? []).map((c) => c.Next), ...(state.Catch ?? []).map((c) => c.Next)].filter(
@@ -32,7 +44,10 @@ function successors(state: State): string[] {
 
 describe('the state machine definition (infra/state-machine.asl.json)', () => {
   it('passes asl-validator, paths and ARNs checked', () => {
-    const result = aslValidator(runnableDefinition(definition, { account: '123456789012', region: 'us-east-1' }).definition, { checkPaths: true, checkArn: true });
+    const result = aslValidator(runnableDefinition(definition, { account: '123456789012', region: 'us-east-1' }).definition, {
+      checkPaths: true,
+      checkArn: true,
+    });
     expect(result.errors).toEqual([]);
     expect(result.isValid).toBe(true);
   });
@@ -55,7 +70,8 @@ describe('the state machine definition (infra/state-machine.asl.json)', () => {
       expect(state.Retry?.length, name).toBeGreaterThan(0);
       for (const rule of state.Retry ?? []) {
         expect(rule.MaxAttempts, name).toBeGreaterThan(0);
-        for (const error of rule.ErrorEquals) expect(known.has(error) || error.startsWith('Lambda.') || DYNAMODB_RETRYABLE.includes(error), `${name}: ${error}`).toBe(true);
+        for (const error of rule.ErrorEquals)
+          expect(known.has(error) || error.startsWith('Lambda.') || DYNAMODB_RETRYABLE.includes(error), `${name}: ${error}`).toBe(true);
         expect(rule.ErrorEquals, `${name}: no blind retry of everything`).not.toContain('States.ALL');
       }
       // A raw DynamoDB failure (e.g. InternalServerError) is retried, not final.
@@ -70,7 +86,9 @@ describe('the state machine definition (infra/state-machine.asl.json)', () => {
       const target = state.Catch?.at(-1)?.Next;
       expect(target, name).toBe(name === 'Conclude' ? 'ConcludeFailed' : 'Conclude');
     }
-    const intoDone = Object.entries(states).filter(([, s]) => successors(s).includes('Done')).map(([n]) => n);
+    const intoDone = Object.entries(states)
+      .filter(([, s]) => successors(s).includes('Done'))
+      .map(([n]) => n);
     expect(intoDone).toEqual(['RouteAfterConclude']);
     expect(states.Conclude?.Next).toBe('RouteAfterConclude');
   });
@@ -83,7 +101,9 @@ describe('the state machine definition (infra/state-machine.asl.json)', () => {
       if (done.has(name)) return true;
       if (visiting.has(name)) return false;
       visiting.add(name);
-      const ok = successors(withoutTasks[name] as State).filter((n) => n in withoutTasks).every(cycleFree);
+      const ok = successors(withoutTasks[name] as State)
+        .filter((n) => n in withoutTasks)
+        .every(cycleFree);
       visiting.delete(name);
       done.add(name);
       return ok;
@@ -106,14 +126,16 @@ describe('the state machine definition (infra/state-machine.asl.json)', () => {
     }
   });
 
-  it('sends every Start through a fresh Inspect: Enable is entered only from Inspect\'s route (DESIGN invariant 2)', () => {
-    const intoEnable = Object.entries(states).filter(([, s]) => successors(s).includes('Enable')).map(([n]) => n);
+  it("sends every Start through a fresh Inspect: Enable is entered only from Inspect's route (DESIGN invariant 2)", () => {
+    const intoEnable = Object.entries(states)
+      .filter(([, s]) => successors(s).includes('Enable'))
+      .map(([n]) => n);
     expect(intoEnable).toEqual(['RouteAfterInspect']);
     expect(states.WaitRetry?.Next).toBe('Inspect');
     expect(states.WaitSettle?.Next).toBe('Inspect');
   });
 
-  it('has one set of numbers: TimeoutSeconds is the domain\'s, the lease outlives it, and the worst case fits in it', () => {
+  it("has one set of numbers: TimeoutSeconds is the domain's, the lease outlives it, and the worst case fits in it", () => {
     expect(definition.TimeoutSeconds).toBe(EXECUTION_TIMEOUT_SECONDS);
     expect(LEASE_SECONDS).toBeGreaterThan(EXECUTION_TIMEOUT_SECONDS);
     expect(worstCaseExecutionSeconds(DEFAULT_WORKFLOW_SETTINGS)).toBeLessThanOrEqual(EXECUTION_TIMEOUT_SECONDS);

@@ -15,9 +15,11 @@ describe('workflow: the 25-call budget', () => {
   });
   afterEach(() => s.close());
 
-  const deferred = () => s.account.events.ofKind('remediationDeferred')[0]?.detail as unknown as { reason: string; nextAttemptAt?: string } | undefined;
+  const deferred = () =>
+    s.account.events.ofKind('remediationDeferred')[0]?.detail as unknown as { reason: string; nextAttemptAt?: string } | undefined;
   const spendOurs = async (n: number, at: number) => {
-    for (let i = 0; i < n; i += 1) await s.account.deps.ledger.reserve(ref, { id: `old-${i}`, at: at + i, by: 'remediator', operation: 'Start' }, 20);
+    for (let i = 0; i < n; i += 1)
+      await s.account.deps.ledger.reserve(ref, { id: `old-${i}`, at: at + i, by: 'remediator', operation: 'Start' }, 20);
   };
 
   it('a spent share ends DEFERRED with the time of the next available call, and no Start call', async () => {
@@ -47,7 +49,11 @@ describe('workflow: the 25-call budget', () => {
   it('never makes a 26th call: 25 calls by people in the ledger defer us even with our share unspent', async () => {
     const now = s.account.clock.now();
     for (let i = 0; i < ENCRYPTION_CALLS_PER_WINDOW; i += 1) {
-      await s.account.deps.ledger.record(ref, { id: `event-${i}`, at: now - HOUR + i, by: 'other', operation: i % 2 ? 'Stop' : 'Start' }, now);
+      await s.account.deps.ledger.record(
+        ref,
+        { id: `event-${i}`, at: now - HOUR + i, by: 'other', operation: i % 2 ? 'Stop' : 'Start' },
+        now,
+      );
     }
     const report = await s.remediate('orders');
     expect(report.output).toMatchObject({ status: 'DEFERRED', reason: 'BUDGET_SPENT', callsSpent: 0 });
@@ -57,7 +63,9 @@ describe('workflow: the 25-call budget', () => {
   it('when Firehose knows of calls the ledger has not seen yet, its refusal defers the stream and is not retried', async () => {
     for (let i = 0; i < ENCRYPTION_CALLS_PER_WINDOW; i += 1) {
       const Command = i % 2 === 0 ? StopDeliveryStreamEncryptionCommand : StartDeliveryStreamEncryptionCommand; // 13 Stops, 12 Starts: ends DISABLED
-      await s.person.send(new Command({ DeliveryStreamName: 'orders', DeliveryStreamEncryptionConfigurationInput: { KeyType: 'AWS_OWNED_CMK' } }));
+      await s.person.send(
+        new Command({ DeliveryStreamName: 'orders', DeliveryStreamEncryptionConfigurationInput: { KeyType: 'AWS_OWNED_CMK' } }),
+      );
       s.account.clock.advance(5_000);
     }
     const report = await s.remediate('orders');

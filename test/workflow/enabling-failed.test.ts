@@ -15,7 +15,10 @@ describe('workflow: ENABLING_FAILED and keys that cannot work', () => {
 
   it('ENABLING_FAILED once (a transient grant failure), then success: two Start calls, backoff between them', async () => {
     await s.createStream('orders');
-    s.account.emulator.emulator.faults.failNextEnablement(1, { type: 'CREATE_KMS_GRANT_FAILED', details: 'credentials older than 6 hours' });
+    s.account.emulator.emulator.faults.failNextEnablement(1, {
+      type: 'CREATE_KMS_GRANT_FAILED',
+      details: 'credentials older than 6 hours',
+    });
 
     const report = await s.remediate('orders');
 
@@ -35,22 +38,34 @@ describe('workflow: ENABLING_FAILED and keys that cannot work', () => {
 
   it.each([
     ['missing', async () => MISSING_KEY, 'KMS_KEY_NOT_FOUND'],
-    ['disabled', async (sc: Scenario) => {
-      const k = await sc.createKey();
-      await sc.kms.send(new DisableKeyCommand({ KeyId: k }));
-      return k;
-    }, 'DISABLED_KMS_KEY'],
-    ['pending deletion', async (sc: Scenario) => {
-      const k = await sc.createKey();
-      await sc.kms.send(new ScheduleKeyDeletionCommand({ KeyId: k, PendingWindowInDays: 7 }));
-      return k;
-    }, 'INVALID_KMS_KEY'],
+    [
+      'disabled',
+      async (sc: Scenario) => {
+        const k = await sc.createKey();
+        await sc.kms.send(new DisableKeyCommand({ KeyId: k }));
+        return k;
+      },
+      'DISABLED_KMS_KEY',
+    ],
+    [
+      'pending deletion',
+      async (sc: Scenario) => {
+        const k = await sc.createKey();
+        await sc.kms.send(new ScheduleKeyDeletionCommand({ KeyId: k, PendingWindowInDays: 7 }));
+        return k;
+      },
+      'INVALID_KMS_KEY',
+    ],
     ['asymmetric', async (sc: Scenario) => sc.createKey('RSA_2048'), 'INVALID_KMS_KEY'],
-    ['denying Firehose in its policy', async (sc: Scenario) => {
-      const k = await sc.createKey();
-      sc.account.emulator.emulator.kms.denyFirehose(k);
-      return k;
-    }, 'KMS_ACCESS_DENIED'],
+    [
+      'denying Firehose in its policy',
+      async (sc: Scenario) => {
+        const k = await sc.createKey();
+        sc.account.emulator.emulator.kms.denyFirehose(k);
+        return k;
+      },
+      'KMS_ACCESS_DENIED',
+    ],
   ])('a %s key ends FAILED (KEY_PROBLEM, %s) without spending a call: the pre-flight finds it', async (_case, makeKey, failureType) => {
     const key = await makeKey(s);
     s.account.setPolicy({ key: { type: 'CUSTOMER_MANAGED_CMK', approvedKeyArns: [key] } });
@@ -88,7 +103,10 @@ describe('workflow: ENABLING_FAILED and keys that cannot work', () => {
 
     expect(report.output).toMatchObject({ status: 'REMEDIATED', callsSpent: 1 });
     expect(s.account.emulator.emulator.firehose.stream('orders').encryption.key).toEqual({ keyType: 'AWS_OWNED_CMK' });
-    expect(s.account.events.ofKind('remediationSucceeded')[0]?.detail).toMatchObject({ viaFallback: true, key: { keyType: 'AWS_OWNED_CMK' } });
+    expect(s.account.events.ofKind('remediationSucceeded')[0]?.detail).toMatchObject({
+      viaFallback: true,
+      key: { keyType: 'AWS_OWNED_CMK' },
+    });
   });
 
   it('a failed key change reports that the stream is still encrypted with the old key', async () => {

@@ -41,9 +41,8 @@ describe('workflow: a new unencrypted DirectPut stream', () => {
     await s.remediate('orders');
     await new Promise((resolve) => setImmediate(resolve));
 
-    const enabledAt = Date.parse(
-      emulator.cloudTrail.events({ eventName: 'StartDeliveryStreamEncryption' })[0]!.time,
-    ) + emulator.timings.enablingMs;
+    const enabledAt =
+      Date.parse(emulator.cloudTrail.events({ eventName: 'StartDeliveryStreamEncryption' })[0]!.time) + emulator.timings.enablingMs;
     const succeeded = s.account.events.ofKind('remediationSucceeded')[0]!;
     expect(succeeded.time - enabledAt).toBeGreaterThanOrEqual(ENCRYPTION_SETTLE_MS);
     expect(encryptedWhenPublished).toEqual([true]);
@@ -94,7 +93,10 @@ describe('workflow: a new unencrypted DirectPut stream', () => {
     const report = await s.remediate('payments');
 
     expect(report.output).toMatchObject({ status: 'REMEDIATED', callsSpent: 1 });
-    expect(s.account.emulator.emulator.firehose.stream('payments').encryption.key).toEqual({ keyType: 'CUSTOMER_MANAGED_CMK', keyArn: approved });
+    expect(s.account.emulator.emulator.firehose.stream('payments').encryption.key).toEqual({
+      keyType: 'CUSTOMER_MANAGED_CMK',
+      keyArn: approved,
+    });
     expect(report.kmsCalls).toBe(2); // DescribeKey + GetKeyPolicy: the pre-flight
   });
 });

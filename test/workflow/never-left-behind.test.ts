@@ -19,7 +19,9 @@ import { expectSchemaValid, startScenario, type Scenario } from '../support/loca
 const ref = (name: string) => ({ account: LOCAL_ACCOUNT_ID, region: LOCAL_REGION, name });
 const outcomes = (s: Scenario, name: string) =>
   s.account.events.events.filter(
-    (e) => (e.detail as { stream?: { name: string } }).stream?.name === name && ['remediationSucceeded', 'remediationDeferred', 'remediationFailed'].includes(e.detail.kind),
+    (e) =>
+      (e.detail as { stream?: { name: string } }).stream?.name === name &&
+      ['remediationSucceeded', 'remediationDeferred', 'remediationFailed'].includes(e.detail.kind),
   );
 const verdicts = (s: Scenario, name: string) =>
   s.account.events.ofKind('evaluated').filter((e) => (e.detail as { stream: { name: string } }).stream.name === name);
@@ -47,7 +49,8 @@ function checkVerdictsWhenPublished(s: Scenario): { wrong: string[] } {
     for (const e of events) {
       const d = e.detail as { kind: string; verdict?: string; stream?: { name: string } };
       const claims = d.kind === 'remediationSucceeded' || (d.kind === 'evaluated' && d.verdict === 'COMPLIANT');
-      if (claims && d.stream && !(await encryptedNow(s, d.stream.name))) wrong.push(`${d.kind} for ${d.stream.name} while records are written unencrypted`);
+      if (claims && d.stream && !(await encryptedNow(s, d.stream.name)))
+        wrong.push(`${d.kind} for ${d.stream.name} while records are written unencrypted`);
     }
     return publish(events);
   };
@@ -105,7 +108,9 @@ describe('never leave a stream behind (issue 11 regressions)', () => {
       if (!armed || fn !== 'conclude' || when !== 'before') return;
       armed = false;
       s.account.emulator.emulator.faults.reset();
-      stops.push(s.person.send(new StopDeliveryStreamEncryptionCommand({ DeliveryStreamName: 'orders' })).then(() => s.account.bus.drain()));
+      stops.push(
+        s.person.send(new StopDeliveryStreamEncryptionCommand({ DeliveryStreamName: 'orders' })).then(() => s.account.bus.drain()),
+      );
     };
     const leases = s.account.deps.leases;
     const observe = leases.observe.bind(leases);
@@ -121,23 +126,30 @@ describe('never leave a stream behind (issue 11 regressions)', () => {
     expect(await encryptedNow(s, 'orders')).toBe(true);
   });
 
-  it('3. the lease outlives the workflow: the intake takes it for LEASE_SECONDS, more than the state machine\'s timeout', async () => {
+  it("3. the lease outlives the workflow: the intake takes it for LEASE_SECONDS, more than the state machine's timeout", async () => {
     s = await startScenario({ triggers: true });
     s.account.starter.start = async () => ({ started: true }); // keep the lease as the intake took it
     await s.createStream('orders');
     await s.account.bus.drain();
     const held = await s.account.deps.leases.observe(ref('orders'), 'anyone', s.account.clock.now() + EXECUTION_TIMEOUT_SECONDS * 1000);
     expect(held.held).toBe(false); // not ours: but it is still someone's, so a sweep cannot take it
-    await expect(s.account.deps.leases.acquire(ref('orders'), 'sweep', s.account.clock.now() + EXECUTION_TIMEOUT_SECONDS * 1000, 1000)).rejects.toThrow(/leased to/);
+    await expect(
+      s.account.deps.leases.acquire(ref('orders'), 'sweep', s.account.clock.now() + EXECUTION_TIMEOUT_SECONDS * 1000, 1000),
+    ).rejects.toThrow(/leased to/);
     expect(LEASE_SECONDS).toBeGreaterThan(EXECUTION_TIMEOUT_SECONDS);
   });
 
   it('4. a fresh look before every Start: a stream tagged exempt during the retry wait gets no second Start', async () => {
     s = await startScenario({ triggers: true });
-    s.account.emulator.emulator.faults.failNextEnablement(1, { type: 'CREATE_KMS_GRANT_FAILED', details: 'credentials older than 6 hours' });
+    s.account.emulator.emulator.faults.failNextEnablement(1, {
+      type: 'CREATE_KMS_GRANT_FAILED',
+      details: 'credentials older than 6 hours',
+    });
     // Describe 2 is Check's, which sees ENABLING_FAILED and waits before another attempt.
     afterDescribe(s, 2, async () => {
-      await s.person.send(new TagDeliveryStreamCommand({ DeliveryStreamName: 'orders', Tags: [{ Key: 'sse-guard:exempt', Value: 'true' }] }));
+      await s.person.send(
+        new TagDeliveryStreamCommand({ DeliveryStreamName: 'orders', Tags: [{ Key: 'sse-guard:exempt', Value: 'true' }] }),
+      );
     });
     await s.createStream('orders');
     await s.account.drain();
@@ -156,17 +168,25 @@ describe('never leave a stream behind (issue 11 regressions)', () => {
     await s.account.drain();
     s.account.clock.advance(86_400_000);
     await s.kms.send(new DisableKeyCommand({ KeyId: other }));
-    await s.person.send(new StartDeliveryStreamEncryptionCommand({ DeliveryStreamName: 'orders', DeliveryStreamEncryptionConfigurationInput: { KeyType: 'CUSTOMER_MANAGED_CMK', KeyARN: other } }));
+    await s.person.send(
+      new StartDeliveryStreamEncryptionCommand({
+        DeliveryStreamName: 'orders',
+        DeliveryStreamEncryptionConfigurationInput: { KeyType: 'CUSTOMER_MANAGED_CMK', KeyARN: other },
+      }),
+    );
     s.account.clock.advance(10_000);
     await s.account.drain();
     expect(s.account.events.ofKind('keyChangeFailed')).toHaveLength(1);
-    expect(s.account.events.ofKind('keyChangeFailed')[0]?.detail).toMatchObject({ keptKey: { keyType: 'CUSTOMER_MANAGED_CMK', keyArn: approved }, failureType: 'DISABLED_KMS_KEY' });
+    expect(s.account.events.ofKind('keyChangeFailed')[0]?.detail).toMatchObject({
+      keptKey: { keyType: 'CUSTOMER_MANAGED_CMK', keyArn: approved },
+      failureType: 'DISABLED_KMS_KEY',
+    });
     expect(s.account.starter.reports.at(-1)?.output).toMatchObject({ status: 'COMPLIANT', callsSpent: 0 });
     expect(await encryptedNow(s, 'orders')).toBe(true);
     expectSchemaValid(s.account.events.events);
   });
 
-  it('6. COMPLIANT only after the settle: someone else\'s Start that just reached ENABLED waits 5 seconds and is looked at again', async () => {
+  it("6. COMPLIANT only after the settle: someone else's Start that just reached ENABLED waits 5 seconds and is looked at again", async () => {
     s = await startScenario({ triggers: true, emulator: { timings: { creatingMs: 0, enablingMs: 0, disablingMs: 0, deletingMs: 0 } } });
     s.account.setPolicy({ mode: 'audit' });
     await s.createStream('orders');
@@ -178,7 +198,12 @@ describe('never leave a stream behind (issue 11 regressions)', () => {
       if (e.detail.kind === 'evaluated') at.push(s.account.clock.now());
     });
     const started = s.account.clock.now();
-    await s.person.send(new StartDeliveryStreamEncryptionCommand({ DeliveryStreamName: 'orders', DeliveryStreamEncryptionConfigurationInput: { KeyType: 'AWS_OWNED_CMK' } }));
+    await s.person.send(
+      new StartDeliveryStreamEncryptionCommand({
+        DeliveryStreamName: 'orders',
+        DeliveryStreamEncryptionConfigurationInput: { KeyType: 'AWS_OWNED_CMK' },
+      }),
+    );
     await s.account.drain();
     expect(s.account.starter.reports.at(-1)?.output).toMatchObject({ status: 'COMPLIANT', callsSpent: 0 });
     expect(at.at(-1)! - started).toBeGreaterThanOrEqual(5_000);
@@ -199,7 +224,9 @@ describe('never leave a stream behind (issue 11 regressions)', () => {
     await sweep();
     await sweep();
     expect(s.acceptedStarts('orders')).toBe(0);
-    expect(await s.account.deps.keyFailures.list(ref('orders'))).toEqual([expect.objectContaining({ key, failureType: 'DISABLED_KMS_KEY', keyState: 'DISABLED_KMS_KEY' })]);
+    expect(await s.account.deps.keyFailures.list(ref('orders'))).toEqual([
+      expect.objectContaining({ key, failureType: 'DISABLED_KMS_KEY', keyState: 'DISABLED_KMS_KEY' }),
+    ]);
     await s.kms.send(new EnableKeyCommand({ KeyId: key }));
     await sweep();
     expect(s.acceptedStarts('orders')).toBe(1);
@@ -233,15 +260,23 @@ describe('never leave a stream behind (issue 11 regressions)', () => {
     await s.createStream('orders');
     await s.account.drain();
     expect(s.account.starter.reports.at(-1)?.output).toMatchObject({ status: 'REMEDIATED' });
-    expect(s.account.events.ofKind('remediationSucceeded')[0]?.detail).toMatchObject({ key: { keyType: 'CUSTOMER_MANAGED_CMK', keyArn: local } });
+    expect(s.account.events.ofKind('remediationSucceeded')[0]?.detail).toMatchObject({
+      key: { keyType: 'CUSTOMER_MANAGED_CMK', keyArn: local },
+    });
 
     s.account.setPolicy({ key: { type: 'CUSTOMER_MANAGED_CMK', approvedKeyArns: [elsewhere], fallbackToAwsOwned: false } });
     await s.createStream('clicks');
     await s.account.drain();
     expect(s.account.starter.reports.at(-1)?.output).toMatchObject({ status: 'FAILED', reason: 'CONFIGURATION' });
-    expect(outcomes(s, 'clicks').at(-1)?.detail).toMatchObject({ details: expect.stringContaining('no approved key in account 123456789012, region us-east-1') });
+    expect(outcomes(s, 'clicks').at(-1)?.detail).toMatchObject({
+      details: expect.stringContaining('no approved key in account 123456789012, region us-east-1'),
+    });
     expect(s.acceptedStarts('clicks')).toBe(0);
-    expect(s.account.emulator.emulator.cloudTrail.events({ eventName: 'StartDeliveryStreamEncryption' }).filter((e) => JSON.stringify(e.detail).includes('clicks'))).toEqual([]);
+    expect(
+      s.account.emulator.emulator.cloudTrail
+        .events({ eventName: 'StartDeliveryStreamEncryption' })
+        .filter((e) => JSON.stringify(e.detail).includes('clicks')),
+    ).toEqual([]);
   });
 
   it('11. an Inspect failure concludes FAILED with the workflow input, gives the lease back and schedules a retry', async () => {
@@ -269,7 +304,11 @@ describe('never leave a stream behind (issue 11 regressions)', () => {
         failures -= 1;
         // EventBridge took the first entry and refused the rest.
         await publish(events.slice(0, 1));
-        throw new EventPublishError('partial', events.slice(1).map((e) => ({ detailType: e.detailType, errorCode: 'InternalFailure' })), [events[0]!.detailType]);
+        throw new EventPublishError(
+          'partial',
+          events.slice(1).map((e) => ({ detailType: e.detailType, errorCode: 'InternalFailure' })),
+          [events[0]!.detailType],
+        );
       }
       return publish(events);
     };
@@ -282,7 +321,10 @@ describe('never leave a stream behind (issue 11 regressions)', () => {
 
   it('15 and 16. a Start that Firehose refuses gives its reservation back and is never announced as started', async () => {
     s = await startScenario({ triggers: true });
-    s.account.emulator.emulator.faults.failNext('StartDeliveryStreamEncryption', 2, { type: 'LimitExceededException', message: 'Rate exceeded for StartDeliveryStreamEncryption' });
+    s.account.emulator.emulator.faults.failNext('StartDeliveryStreamEncryption', 2, {
+      type: 'LimitExceededException',
+      message: 'Rate exceeded for StartDeliveryStreamEncryption',
+    });
     await s.createStream('orders');
     await s.account.drain();
     const now = s.account.clock.now();

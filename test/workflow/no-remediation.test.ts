@@ -4,7 +4,10 @@ import { expectSchemaValid, startScenario, type Scenario } from '../support/loca
 
 const KINESIS = {
   DeliveryStreamType: 'KinesisStreamAsSource' as const,
-  KinesisStreamSourceConfiguration: { KinesisStreamARN: 'arn:aws:kinesis:us-east-1:123456789012:stream/src', RoleARN: 'arn:aws:iam::123456789012:role/r' },
+  KinesisStreamSourceConfiguration: {
+    KinesisStreamARN: 'arn:aws:kinesis:us-east-1:123456789012:stream/src',
+    RoleARN: 'arn:aws:iam::123456789012:role/r',
+  },
 };
 
 describe('workflow: streams that need no Start call', () => {
@@ -22,7 +25,19 @@ describe('workflow: streams that need no Start call', () => {
     const report = await s.remediate('audit-trail', 'sweep');
     expect(report.output).toMatchObject({ status: 'COMPLIANT', callsSpent: 0 });
     expect(report.firehoseCalls.StartDeliveryStreamEncryption).toBeUndefined();
-    expect(evaluated()).toEqual([{ verdict: 'COMPLIANT', stream: expect.anything(), encryption: { status: 'ENABLED', keyType: 'AWS_OWNED_CMK' }, trigger: 'sweep', mode: 'enforce', version: '1', kind: 'evaluated', occurredAt: expect.any(String), correlationId: expect.any(String) }]);
+    expect(evaluated()).toEqual([
+      {
+        verdict: 'COMPLIANT',
+        stream: expect.anything(),
+        encryption: { status: 'ENABLED', keyType: 'AWS_OWNED_CMK' },
+        trigger: 'sweep',
+        mode: 'enforce',
+        version: '1',
+        kind: 'evaluated',
+        occurredAt: expect.any(String),
+        correlationId: expect.any(String),
+      },
+    ]);
     expect(report.transitions).toBe(5);
   });
 
@@ -30,7 +45,16 @@ describe('workflow: streams that need no Start call', () => {
     await s.createStream('fresh', { DeliveryStreamEncryptionConfigurationInput: { KeyType: 'AWS_OWNED_CMK' } });
     const report = await s.remediate('fresh', 'sweep');
     expect(report.output).toMatchObject({ status: 'COMPLIANT', callsSpent: 0 });
-    expect(report.states).toEqual(['Inspect', 'RouteAfterInspect', 'WaitSettle', 'Inspect', 'RouteAfterInspect', 'Conclude', 'RouteAfterConclude', 'Done']);
+    expect(report.states).toEqual([
+      'Inspect',
+      'RouteAfterInspect',
+      'WaitSettle',
+      'Inspect',
+      'RouteAfterInspect',
+      'Conclude',
+      'RouteAfterConclude',
+      'Done',
+    ]);
   });
 
   it('a Kinesis-sourced stream is NOT_APPLICABLE ("SSE ... only if it\'s a delivery stream that uses DirectPut"), without reading its tags', async () => {
@@ -68,7 +92,10 @@ describe('workflow: streams that need no Start call', () => {
     emulator.cloudTrail.subscribe((event) => {
       if (event.detail.eventName === 'StartDeliveryStreamEncryption' && !event.detail.errorCode) {
         // Deleted by a person right after Firehose accepted the remediator's Start: ACTIVE, encryption ENABLING.
-        queueMicrotask(() => void emulator.call('firehose', 'DeleteDeliveryStream', { DeliveryStreamName: 'short-lived' }, { accessKeyId: 'AKIAPERSON' }));
+        queueMicrotask(
+          () =>
+            void emulator.call('firehose', 'DeleteDeliveryStream', { DeliveryStreamName: 'short-lived' }, { accessKeyId: 'AKIAPERSON' }),
+        );
       }
     });
     const report = await s.remediate('short-lived');
@@ -88,7 +115,10 @@ describe('workflow: streams that need no Start call', () => {
   it('a stream someone else already fixed while the workflow waited is COMPLIANT, with no Start of ours', async () => {
     await s.createStream('orders');
     await s.person.send(
-      new StartDeliveryStreamEncryptionCommand({ DeliveryStreamName: 'orders', DeliveryStreamEncryptionConfigurationInput: { KeyType: 'AWS_OWNED_CMK' } }),
+      new StartDeliveryStreamEncryptionCommand({
+        DeliveryStreamName: 'orders',
+        DeliveryStreamEncryptionConfigurationInput: { KeyType: 'AWS_OWNED_CMK' },
+      }),
     );
     const report = await s.remediate('orders');
     expect(report.output).toMatchObject({ status: 'COMPLIANT', callsSpent: 0 });

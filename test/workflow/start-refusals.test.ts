@@ -39,7 +39,10 @@ describe('workflow: Start refused synchronously', () => {
     const key = await s.createKey();
     s.account.setPolicy({ key: { type: 'CUSTOMER_MANAGED_CMK', approvedKeyArns: [key] } });
     await s.createStream('orders');
-    s.account.emulator.emulator.faults.failNext('StartDeliveryStreamEncryption', 1, { type: 'InvalidKMSResourceException', message: 'KMS AccessDeniedException' });
+    s.account.emulator.emulator.faults.failNext('StartDeliveryStreamEncryption', 1, {
+      type: 'InvalidKMSResourceException',
+      message: 'KMS AccessDeniedException',
+    });
 
     const report = await s.remediate('orders');
 
@@ -66,7 +69,10 @@ describe('workflow: Start refused synchronously', () => {
     emulator.cloudTrail.subscribe((event) => {
       if (event.detail.eventName === 'StartDeliveryStreamEncryption' && !event.detail.errorCode) {
         s.account.clock.advance(3_000);
-        queueMicrotask(() => void emulator.call('firehose', 'StopDeliveryStreamEncryption', { DeliveryStreamName: 'orders' }, { accessKeyId: 'AKIAPERSON' }));
+        queueMicrotask(
+          () =>
+            void emulator.call('firehose', 'StopDeliveryStreamEncryption', { DeliveryStreamName: 'orders' }, { accessKeyId: 'AKIAPERSON' }),
+        );
       }
     });
 

@@ -20,7 +20,10 @@ describe('workflow: waits, retries and bounds', () => {
   it('waits out throttling: a rate-limited Start is retried by the state machine, on the same reservation', async () => {
     s = await startScenario();
     await s.createStream('orders');
-    s.account.emulator.emulator.faults.failNext('StartDeliveryStreamEncryption', 2, { type: 'LimitExceededException', message: 'Rate exceeded' });
+    s.account.emulator.emulator.faults.failNext('StartDeliveryStreamEncryption', 2, {
+      type: 'LimitExceededException',
+      message: 'Rate exceeded',
+    });
 
     const report = await s.remediate('orders');
 
@@ -33,7 +36,12 @@ describe('workflow: waits, retries and bounds', () => {
   it('a stream that never settles ends DEFERRED (STREAM_BUSY) after the bounded number of waits', async () => {
     s = await startScenario({ emulator: { timings: { creatingMs: 0, enablingMs: 365 * 86_400_000 } }, settings: { maxBusyWaits: 4 } });
     await s.createStream('orders');
-    await s.person.send(new StartDeliveryStreamEncryptionCommand({ DeliveryStreamName: 'orders', DeliveryStreamEncryptionConfigurationInput: { KeyType: 'AWS_OWNED_CMK' } }));
+    await s.person.send(
+      new StartDeliveryStreamEncryptionCommand({
+        DeliveryStreamName: 'orders',
+        DeliveryStreamEncryptionConfigurationInput: { KeyType: 'AWS_OWNED_CMK' },
+      }),
+    );
 
     const report = await s.remediate('orders');
 
@@ -62,7 +70,9 @@ describe('workflow: waits, retries and bounds', () => {
     expect(report.status).toBe('SUCCEEDED');
     expect(report.output).toMatchObject({ status: 'FAILED', reason: 'UNEXPECTED' });
     expect(s.account.events.ofKind('remediationFailed')[0]?.detail).toMatchObject({ details: expect.stringContaining('disk on fire') });
-    expect(await s.account.deps.leases.acquire(ref, 'someone-else', s.account.clock.now(), 60_000)).toMatchObject({ owner: 'someone-else' });
+    expect(await s.account.deps.leases.acquire(ref, 'someone-else', s.account.clock.now(), 60_000)).toMatchObject({
+      owner: 'someone-else',
+    });
     expectSchemaValid(s.account.events.events);
   });
 
@@ -80,7 +90,11 @@ describe('workflow: waits, retries and bounds', () => {
 
   it('refuses a malformed workflow input before any AWS call', async () => {
     s = await startScenario();
-    const report = await s.account.runner.run('exec-bad', { stream: { account: '123456789012', region: 'us-east-1', name: 'bad name' }, trigger: 'manual', correlationId: 'exec-bad' });
+    const report = await s.account.runner.run('exec-bad', {
+      stream: { account: '123456789012', region: 'us-east-1', name: 'bad name' },
+      trigger: 'manual',
+      correlationId: 'exec-bad',
+    });
     expect(report.output).toBeUndefined();
     expect(report.status).toBe('FAILED');
     expect(report.firehoseCalls).toEqual({});

@@ -1,5 +1,16 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { budgetStatus, callsInWindow, checkLedgerCall, confirmCall, markCallUnknown, recordCall, releaseCall, reserveCall, type BudgetStatus, type LedgerCall } from '../../domain/budget.ts';
+import {
+  budgetStatus,
+  callsInWindow,
+  checkLedgerCall,
+  confirmCall,
+  markCallUnknown,
+  recordCall,
+  releaseCall,
+  reserveCall,
+  type BudgetStatus,
+  type LedgerCall,
+} from '../../domain/budget.ts';
 import { ENCRYPTION_CALL_WINDOW_MS } from '../../domain/firehose-facts.ts';
 import type { BudgetLedger } from '../../domain/ports.ts';
 import { streamKey, type StreamRef } from '../../domain/stream-ref.ts';
@@ -94,7 +105,9 @@ export class DynamoBudgetLedger implements BudgetLedger {
           TableName: this.table.tableName,
           Item: { ...itemKey(ref, 'LEDGER'), calls, version: version + 1, expiresAt: toEpochSeconds(newest + ENCRYPTION_CALL_WINDOW_MS) },
           ConditionExpression: version === 0 ? 'attribute_not_exists(pk)' : '#version = :version',
-          ...(version === 0 ? {} : { ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':version': version } }),
+          ...(version === 0
+            ? {}
+            : { ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':version': version } }),
         }),
       );
       return true;

@@ -26,7 +26,11 @@ export class DynamoKeyFailureStore implements KeyFailureStore {
     });
   }
 
-  private async change(ref: StreamRef, what: string, next: (failures: Record<string, KeyFailure>) => Record<string, KeyFailure>): Promise<void> {
+  private async change(
+    ref: StreamRef,
+    what: string,
+    next: (failures: Record<string, KeyFailure>) => Record<string, KeyFailure>,
+  ): Promise<void> {
     await withOptimisticRetry(this.table, what, async () => {
       const { failures, version } = await this.read(ref);
       const changed = next(failures);
@@ -49,7 +53,9 @@ export class DynamoKeyFailureStore implements KeyFailureStore {
   }
 
   private async read(ref: StreamRef): Promise<{ failures: Record<string, KeyFailure>; version: number }> {
-    const { Item } = await this.table.documents.send(new GetCommand({ TableName: this.table.tableName, Key: itemKey(ref, 'KEYS'), ConsistentRead: true }));
+    const { Item } = await this.table.documents.send(
+      new GetCommand({ TableName: this.table.tableName, Key: itemKey(ref, 'KEYS'), ConsistentRead: true }),
+    );
     return { failures: (Item?.failures as Record<string, KeyFailure> | undefined) ?? {}, version: Number(Item?.version ?? 0) };
   }
 }

@@ -20,7 +20,14 @@ export class DynamoLeaseStore implements LeaseStore {
       await this.table.documents.send(
         new PutCommand({
           TableName: this.table.tableName,
-          Item: { ...itemKey(ref, 'LEASE'), owner, takenAt: now, leaseExpiresAt: lease.expiresAt, generation: 0, expiresAt: toEpochSeconds(lease.expiresAt) },
+          Item: {
+            ...itemKey(ref, 'LEASE'),
+            owner,
+            takenAt: now,
+            leaseExpiresAt: lease.expiresAt,
+            generation: 0,
+            expiresAt: toEpochSeconds(lease.expiresAt),
+          },
           ConditionExpression: 'attribute_not_exists(pk) OR leaseExpiresAt <= :now',
           ExpressionAttributeValues: { ':now': now },
         }),
@@ -49,7 +56,12 @@ export class DynamoLeaseStore implements LeaseStore {
       const holder = (item?.owner as string | undefined) ?? 'unknown';
       const expiresAt = (item?.leaseExpiresAt as number | undefined) ?? now;
       const takenAt = item?.takenAt === undefined ? undefined : Number(item.takenAt);
-      throw new LeaseHeldError(`${streamKey(ref)} is leased to ${holder} until ${new Date(expiresAt).toISOString()}`, holder, expiresAt, takenAt);
+      throw new LeaseHeldError(
+        `${streamKey(ref)} is leased to ${holder} until ${new Date(expiresAt).toISOString()}`,
+        holder,
+        expiresAt,
+        takenAt,
+      );
     }
   }
 
@@ -59,7 +71,14 @@ export class DynamoLeaseStore implements LeaseStore {
       await this.table.documents.send(
         new PutCommand({
           TableName: this.table.tableName,
-          Item: { ...itemKey(ref, 'LEASE'), owner: to, takenAt: now, leaseExpiresAt: expiresAt, generation: 0, expiresAt: toEpochSeconds(expiresAt) },
+          Item: {
+            ...itemKey(ref, 'LEASE'),
+            owner: to,
+            takenAt: now,
+            leaseExpiresAt: expiresAt,
+            generation: 0,
+            expiresAt: toEpochSeconds(expiresAt),
+          },
           ConditionExpression: '#owner = :from',
           ExpressionAttributeNames: { '#owner': 'owner' },
           ExpressionAttributeValues: { ':from': from },
@@ -97,14 +116,21 @@ export class DynamoLeaseStore implements LeaseStore {
     return { held, generation: held ? Number(item?.generation ?? 0) : 0 };
   }
 
-  async release(ref: StreamRef, owner: string, seenGeneration?: number): Promise<{ released: boolean; reason?: 'new-trigger' | 'not-held' }> {
+  async release(
+    ref: StreamRef,
+    owner: string,
+    seenGeneration?: number,
+  ): Promise<{ released: boolean; reason?: 'new-trigger' | 'not-held' }> {
     const atGeneration = seenGeneration === undefined ? {} : { ':seen': seenGeneration };
     try {
       await this.table.documents.send(
         new DeleteCommand({
           TableName: this.table.tableName,
           Key: itemKey(ref, 'LEASE'),
-          ConditionExpression: seenGeneration === undefined ? '#owner = :owner' : '#owner = :owner AND (attribute_not_exists(generation) OR generation = :seen)',
+          ConditionExpression:
+            seenGeneration === undefined
+              ? '#owner = :owner'
+              : '#owner = :owner AND (attribute_not_exists(generation) OR generation = :seen)',
           ExpressionAttributeNames: { '#owner': 'owner' },
           ExpressionAttributeValues: { ':owner': owner, ...atGeneration },
         }),
@@ -119,7 +145,9 @@ export class DynamoLeaseStore implements LeaseStore {
   }
 
   private async read(ref: StreamRef): Promise<Record<string, unknown> | undefined> {
-    const { Item } = await this.table.documents.send(new GetCommand({ TableName: this.table.tableName, Key: itemKey(ref, 'LEASE'), ConsistentRead: true }));
+    const { Item } = await this.table.documents.send(
+      new GetCommand({ TableName: this.table.tableName, Key: itemKey(ref, 'LEASE'), ConsistentRead: true }),
+    );
     return Item;
   }
 }

@@ -32,7 +32,9 @@ export function stateTable(tableName: string, config: DynamoDBClientConfig = {})
 }
 
 export function isConditionFailure(error: unknown): boolean {
-  return error instanceof ConditionalCheckFailedException || (error as { name?: string } | null)?.name === 'ConditionalCheckFailedException';
+  return (
+    error instanceof ConditionalCheckFailedException || (error as { name?: string } | null)?.name === 'ConditionalCheckFailedException'
+  );
 }
 
 export const toEpochSeconds = (ms: number): number => Math.ceil(ms / 1000);

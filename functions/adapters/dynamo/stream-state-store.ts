@@ -8,7 +8,9 @@ export class DynamoStreamStateStore implements StreamStateStore {
   constructor(private readonly table: StateTable) {}
 
   async get(ref: StreamRef): Promise<StreamState | undefined> {
-    const { Item } = await this.table.documents.send(new GetCommand({ TableName: this.table.tableName, Key: itemKey(ref, 'STATE'), ConsistentRead: true }));
+    const { Item } = await this.table.documents.send(
+      new GetCommand({ TableName: this.table.tableName, Key: itemKey(ref, 'STATE'), ConsistentRead: true }),
+    );
     if (!Item) return undefined;
     const { pk: _pk, sk: _sk, ...state } = Item;
     return state as StreamState;

@@ -20,7 +20,9 @@ export async function scanStreams(table: StateTable, now: number, share: number)
   const byStream = new Map<string, { state?: StreamState; calls: LedgerCall[] }>();
   let start: Record<string, unknown> | undefined;
   do {
-    const page = await table.documents.send(new ScanCommand({ TableName: table.tableName, ConsistentRead: true, ...(start ? { ExclusiveStartKey: start } : {}) }));
+    const page = await table.documents.send(
+      new ScanCommand({ TableName: table.tableName, ConsistentRead: true, ...(start ? { ExclusiveStartKey: start } : {}) }),
+    );
     for (const item of page.Items ?? []) {
       const stream = String(item.pk).replace(/^STREAM#/, '');
       const entry = byStream.get(stream) ?? { calls: [] };

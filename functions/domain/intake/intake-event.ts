@@ -65,11 +65,20 @@ export function scheduledRetryEvent(ref: StreamRef, reason: string, at: number, 
     'detail-type': SCHEDULED_RETRY.detailType,
     id,
     time,
-    detail: { stream: { account: ref.account, region: ref.region, name: ref.name }, reason: cut(reason, MAX_REASON_CHARS), scheduledFor: time },
+    detail: {
+      stream: { account: ref.account, region: ref.region, name: ref.name },
+      reason: cut(reason, MAX_REASON_CHARS),
+      scheduledFor: time,
+    },
   };
 }
 
-const API_CALLS = new Set(['CreateDeliveryStream', 'StartDeliveryStreamEncryption', 'StopDeliveryStreamEncryption', 'DeleteDeliveryStream']);
+const API_CALLS = new Set([
+  'CreateDeliveryStream',
+  'StartDeliveryStreamEncryption',
+  'StopDeliveryStreamEncryption',
+  'DeleteDeliveryStream',
+]);
 const COMPLIANCE_CHANGE = 'Config Rules Compliance Change';
 const ITEM_CHANGE = 'Config Configuration Item Change';
 
@@ -115,7 +124,8 @@ function field(object: Json, path: string): unknown {
 
 function requireString(object: Json, path: string, label = path): string {
   const value = field(object, path);
-  if (typeof value !== 'string' || value.length === 0) throw new MalformedEventError(`event: ${label} must be a non-empty string, got ${quote(value)}`);
+  if (typeof value !== 'string' || value.length === 0)
+    throw new MalformedEventError(`event: ${label} must be a non-empty string, got ${quote(value)}`);
   return value;
 }
 
@@ -140,7 +150,8 @@ function requireTime(object: Json, path: string, now: number, label = path): num
 
 function requireOnly(object: Json, keys: readonly string[], label: string): void {
   const unknown = Object.keys(object).filter((key) => !keys.includes(key));
-  if (unknown.length > 0) throw new MalformedEventError(`event: ${label} has unknown fields ${quote(unknown)}; expected only ${keys.join(', ')}`);
+  if (unknown.length > 0)
+    throw new MalformedEventError(`event: ${label} has unknown fields ${quote(unknown)}; expected only ${keys.join(', ')}`);
 }
 
 /**
@@ -170,7 +181,8 @@ function parseEvent(raw: unknown, now: number): IntakeEvent {
   const detail = raw.detail;
   if (!isObject(detail)) throw new MalformedEventError('event: detail must be an object');
   if (source === 'aws.firehose' && detailType === 'AWS API Call via CloudTrail') return parseApiCall(raw, detail, now);
-  if (source === 'aws.config' && (detailType === COMPLIANCE_CHANGE || detailType === ITEM_CHANGE)) return parseConfig(raw, detail, detailType, now);
+  if (source === 'aws.config' && (detailType === COMPLIANCE_CHANGE || detailType === ITEM_CHANGE))
+    return parseConfig(raw, detail, detailType, now);
   if (source === SCHEDULED_RETRY.source && detailType === SCHEDULED_RETRY.detailType) return parseScheduledRetry(raw, detail, now);
   throw new MalformedEventError(`event: unsupported source/detail-type ${quote(source)} / ${quote(detailType)}`);
 }
@@ -179,10 +191,12 @@ function parseApiCall(raw: Json, detail: Json, now: number): IntakeEvent {
   const eventName = requireString(detail, 'eventName', 'detail.eventName');
   if (!API_CALLS.has(eventName)) throw new MalformedEventError(`event: eventName ${quote(eventName)} is not a call the remediator acts on`);
   if (detail.errorCode !== undefined) throw new MalformedEventError(`event: a failed call (${quote(detail.errorCode)}) is not a trigger`);
-  const account = (detail.recipientAccountId ?? raw.account);
+  const account = detail.recipientAccountId ?? raw.account;
   const ref = streamRef(account, detail.awsRegion ?? raw.region, field(detail, 'requestParameters.deliveryStreamName'));
   const actor =
-    (field(detail, 'userIdentity.sessionContext.sessionIssuer.arn') as string | undefined) ?? (field(detail, 'userIdentity.arn') as string | undefined) ?? 'unknown';
+    (field(detail, 'userIdentity.sessionContext.sessionIssuer.arn') as string | undefined) ??
+    (field(detail, 'userIdentity.arn') as string | undefined) ??
+    'unknown';
   const requestId = field(detail, 'requestID');
   const keyInput = field(detail, 'requestParameters.deliveryStreamEncryptionConfigurationInput');
   const keyType = isObject(keyInput) ? keyInput.keyType : undefined;
@@ -217,7 +231,7 @@ function parseConfig(raw: Json, detail: Json, detailType: typeof COMPLIANCE_CHAN
     throw new MalformedEventError(`event: resourceType ${quote(resourceType)} is not a Firehose stream`);
   }
   // Config names a stream by name (resourceName / resourceId); accept its ARN too.
-  const id = (compliance ? item.resourceId : (item.resourceName ?? item.resourceId));
+  const id = compliance ? item.resourceId : (item.resourceName ?? item.resourceId);
   const ref =
     typeof id === 'string' && id.startsWith('arn:')
       ? parseStreamArn(id)
@@ -239,7 +253,8 @@ function parseScheduledRetry(raw: Json, detail: Json, now: number): IntakeEvent 
   if (!isObject(stream)) throw new MalformedEventError('event: detail.stream must be an object');
   requireOnly(stream, ['account', 'region', 'name'], 'detail.stream');
   const reason = requireString(detail, 'reason', 'detail.reason');
-  if (reason.length > MAX_REASON_CHARS) throw new MalformedEventError(`event: detail.reason must be at most ${MAX_REASON_CHARS} characters, got ${reason.length}`);
+  if (reason.length > MAX_REASON_CHARS)
+    throw new MalformedEventError(`event: detail.reason must be at most ${MAX_REASON_CHARS} characters, got ${reason.length}`);
   return {
     kind: 'scheduled-retry',
     ref: streamRef(stream.account, stream.region, stream.name),

@@ -22,7 +22,8 @@ export interface IntakeDeps {
   leaseSeconds: number;
 }
 
-export type IntakeResult = WorkflowStartResult | { action: 'own-call'; recorded: boolean } | { action: 'forgotten' } | { action: 'ignored'; reason: string };
+export type IntakeResult =
+  WorkflowStartResult | { action: 'own-call'; recorded: boolean } | { action: 'forgotten' } | { action: 'ignored'; reason: string };
 
 /**
  * Why a Config configuration item starts nothing: it names no actor (no principal, only the changed
@@ -30,7 +31,8 @@ export type IntakeResult = WorkflowStartResult | { action: 'own-call'; recorded:
  * else's change, and acting on it would loop. Config reaches the workflow through compliance changes
  * of the configured rules; the change itself reaches it through CloudTrail.
  */
-export const CONFIG_ITEM_IGNORED = 'a Config configuration item names no actor, so one that follows our own Start cannot be told apart (loop guard): Config starts workflows only through compliance changes';
+export const CONFIG_ITEM_IGNORED =
+  'a Config configuration item names no actor, so one that follows our own Start cannot be told apart (loop guard): Config starts workflows only through compliance changes';
 
 /**
  * The intake: one triggering event in, at most one workflow out. Every Start and Stop is recorded in
@@ -73,14 +75,20 @@ async function takeInApiCall(event: Extract<IntakeEvent, { kind: 'api-call' }>, 
       await deps.states.forget(event.ref);
       return { action: 'forgotten' };
     case 'CreateDeliveryStream':
-      if (event.streamType !== undefined && event.streamType !== ENCRYPTABLE_STREAM_TYPE) return { action: 'ignored', reason: `${event.streamType} streams cannot use SSE` };
+      if (event.streamType !== undefined && event.streamType !== ENCRYPTABLE_STREAM_TYPE)
+        return { action: 'ignored', reason: `${event.streamType} streams cannot use SSE` };
       return startWorkflow(event.ref, 'stream-created', event.eventId, event.eventTime, deps);
     case 'StopDeliveryStreamEncryption':
       return startThenPublishDrift(event, 'encryption-stopped', true, deps);
     case 'StartDeliveryStreamEncryption': {
       const key = event.requestedKey;
       // Even with an accepted key the workflow looks again once it settles: the Start may still fail.
-      return startThenPublishDrift(event, 'encryption-started-by-other', key !== undefined && !acceptedKey(key.keyType, key.keyArn, deps.policy, event.ref), deps);
+      return startThenPublishDrift(
+        event,
+        'encryption-started-by-other',
+        key !== undefined && !acceptedKey(key.keyType, key.keyArn, deps.policy, event.ref),
+        deps,
+      );
     }
   }
 }
@@ -91,7 +99,12 @@ async function takeInApiCall(event: Extract<IntakeEvent, { kind: 'api-call' }>, 
  * refused publish still fails the invocation, after the start, so that Lambda delivers the event
  * again; the redelivery finds the execution by its name (or its lease) and publishes the drift.
  */
-async function startThenPublishDrift(event: Extract<IntakeEvent, { kind: 'api-call' }>, trigger: Trigger, drift: boolean, deps: IntakeDeps): Promise<IntakeResult> {
+async function startThenPublishDrift(
+  event: Extract<IntakeEvent, { kind: 'api-call' }>,
+  trigger: Trigger,
+  drift: boolean,
+  deps: IntakeDeps,
+): Promise<IntakeResult> {
   const result = await startWorkflow(event.ref, trigger, event.eventId, event.eventTime, deps);
   if (drift) await publishDrift(event, deps);
   return result;

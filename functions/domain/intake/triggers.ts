@@ -6,14 +6,18 @@ import type { Trigger } from '../events.ts';
  * this table, so a rule exists in exactly one place.
  */
 export const TRIGGER_RULES = {
-  streamCreated: { pattern: 'stream-created.json', trigger: 'stream-created', description: 'a new stream (CloudTrail CreateDeliveryStream)' },
+  streamCreated: {
+    pattern: 'stream-created.json',
+    trigger: 'stream-created',
+    description: 'a new stream (CloudTrail CreateDeliveryStream)',
+  },
   encryptionStopped: { pattern: 'encryption-stopped.json', trigger: 'encryption-stopped', description: 'drift: someone stopped SSE' },
   encryptionStarted: {
     pattern: 'encryption-started.json',
     trigger: 'encryption-started-by-other',
     description: 'someone started SSE, perhaps with a key the policy does not accept; every Start is also budget accounting',
   },
-  streamDeleted: { pattern: 'stream-deleted.json', trigger: undefined, description: 'clean up the stream\'s state' },
+  streamDeleted: { pattern: 'stream-deleted.json', trigger: undefined, description: "clean up the stream's state" },
   configComplianceChange: {
     pattern: 'config-compliance-change.json',
     trigger: 'config-change',
@@ -24,7 +28,8 @@ export const TRIGGER_RULES = {
   configItemChange: {
     pattern: 'config-item-change.json',
     trigger: undefined,
-    description: 'AWS Config recorded a change to a stream: starts nothing, since a configuration item names no actor and may be the echo of our own Start',
+    description:
+      'AWS Config recorded a change to a stream: starts nothing, since a configuration item names no actor and may be the echo of our own Start',
   },
 } as const satisfies Record<string, { pattern: string; trigger: Trigger | undefined; description: string }>;
 

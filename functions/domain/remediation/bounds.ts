@@ -44,10 +44,12 @@ export function worstCaseExecutionSeconds(settings: WorkflowSettings): number {
     Array.from({ length: settings.maxAttempts }, (_, attempt) => settings.retrySeconds * 2 ** attempt).reduce((a, b) => a + b, 0) +
     (settings.maxInspections + 1) * settleSeconds;
   const tasks =
-    (settings.maxInspections + 1) + // Inspect (the one past the bound concludes)
+    settings.maxInspections +
+    1 + // Inspect (the one past the bound concludes)
     settings.maxInspections + // Enable: only ever after an Inspect
     settings.maxAttempts * settings.maxPolls + // Check
-    MAX_CONCLUDE_ROUNDS + 1; // Conclude
+    MAX_CONCLUDE_ROUNDS +
+    1; // Conclude
   const perTask = TASK_RETRY.invocations * TASK_TIMEOUT_SECONDS + TASK_RETRY.retryWaitSeconds;
   return waits + tasks * perTask;
 }

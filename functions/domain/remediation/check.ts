@@ -28,7 +28,12 @@ export async function checkEncryption(state: RemediationState, deps: CheckDeps):
     return goTo({ ...state, counters: { ...state.counters, polls } }, 'POLL', { seconds });
   }
 
-  if (encryption.status === 'ENABLED' && target && encryption.keyType === target.keyType && (target.keyType === 'AWS_OWNED_CMK' || encryption.keyArn === target.keyArn)) {
+  if (
+    encryption.status === 'ENABLED' &&
+    target &&
+    encryption.keyType === target.keyType &&
+    (target.keyType === 'AWS_OWNED_CMK' || encryption.keyArn === target.keyArn)
+  ) {
     return settle(state, deps.clock.now());
   }
 

@@ -16,17 +16,29 @@ export interface ExecutionEnded {
 }
 
 const ENDINGS = ['FAILED', 'TIMED_OUT', 'ABORTED'] as const;
-const text = (value: unknown, max: number): string | undefined => (typeof value === 'string' && value.length > 0 ? value.slice(0, max) : undefined);
+const text = (value: unknown, max: number): string | undefined =>
+  typeof value === 'string' && value.length > 0 ? value.slice(0, max) : undefined;
 
 /** Reads an EventBridge "Step Functions Execution Status Change" event; anything else is refused. */
 export function parseExecutionEnded(event: unknown): ExecutionEnded {
-  const e = (typeof event === 'object' && event !== null ? event : {}) as { source?: unknown; 'detail-type'?: unknown; detail?: Record<string, unknown> };
-  if (e.source !== 'aws.states' || e['detail-type'] !== 'Step Functions Execution Status Change' || typeof e.detail !== 'object' || e.detail === null) {
+  const e = (typeof event === 'object' && event !== null ? event : {}) as {
+    source?: unknown;
+    'detail-type'?: unknown;
+    detail?: Record<string, unknown>;
+  };
+  if (
+    e.source !== 'aws.states' ||
+    e['detail-type'] !== 'Step Functions Execution Status Change' ||
+    typeof e.detail !== 'object' ||
+    e.detail === null
+  ) {
     throw new MalformedEventError('not a Step Functions Execution Status Change event');
   }
   const { name, status, input } = e.detail;
-  if (typeof name !== 'string' || name.length === 0 || name.length > 80) throw new MalformedEventError('execution status change: detail.name must be the execution name');
-  if (!ENDINGS.includes(status as ExecutionEnded['status'])) throw new MalformedEventError(`execution status change: status ${JSON.stringify(status)} is not FAILED, TIMED_OUT or ABORTED`);
+  if (typeof name !== 'string' || name.length === 0 || name.length > 80)
+    throw new MalformedEventError('execution status change: detail.name must be the execution name');
+  if (!ENDINGS.includes(status as ExecutionEnded['status']))
+    throw new MalformedEventError(`execution status change: status ${JSON.stringify(status)} is not FAILED, TIMED_OUT or ABORTED`);
   let parsed: unknown;
   try {
     parsed = typeof input === 'string' ? JSON.parse(input) : input;
@@ -34,10 +46,17 @@ export function parseExecutionEnded(event: unknown): ExecutionEnded {
     throw new MalformedEventError('execution status change: detail.input is not JSON', undefined, { cause: error });
   }
   const state = startState(parsed);
-  if (state.correlationId !== name) throw new MalformedEventError(`execution status change: input names execution ${state.correlationId}, not ${name}`);
+  if (state.correlationId !== name)
+    throw new MalformedEventError(`execution status change: input names execution ${state.correlationId}, not ${name}`);
   const error = text(e.detail.error, 200);
   const cause = text(e.detail.cause, 900);
-  return { executionName: name, status: status as ExecutionEnded['status'], state, ...(error ? { error } : {}), ...(cause ? { cause } : {}) };
+  return {
+    executionName: name,
+    status: status as ExecutionEnded['status'],
+    state,
+    ...(error ? { error } : {}),
+    ...(cause ? { cause } : {}),
+  };
 }
 
 /**
@@ -62,14 +81,22 @@ export async function cleanUpExecution(ended: ExecutionEnded, deps: ConcludeDeps
     const lease = await deps.leases.observe(ref, ended.executionName, now);
     if (!lease.held) break;
     followUp ||= lease.generation > 0;
-    if (followUp) await deps.scheduler.schedule(ref, now + FOLLOW_UP_MS, `triggers arrived while ${ended.executionName} ran`, `${outcomeId}#follow-up`);
+    if (followUp)
+      await deps.scheduler.schedule(ref, now + FOLLOW_UP_MS, `triggers arrived while ${ended.executionName} ran`, `${outcomeId}#follow-up`);
     if ((await deps.leases.release(ref, ended.executionName, lease.generation)).released) break;
   }
   await deps.scheduler.schedule(ref, retryTimeOf(outcome, now) as number, 'FAILED UNEXPECTED', outcomeId);
   // Conclude recorded its outcome but could not tell all of it: tell the rest, and nothing more.
   if (await finishConclusion(ref, ended.executionName, deps)) {
     const record = await deps.states.get(ref);
-    return { phase: 'DONE', stream: { ...ended.state.stream, arn: arnOf(ref) }, status: (record?.verdict ?? 'FAILED') as Outcome['status'], callsSpent: 0, attempts: 0, followUp };
+    return {
+      phase: 'DONE',
+      stream: { ...ended.state.stream, arn: arnOf(ref) },
+      status: (record?.verdict ?? 'FAILED') as Outcome['status'],
+      callsSpent: 0,
+      attempts: 0,
+      followUp,
+    };
   }
   const state: RemediationState = { ...ended.state, rounds: MAX_CONCLUDE_ROUNDS, outcome };
   const result = (await concludeRemediation(state, deps, { outcomeId })) as RemediationResult;

@@ -45,7 +45,11 @@ const GONE_STATE_TTL_MS = 24 * HOUR_MS;
  * Reached on every path, including a task's uncaught error (the Catch), which is FAILED/UNEXPECTED.
  * The cleanup calls it with its own `outcomeId`, after it gave the lease back itself.
  */
-export async function concludeRemediation(state: RemediationState, deps: ConcludeDeps, options: { outcomeId?: string } = {}): Promise<RemediationResult | RemediationState> {
+export async function concludeRemediation(
+  state: RemediationState,
+  deps: ConcludeDeps,
+  options: { outcomeId?: string } = {},
+): Promise<RemediationResult | RemediationState> {
   const ref = refOf(state);
   const now = deps.clock.now();
   const rounds = state.rounds ?? 0;
@@ -55,7 +59,9 @@ export async function concludeRemediation(state: RemediationState, deps: Conclud
   let outcome: Outcome = state.outcome ?? {
     status: 'FAILED',
     reason: 'UNEXPECTED',
-    details: state.error ? `${state.error.Error ?? 'Error'}: ${truncate(state.error.Cause ?? '', 900)}` : 'the workflow ended without an outcome',
+    details: state.error
+      ? `${state.error.Error ?? 'Error'}: ${truncate(state.error.Cause ?? '', 900)}`
+      : 'the workflow ended without an outcome',
   };
   let seen = 0;
   let followUp = false;
@@ -78,16 +84,29 @@ export async function concludeRemediation(state: RemediationState, deps: Conclud
         if (rounds < MAX_CONCLUDE_ROUNDS && state.leaseGeneration !== undefined) return lookAgain(state);
         followUp = true;
         if (outcome.status === 'COMPLIANT' || outcome.status === 'REMEDIATED') {
-          outcome = { status: 'DEFERRED', reason: 'STREAM_BUSY', details: 'triggers kept arriving while the workflow concluded: a follow-up looks again', nextAttemptAt: now + FOLLOW_UP_MS };
+          outcome = {
+            status: 'DEFERRED',
+            reason: 'STREAM_BUSY',
+            details: 'triggers kept arriving while the workflow concluded: a follow-up looks again',
+            nextAttemptAt: now + FOLLOW_UP_MS,
+          };
         }
       }
     }
   }
 
   const retryAt = retryTimeOf(outcome, now);
-  await recordAndPublish(ref, outcomeId, streamState(outcome, now, state.correlationId, outcomeId, retryAt), eventsFor(state, outcome, stream, now, deps), deps);
-  if (retryAt !== undefined) await deps.scheduler.schedule(ref, retryAt, `${outcome.status} ${'reason' in outcome ? (outcome.reason ?? '') : ''}`.trim(), outcomeId);
-  if (followUp) await deps.scheduler.schedule(ref, now + FOLLOW_UP_MS, 'triggers arrived while the workflow concluded', `${outcomeId}#follow-up`);
+  await recordAndPublish(
+    ref,
+    outcomeId,
+    streamState(outcome, now, state.correlationId, outcomeId, retryAt),
+    eventsFor(state, outcome, stream, now, deps),
+    deps,
+  );
+  if (retryAt !== undefined)
+    await deps.scheduler.schedule(ref, retryAt, `${outcome.status} ${'reason' in outcome ? (outcome.reason ?? '') : ''}`.trim(), outcomeId);
+  if (followUp)
+    await deps.scheduler.schedule(ref, now + FOLLOW_UP_MS, 'triggers arrived while the workflow concluded', `${outcomeId}#follow-up`);
 
   if (!cleanup) {
     const released = await deps.leases.release(ref, state.correlationId, seen);
@@ -136,7 +155,13 @@ export function retryTimeOf(outcome: Outcome, now: number): number | undefined {
  * yet delivered, and records what was. A retry (or the cleanup, see finishConclusion) delivers exactly
  * the events of the first attempt that are still undelivered, so nothing is published twice.
  */
-async function recordAndPublish(ref: StreamRef, outcomeId: string, record: StreamState, events: GuardEvent[], deps: ConcludeDeps): Promise<void> {
+async function recordAndPublish(
+  ref: StreamRef,
+  outcomeId: string,
+  record: StreamState,
+  events: GuardEvent[],
+  deps: ConcludeDeps,
+): Promise<void> {
   const before = await deps.states.get(ref);
   if (before?.outcomeId === outcomeId) {
     await deliverOutbox(ref, before, deps);
@@ -188,7 +213,6 @@ function streamState(outcome: Outcome, now: number, correlationId: string, outco
   const retry = retryAt !== undefined ? { retryAt } : {};
   return { verdict: outcome.status, ...reason, ...key, updatedAt: now, correlationId, outcomeId, ...retry, ...gone };
 }
-
 
 function eventsFor(state: RemediationState, outcome: Outcome, stream: StreamPart, now: number, deps: ConcludeDeps): GuardEvent[] {
   const events: GuardEvent[] = [];
@@ -242,7 +266,12 @@ function eventsFor(state: RemediationState, outcome: Outcome, stream: StreamPart
       events.push(
         buildEvent(
           'remediationDeferred',
-          { stream, reason: outcome.reason, details: outcome.details, ...(outcome.nextAttemptAt !== undefined ? { nextAttemptAt: iso(outcome.nextAttemptAt) } : {}) },
+          {
+            stream,
+            reason: outcome.reason,
+            details: outcome.details,
+            ...(outcome.nextAttemptAt !== undefined ? { nextAttemptAt: iso(outcome.nextAttemptAt) } : {}),
+          },
           now,
           id,
         ),

@@ -69,18 +69,35 @@ export async function enableEncryption(state: RemediationState, deps: EnableDeps
   // Said only of a Start that Firehose accepted. A retry of this task after a failed publish does not
   // call again: the reservation (by attempt) and Firehose's ResourceInUse (ENABLING) stop it.
   await publishStarted(state, target, attempt, budget, now, deps);
-  const low = budget.remainingOurs <= policy.budget.lowThreshold ? { budgetLow: { remainingOurs: budget.remainingOurs, remainingTotal: budget.remainingTotal } } : {};
+  const low =
+    budget.remainingOurs <= policy.budget.lowThreshold
+      ? { budgetLow: { remainingOurs: budget.remainingOurs, remainingTotal: budget.remainingTotal } }
+      : {};
   const budgetRemaining = { ours: budget.remainingOurs, total: budget.remainingTotal };
   return goTo({ ...state, counters, reservationId, budgetRemaining, ...low }, 'POLL', { seconds: settings.pollSeconds });
 }
 
-async function publishStarted(state: RemediationState, target: TargetKey, attempt: number, budget: BudgetStatus, now: number, deps: Pick<EnableDeps, 'publisher'>): Promise<void> {
+async function publishStarted(
+  state: RemediationState,
+  target: TargetKey,
+  attempt: number,
+  budget: BudgetStatus,
+  now: number,
+  deps: Pick<EnableDeps, 'publisher'>,
+): Promise<void> {
   const stream = { ...state.stream, arn: arnOf(refOf(state)) };
-  const targetKey = target.keyType === 'CUSTOMER_MANAGED_CMK' ? { keyType: target.keyType, keyArn: target.keyArn } : { keyType: target.keyType };
+  const targetKey =
+    target.keyType === 'CUSTOMER_MANAGED_CMK' ? { keyType: target.keyType, keyArn: target.keyArn } : { keyType: target.keyType };
   await deps.publisher.publish([
     buildEvent(
       'remediationStarted',
-      { stream, reason: state.reason ?? 'ENCRYPTION_DISABLED', targetKey, attempt, budget: { remainingOurs: budget.remainingOurs, remainingTotal: budget.remainingTotal } },
+      {
+        stream,
+        reason: state.reason ?? 'ENCRYPTION_DISABLED',
+        targetKey,
+        attempt,
+        budget: { remainingOurs: budget.remainingOurs, remainingTotal: budget.remainingTotal },
+      },
       now,
       state.correlationId,
     ),
@@ -93,13 +110,23 @@ async function publishStarted(state: RemediationState, target: TargetKey, attemp
  * shows the call took effect (ENABLING, or the target key in place), it is counted as ours (its
  * CloudTrail echo confirms it) and polled, never called again; otherwise the attempt goes on.
  */
-async function startedBefore(state: RemediationState, reservationId: string, target: TargetKey, deps: EnableDeps, now: number): Promise<RemediationState | undefined> {
+async function startedBefore(
+  state: RemediationState,
+  reservationId: string,
+  target: TargetKey,
+  deps: EnableDeps,
+  now: number,
+): Promise<RemediationState | undefined> {
   const ref = refOf(state);
   const reservation = (await deps.ledger.calls(ref, now)).find((c) => c.id === reservationId);
   if (!reservation || reservation.requestId !== undefined || reservation.unconfirmedUntil !== undefined) return undefined;
   const encryption = (await deps.firehose.describe(ref))?.encryption;
   const withTarget = encryption?.keyType === target.keyType && (target.keyType === 'AWS_OWNED_CMK' || encryption.keyArn === target.keyArn);
-  if (!encryption || !(encryption.status === 'ENABLING' || ((encryption.status === 'ENABLED' || encryption.status === 'ENABLING_FAILED') && withTarget))) return undefined;
+  if (
+    !encryption ||
+    !(encryption.status === 'ENABLING' || ((encryption.status === 'ENABLED' || encryption.status === 'ENABLING_FAILED') && withTarget))
+  )
+    return undefined;
   await deps.ledger.markUnknown(ref, reservationId, now + UNCONFIRMED_CALL_MS, now);
   const attempt = state.counters.attempts + 1;
   const counters = { ...state.counters, attempts: attempt, callsSpent: state.counters.callsSpent + 1, polls: 0 };
@@ -112,7 +139,13 @@ async function startedBefore(state: RemediationState, reservationId: string, tar
  * A key that cannot work: look again (Inspect) and try the next approved key or the fallback, else
  * fail (no budget spent on it). The next Start is preceded by a fresh Inspect, like every Start.
  */
-export function nextKeyOrFail(state: RemediationState, failed: TargetKey, failureType: string, details: string, deps: Pick<RemediationDeps, 'policy'>): RemediationState {
+export function nextKeyOrFail(
+  state: RemediationState,
+  failed: TargetKey,
+  failureType: string,
+  details: string,
+  deps: Pick<RemediationDeps, 'policy'>,
+): RemediationState {
   const unusableKeys = [...new Set([...state.unusableKeys, keyLabel(failed)])];
   const next = usableTarget(failed, unusableKeys, deps, placeOf(state));
   if (next) return goTo({ ...state, unusableKeys }, 'INSPECT');
@@ -128,7 +161,12 @@ export function nextKeyOrFail(state: RemediationState, failed: TargetKey, failur
   );
 }
 
-function budgetSpent(state: RemediationState, nextAvailableAt: number, details: string, deps: Pick<RemediationDeps, 'settings' | 'clock'>): RemediationState {
+function budgetSpent(
+  state: RemediationState,
+  nextAvailableAt: number,
+  details: string,
+  deps: Pick<RemediationDeps, 'settings' | 'clock'>,
+): RemediationState {
   const { settings, clock } = deps;
   const budgetWaits = state.counters.budgetWaits + 1;
   if (nextAvailableAt - clock.now() <= settings.budgetWaitHorizonSeconds * 1000 && budgetWaits <= settings.maxBudgetWaits) {
@@ -144,7 +182,8 @@ async function startRefused(state: RemediationState, error: unknown, reservation
   const target = state.target as TargetKey;
   // Firehose answered with a refusal: the call was not accepted (the gateway never retries a write, so
   // no earlier try of it can have succeeded). Only an unknown outcome keeps the reservation.
-  if (error instanceof ServiceCallError && !(error instanceof TransientServiceError && error.outcomeUnknown)) await deps.ledger.release(ref, reservationId, now);
+  if (error instanceof ServiceCallError && !(error instanceof TransientServiceError && error.outcomeUnknown))
+    await deps.ledger.release(ref, reservationId, now);
   else await deps.ledger.markUnknown(ref, reservationId, now + UNCONFIRMED_CALL_MS, now);
   if (error instanceof StreamGoneError) return conclude(state, { status: 'GONE', reason: 'deleted during remediation' });
   if (error instanceof StreamBusyError) return goTo(state, 'WAIT_BUSY', { seconds: deps.settings.busyWaitSeconds });
@@ -160,7 +199,12 @@ async function startRefused(state: RemediationState, error: unknown, reservation
   }
   if (error instanceof FirehoseBudgetSpentError) {
     // Firehose counted calls the ledger did not see (CloudTrail not yet delivered): defer; the echoes fill the ledger.
-    return conclude(state, { status: 'DEFERRED', reason: 'BUDGET_SPENT', details: error.message, nextAttemptAt: now + UNKNOWN_BUDGET_RETRY_MS });
+    return conclude(state, {
+      status: 'DEFERRED',
+      reason: 'BUDGET_SPENT',
+      details: error.message,
+      nextAttemptAt: now + UNKNOWN_BUDGET_RETRY_MS,
+    });
   }
   if (error instanceof InvalidRequestError) return conclude(state, { status: 'FAILED', reason: 'INVALID', details: error.message });
   throw error;

@@ -25,12 +25,20 @@ export async function inspectStream(state: RemediationState, deps: InspectDeps):
   const counters = { ...state.counters, inspections: state.counters.inspections + 1 };
   const current: RemediationState = { ...state, counters, detectedAt: Number.isFinite(state.detectedAt) ? state.detectedAt : now };
   if (counters.inspections > settings.maxInspections) {
-    return conclude(current, { status: 'DEFERRED', reason: 'STREAM_BUSY', details: `stream still not settled after ${settings.maxInspections} inspections` });
+    return conclude(current, {
+      status: 'DEFERRED',
+      reason: 'STREAM_BUSY',
+      details: `stream still not settled after ${settings.maxInspections} inspections`,
+    });
   }
   const ref = refOf(current);
   const leaseGeneration = await leaseGenerationFor(current, deps, now);
   if (leaseGeneration === undefined) {
-    return conclude(current, { status: 'DEFERRED', reason: 'STREAM_BUSY', details: 'another execution holds the stream\'s lease: it looks at the stream instead' });
+    return conclude(current, {
+      status: 'DEFERRED',
+      reason: 'STREAM_BUSY',
+      details: "another execution holds the stream's lease: it looks at the stream instead",
+    });
   }
   const description = await deps.firehose.describe(ref);
   // The look that confirms a settle needs the status and key only: the tags were read before the Start.
@@ -43,7 +51,9 @@ export async function inspectStream(state: RemediationState, deps: InspectDeps):
     ...(description?.encryption.keyArn ? { keyArn: description.encryption.keyArn } : {}),
   };
   const looked: RemediationState = { ...current, leaseGeneration };
-  const withInitial: RemediationState = looked.initial ? looked : { ...looked, initial: initialOf(decision, encryption, decisionReason(decision)) };
+  const withInitial: RemediationState = looked.initial
+    ? looked
+    : { ...looked, initial: initialOf(decision, encryption, decisionReason(decision)) };
   // A settle counts only for one enablement: while every look since it began showed ENABLED with an
   // accepted key, and no trigger and no Start or Stop came in between (a Stop and a new Start during the
   // wait look the same to Describe, but start a new 5 seconds).
@@ -57,12 +67,14 @@ export async function inspectStream(state: RemediationState, deps: InspectDeps):
     case 'COMPLIANT': {
       const key = toTarget(decision);
       if (!sameEnablement) return settle(next, now);
-      if (enabledSeenAt !== undefined && now >= protectedFrom(enabledSeenAt)) return conclude(next, verdictOutcome(next, key, policy, enabledSeenAt));
+      if (enabledSeenAt !== undefined && now >= protectedFrom(enabledSeenAt))
+        return conclude(next, verdictOutcome(next, key, policy, enabledSeenAt));
       // The stream may have become ENABLED within the last 5 seconds: after our Start, after anyone's Start
       // the ledger knows of, or by a change Describe dates within the settle (a Start whose CloudTrail
       // event never reached us), or when Describe gives no date at all.
       const changedLately = description?.lastUpdatedAt === undefined || now - description.lastUpdatedAt < protectedFrom(0);
-      if (enabledSeenAt !== undefined || next.counters.callsSpent > 0 || changedLately || (await startedRecently(next, deps, now))) return settle(next, now);
+      if (enabledSeenAt !== undefined || next.counters.callsSpent > 0 || changedLately || (await startedRecently(next, deps, now)))
+        return settle(next, now);
       return conclude(next, verdictOutcome(next, key, policy, now));
     }
     case 'NOT_APPLICABLE':
@@ -84,10 +96,15 @@ export async function inspectStream(state: RemediationState, deps: InspectDeps):
     }
     case 'REMEDIATE': {
       if (policy.mode === 'audit') {
-        return conclude(next, { status: 'DEFERRED', reason: 'AUDIT_MODE', details: `${decision.reason}: audit mode reports without remediating` });
+        return conclude(next, {
+          status: 'DEFERRED',
+          reason: 'AUDIT_MODE',
+          details: `${decision.reason}: audit mode reports without remediating`,
+        });
       }
       const kept = await keyKeptAfterFailedChange(description as StreamDescription, next, deps, now);
-      const keptAccepted = kept && acceptedKey(kept.keyType, kept.keyType === 'CUSTOMER_MANAGED_CMK' ? kept.keyArn : undefined, policy, placeOf(next));
+      const keptAccepted =
+        kept && acceptedKey(kept.keyType, kept.keyType === 'CUSTOMER_MANAGED_CMK' ? kept.keyArn : undefined, policy, placeOf(next));
       if (kept && keptAccepted) {
         // "If ... the attempt to change the CMK failed ... encryption remains enabled with the old CMK."
         const failure = description?.encryption.failure;
@@ -96,14 +113,26 @@ export async function inspectStream(state: RemediationState, deps: InspectDeps):
           keyType: kept.keyType,
           ...(kept.keyType === 'CUSTOMER_MANAGED_CMK' ? { keyArn: kept.keyArn } : {}),
           viaFallback: keptAccepted === 'fallback',
-          keyChangeFailed: { failureType: failure?.type ?? 'UNKNOWN_ERROR', details: failure?.details ?? 'ENABLING_FAILED after a key change' },
+          keyChangeFailed: {
+            failureType: failure?.type ?? 'UNKNOWN_ERROR',
+            details: failure?.details ?? 'ENABLING_FAILED after a key change',
+          },
         });
       }
-      const previousKey = kept ?? (description?.encryption.status === 'ENABLED' && description.encryption.keyType ? toTarget(description.encryption) : next.previousKey);
+      const previousKey =
+        kept ??
+        (description?.encryption.status === 'ENABLED' && description.encryption.keyType
+          ? toTarget(description.encryption)
+          : next.previousKey);
       if (!kept) await rememberDescribedFailure(description as StreamDescription, next, deps, now);
       if (!decision.target) {
         // No key of the policy can serve this stream's region and account: nothing to call Firehose with.
-        return conclude(next, { status: 'FAILED', reason: 'CONFIGURATION', details: decision.noKeyReason, ...(previousKey ? { stillEncryptedWith: previousKey } : {}) });
+        return conclude(next, {
+          status: 'FAILED',
+          reason: 'CONFIGURATION',
+          details: decision.noKeyReason,
+          ...(previousKey ? { stillEncryptedWith: previousKey } : {}),
+        });
       }
       const unusableKeys = await knownUnusableKeys(next, deps);
       const target = usableTarget(decision.target, unusableKeys, deps, placeOf(next));
@@ -124,7 +153,12 @@ export async function inspectStream(state: RemediationState, deps: InspectDeps):
 }
 
 /** The policy's preferred key, or the next in order for the stream's place that is not known to fail for it. */
-export function usableTarget(preferred: TargetKey, unusable: readonly string[], deps: Pick<RemediationDeps, 'policy'>, place: StreamPlace): TargetKey | undefined {
+export function usableTarget(
+  preferred: TargetKey,
+  unusable: readonly string[],
+  deps: Pick<RemediationDeps, 'policy'>,
+  place: StreamPlace,
+): TargetKey | undefined {
   let candidate: TargetKey | undefined = preferred;
   while (candidate && unusable.includes(keyLabel(candidate))) candidate = nextKeyAfterFor(candidate, deps.policy, place);
   return candidate;
@@ -144,7 +178,14 @@ export async function currentKeyState(key: TargetKey, deps: Pick<RemediationDeps
 }
 
 /** Remembers that `key` failed for the stream, with the key's state then; never tried again until that changes. */
-export async function rememberKeyFailure(state: RemediationState, key: TargetKey, failureType: string, details: string, deps: KeyMemoryDeps, keyState?: string): Promise<void> {
+export async function rememberKeyFailure(
+  state: RemediationState,
+  key: TargetKey,
+  failureType: string,
+  details: string,
+  deps: KeyMemoryDeps,
+  keyState?: string,
+): Promise<void> {
   const failure: KeyFailure = {
     key: keyLabel(key),
     failureType,
@@ -183,7 +224,12 @@ async function knownUnusableKeys(state: RemediationState, deps: KeyMemoryDeps): 
  * A FailureDescription that Describe already shows for a key (someone's failed Start, or an earlier
  * one of ours) is remembered when the key is unusable now, so that no sweep pays for it again.
  */
-async function rememberDescribedFailure(description: StreamDescription, state: RemediationState, deps: KeyMemoryDeps, now: number): Promise<void> {
+async function rememberDescribedFailure(
+  description: StreamDescription,
+  state: RemediationState,
+  deps: KeyMemoryDeps,
+  now: number,
+): Promise<void> {
   const { encryption } = description;
   if (encryption.status !== 'ENABLING_FAILED' || !encryption.failure || !encryption.keyType) return;
   if (classifyEnableFailure(encryption.failure.type) !== 'KEY_PROBLEM') return;
@@ -193,7 +239,13 @@ async function rememberDescribedFailure(description: StreamDescription, state: R
   if (known) return;
   const keyState = await currentKeyState(key, deps);
   if (keyState === 'usable') return;
-  await deps.keyFailures.remember(refOf(state), { key: key.keyArn, failureType: encryption.failure.type, details: encryption.failure.details.slice(0, 1024), at: now, keyState });
+  await deps.keyFailures.remember(refOf(state), {
+    key: key.keyArn,
+    failureType: encryption.failure.type,
+    details: encryption.failure.details.slice(0, 1024),
+    at: now,
+    keyState,
+  });
 }
 
 /**
@@ -213,7 +265,8 @@ async function keyKeptAfterFailedChange(
     key?.keyType === shown.keyType && (shown.keyType === 'AWS_OWNED_CMK' || key.keyArn === shown.keyArn);
   // When the stream was last seen ENABLED with that very key: in this execution, or by the last verdict.
   let seenAt: number | undefined;
-  if (same(state.previousKey) || (state.initial?.encryption.status === 'ENABLED' && same(state.initial.encryption))) seenAt = state.detectedAt;
+  if (same(state.previousKey) || (state.initial?.encryption.status === 'ENABLED' && same(state.initial.encryption)))
+    seenAt = state.detectedAt;
   else {
     const last = await deps.states.get(refOf(state));
     if (last && (last.verdict === 'COMPLIANT' || last.verdict === 'REMEDIATED') && same(last)) seenAt = last.updatedAt;
@@ -241,7 +294,11 @@ async function startedRecently(state: RemediationState, deps: Pick<RemediationDe
  * The lease's generation this look covers. The execution normally holds the stream's lease (the intake
  * took it); one started without it (a test, the CLI) takes it now. Undefined: another execution has it.
  */
-async function leaseGenerationFor(state: RemediationState, deps: Pick<RemediationDeps, 'leases'>, now: number): Promise<number | undefined> {
+async function leaseGenerationFor(
+  state: RemediationState,
+  deps: Pick<RemediationDeps, 'leases'>,
+  now: number,
+): Promise<number | undefined> {
   const ref = refOf(state);
   const view = await deps.leases.observe(ref, state.correlationId, now);
   if (view.held) return view.generation;
@@ -255,5 +312,7 @@ async function leaseGenerationFor(state: RemediationState, deps: Pick<Remediatio
 }
 
 function toTarget(key: { keyType?: 'AWS_OWNED_CMK' | 'CUSTOMER_MANAGED_CMK'; keyArn?: string }): TargetKey {
-  return key.keyType === 'CUSTOMER_MANAGED_CMK' && key.keyArn ? { keyType: 'CUSTOMER_MANAGED_CMK', keyArn: key.keyArn } : { keyType: 'AWS_OWNED_CMK' };
+  return key.keyType === 'CUSTOMER_MANAGED_CMK' && key.keyArn
+    ? { keyType: 'CUSTOMER_MANAGED_CMK', keyArn: key.keyArn }
+    : { keyType: 'AWS_OWNED_CMK' };
 }

@@ -107,18 +107,19 @@ export const DEFAULT_WORKFLOW_SETTINGS: WorkflowSettings = {
   maxInspections: 25,
 };
 
-
 export type { WorkflowInput } from '../shapes.ts';
 
 /** Validates a workflow input and gives the initial state. */
 export function startState(input: unknown): RemediationState {
   const raw = (typeof input === 'object' && input !== null ? input : {}) as Partial<WorkflowInput>;
   const ref = streamRef(raw.stream?.account, raw.stream?.region, raw.stream?.name);
-  if (!TRIGGERS.includes(raw.trigger as Trigger)) throw new MalformedEventError(`workflow input: unknown trigger ${JSON.stringify(raw.trigger)}`);
+  if (!TRIGGERS.includes(raw.trigger as Trigger))
+    throw new MalformedEventError(`workflow input: unknown trigger ${JSON.stringify(raw.trigger)}`);
   if (typeof raw.correlationId !== 'string' || raw.correlationId.length === 0 || raw.correlationId.length > 80) {
     throw new MalformedEventError('workflow input: correlationId must be 1 to 80 characters (the execution name)');
   }
-  if (raw.detectedAt !== undefined && !Number.isFinite(raw.detectedAt)) throw new MalformedEventError('workflow input: detectedAt must be epoch milliseconds');
+  if (raw.detectedAt !== undefined && !Number.isFinite(raw.detectedAt))
+    throw new MalformedEventError('workflow input: detectedAt must be epoch milliseconds');
   return {
     stream: { account: ref.account, region: ref.region, name: ref.name },
     trigger: raw.trigger as Trigger,
@@ -163,7 +164,8 @@ export function goTo(state: RemediationState, phase: Phase, wait?: { seconds: nu
   const { wait: _previous, ...rest } = state;
   if (!wait) return { ...rest, phase };
   const id = (state.wait?.id ?? 0) + 1;
-  const directive: WaitDirective = 'seconds' in wait ? { id, seconds: Math.max(0, Math.ceil(wait.seconds)) } : { id, until: new Date(wait.until).toISOString() };
+  const directive: WaitDirective =
+    'seconds' in wait ? { id, seconds: Math.max(0, Math.ceil(wait.seconds)) } : { id, until: new Date(wait.until).toISOString() };
   return { ...rest, phase, wait: directive };
 }
 
@@ -172,7 +174,11 @@ export function conclude(state: RemediationState, outcome: Outcome): Remediation
 }
 
 /** The first inspection's verdict, kept for the evaluated event. */
-export function initialOf(decision: StreamDecision, encryption: { status: EncryptionStatus; keyType?: KeyType; keyArn?: string }, reason: string | undefined): RemediationState['initial'] {
+export function initialOf(
+  decision: StreamDecision,
+  encryption: { status: EncryptionStatus; keyType?: KeyType; keyArn?: string },
+  reason: string | undefined,
+): RemediationState['initial'] {
   return { verdict: decision.verdict, ...(reason ? { reason } : {}), encryption };
 }
 
@@ -196,7 +202,11 @@ export const protectedFrom = (enabledSeenAt: number): number => enabledSeenAt + 
 /** The outcome of a stream found ENABLED with an accepted key after the settle: REMEDIATED when we paid for it. */
 export function verdictOutcome(state: RemediationState, key: TargetKey, policy: GuardPolicy, enabledSeenAt: number): Outcome {
   const keyArn = key.keyType === 'CUSTOMER_MANAGED_CMK' ? { keyArn: key.keyArn } : {};
-  const viaFallback = acceptedKey(key.keyType, key.keyType === 'CUSTOMER_MANAGED_CMK' ? key.keyArn : undefined, policy, { account: state.stream.account, region: state.stream.region }) === 'fallback';
+  const viaFallback =
+    acceptedKey(key.keyType, key.keyType === 'CUSTOMER_MANAGED_CMK' ? key.keyArn : undefined, policy, {
+      account: state.stream.account,
+      region: state.stream.region,
+    }) === 'fallback';
   return state.counters.callsSpent > 0
     ? { status: 'REMEDIATED', keyType: key.keyType, ...keyArn, viaFallback, protectedAt: protectedFrom(enabledSeenAt) }
     : { status: 'COMPLIANT', keyType: key.keyType, ...keyArn, viaFallback };

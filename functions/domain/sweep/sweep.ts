@@ -49,7 +49,19 @@ export const MAX_SWEEP_INVOCATIONS = 500;
 
 export function newSweep(sweepId: string, account: string, regions: string[], now: number): SweepCursor {
   const totals: Totals = { streams: 0, COMPLIANT: 0, NOT_APPLICABLE: 0, EXEMPT: 0, GONE: 0, BUSY: 0, REMEDIATE: 0 };
-  return { sweepId, account, regions, regionIndex: 0, startedAt: now, invocations: 0, totals, nonCompliant: [], truncated: false, workflowsStarted: 0, alreadyRunning: 0 };
+  return {
+    sweepId,
+    account,
+    regions,
+    regionIndex: 0,
+    startedAt: now,
+    invocations: 0,
+    totals,
+    nonCompliant: [],
+    truncated: false,
+    workflowsStarted: 0,
+    alreadyRunning: 0,
+  };
 }
 
 /**
@@ -62,7 +74,10 @@ export async function sweepStep(start: SweepCursor, deps: SweepDeps): Promise<{ 
   cursor.invocations += 1;
   while (cursor.regionIndex < cursor.regions.length) {
     const region = cursor.regions[cursor.regionIndex] as string;
-    const page = await deps.firehose.listNames({ account: cursor.account, region }, { limit: deps.pageSize, ...(cursor.startAfter ? { startAfter: cursor.startAfter } : {}) });
+    const page = await deps.firehose.listNames(
+      { account: cursor.account, region },
+      { limit: deps.pageSize, ...(cursor.startAfter ? { startAfter: cursor.startAfter } : {}) },
+    );
     // A chunk at a time, so that a Describe is always waiting for the pacer's next slot while tags,
     // leases and starts of other streams are under way; the cursor only moves past whole chunks.
     for (let i = 0; i < page.names.length; i += deps.concurrency) {
@@ -77,7 +92,9 @@ export async function sweepStep(start: SweepCursor, deps: SweepDeps): Promise<{ 
     }
   }
   const { sweepId, account, regions, totals, nonCompliant, truncated } = cursor;
-  await deps.publisher.publish([buildEvent('complianceSnapshot', { sweepId, account, regions, totals, nonCompliant, truncated }, deps.clock.now(), sweepId)]);
+  await deps.publisher.publish([
+    buildEvent('complianceSnapshot', { sweepId, account, regions, totals, nonCompliant, truncated }, deps.clock.now(), sweepId),
+  ]);
   return { done: true, cursor };
 }
 
@@ -93,7 +110,8 @@ async function evaluate(ref: StreamRef, cursor: SweepCursor, deps: SweepDeps): P
   cursor.totals[decision.verdict] += 1;
   deps.onStream?.(ref, decision);
   if (decision.verdict === 'REMEDIATE') {
-    if (cursor.nonCompliant.length < SNAPSHOT_LIST_LIMIT) cursor.nonCompliant.push({ name: ref.name, region: ref.region, reason: decisionReason(decision) ?? decision.reason });
+    if (cursor.nonCompliant.length < SNAPSHOT_LIST_LIMIT)
+      cursor.nonCompliant.push({ name: ref.name, region: ref.region, reason: decisionReason(decision) ?? decision.reason });
     else cursor.truncated = true;
   }
   if (decision.verdict === 'REMEDIATE' || decision.verdict === 'BUSY') {

@@ -6,9 +6,19 @@ import { EventPublishError } from '../../../functions/domain/errors.ts';
 import { buildEvent, type GuardEvent } from '../../../functions/domain/events.ts';
 
 // EventBridge partial failures cannot be produced by the local account: mocked at the adapter edge.
-const stream = { account: '123456789012', region: 'us-east-1', name: 'orders', arn: 'arn:aws:firehose:us-east-1:123456789012:deliverystream/orders' };
+const stream = {
+  account: '123456789012',
+  region: 'us-east-1',
+  name: 'orders',
+  arn: 'arn:aws:firehose:us-east-1:123456789012:deliverystream/orders',
+};
 const event = (i: number): GuardEvent =>
-  buildEvent('budgetLow', { stream: { ...stream, name: `s${i}` }, remainingOurs: 1, remainingTotal: 2, threshold: 5 }, Date.UTC(2026, 10, 1), `exec-${i}`);
+  buildEvent(
+    'budgetLow',
+    { stream: { ...stream, name: `s${i}` }, remainingOurs: 1, remainingTotal: 2, threshold: 5 },
+    Date.UTC(2026, 10, 1),
+    `exec-${i}`,
+  );
 
 describe('EventBridge publisher', () => {
   const eventBridge = mockClient(EventBridgeClient);
@@ -39,7 +49,15 @@ describe('EventBridge publisher', () => {
   it('sends again only the entries EventBridge refused (FailedEntryCount)', async () => {
     eventBridge
       .on(PutEventsCommand)
-      .resolvesOnce({ FailedEntryCount: 2, Entries: [{ EventId: 'a' }, { ErrorCode: 'InternalFailure', ErrorMessage: 'x' }, { EventId: 'c' }, { ErrorCode: 'ThrottlingException' }] })
+      .resolvesOnce({
+        FailedEntryCount: 2,
+        Entries: [
+          { EventId: 'a' },
+          { ErrorCode: 'InternalFailure', ErrorMessage: 'x' },
+          { EventId: 'c' },
+          { ErrorCode: 'ThrottlingException' },
+        ],
+      })
       .resolves({ FailedEntryCount: 0, Entries: [] });
 
     await publisher.publish([0, 1, 2, 3].map(event));
@@ -51,21 +69,33 @@ describe('EventBridge publisher', () => {
   });
 
   it('throws EventPublishError naming what was never accepted, after every attempt', async () => {
-    eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'AccessDeniedException', ErrorMessage: 'no' }] });
+    eventBridge
+      .on(PutEventsCommand)
+      .resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'AccessDeniedException', ErrorMessage: 'no' }] });
     const error = await publisher.publish([event(0)]).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EventPublishError);
-    expect((error as EventPublishError).failedEntries).toEqual([{ detailType: 'Budget Low', errorCode: 'AccessDeniedException', errorMessage: 'no' }]);
+    expect((error as EventPublishError).failedEntries).toEqual([
+      { detailType: 'Budget Low', errorCode: 'AccessDeniedException', errorMessage: 'no' },
+    ]);
     expect(sentEntries()).toHaveLength(4);
   });
 
   it('treats a failed request as every entry of it failing, and retries them', async () => {
-    eventBridge.on(PutEventsCommand).rejectsOnce(Object.assign(new Error('down'), { name: 'ServiceUnavailable' })).resolves({ FailedEntryCount: 0, Entries: [] });
+    eventBridge
+      .on(PutEventsCommand)
+      .rejectsOnce(Object.assign(new Error('down'), { name: 'ServiceUnavailable' }))
+      .resolves({ FailedEntryCount: 0, Entries: [] });
     await publisher.publish([event(0), event(1)]);
     expect(sentEntries().map((b) => b.length)).toEqual([2, 2]);
   });
 
   it('refuses an entry over 256 KB without sending anything', async () => {
-    const huge = buildEvent('driftDetected', { stream, eventName: 'StopDeliveryStreamEncryption', actor: 'x'.repeat(300_000), eventTime: '2026-11-01T00:00:00Z' }, 0, 'c');
+    const huge = buildEvent(
+      'driftDetected',
+      { stream, eventName: 'StopDeliveryStreamEncryption', actor: 'x'.repeat(300_000), eventTime: '2026-11-01T00:00:00Z' },
+      0,
+      'c',
+    );
     await expect(publisher.publish([huge])).rejects.toThrow(/exceed the 256 KB/);
     expect(sentEntries()).toHaveLength(0);
   });

@@ -1,4 +1,9 @@
-import { CreateDeliveryStreamCommand, StartDeliveryStreamEncryptionCommand, StopDeliveryStreamEncryptionCommand, TagDeliveryStreamCommand } from '@aws-sdk/client-firehose';
+import {
+  CreateDeliveryStreamCommand,
+  StartDeliveryStreamEncryptionCommand,
+  StopDeliveryStreamEncryptionCommand,
+  TagDeliveryStreamCommand,
+} from '@aws-sdk/client-firehose';
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
 import { afterEach, describe, expect, it } from 'vitest';
 import { firehoseClients, SdkFirehoseGateway } from '../../../functions/adapters/firehose-gateway.ts';
@@ -25,7 +30,11 @@ describe('Firehose gateway against the emulator', () => {
 
   async function setUp(options: Parameters<typeof startHarness>[0] = {}, pages = {}): Promise<void> {
     h = await startHarness({ timings: { creatingMs: 0, enablingMs: 0, disablingMs: 0 }, ...options });
-    const clients = firehoseClients({ endpoint: h.running.endpoint, region: REGION, credentials: { accessKeyId: 'AKIAGATEWAY', secretAccessKey: 'x' } });
+    const clients = firehoseClients({
+      endpoint: h.running.endpoint,
+      region: REGION,
+      credentials: { accessKeyId: 'AKIAGATEWAY', secretAccessKey: 'x' },
+    });
     gateway = new SdkFirehoseGateway(() => clients, pages);
   }
   const create = (name: string, extra: Record<string, unknown> = {}) =>
@@ -96,7 +105,9 @@ describe('Firehose gateway against the emulator', () => {
     await create('orders');
     for (let i = 0; i < 25; i += 1) {
       const Command = i % 2 === 0 ? StartDeliveryStreamEncryptionCommand : StopDeliveryStreamEncryptionCommand;
-      await h.firehose.send(new Command({ DeliveryStreamName: 'orders', DeliveryStreamEncryptionConfigurationInput: { KeyType: 'AWS_OWNED_CMK' } }));
+      await h.firehose.send(
+        new Command({ DeliveryStreamName: 'orders', DeliveryStreamEncryptionConfigurationInput: { KeyType: 'AWS_OWNED_CMK' } }),
+      );
     }
     const before = startCalls().length;
 
@@ -109,15 +120,19 @@ describe('Firehose gateway against the emulator', () => {
     const key = (await h.kms.send(new CreateKeyCommand({}))).KeyMetadata!.Arn!;
     await create('first', { DeliveryStreamEncryptionConfigurationInput: { KeyType: 'CUSTOMER_MANAGED_CMK', KeyARN: key } });
     await create('second');
-    await expect(gateway.startEncryption(ref('second'), { keyType: 'CUSTOMER_MANAGED_CMK', keyArn: key })).rejects.toBeInstanceOf(KeyCapacityError);
+    await expect(gateway.startEncryption(ref('second'), { keyType: 'CUSTOMER_MANAGED_CMK', keyArn: key })).rejects.toBeInstanceOf(
+      KeyCapacityError,
+    );
   });
 
   it('the control-plane rate limit is RateLimitedError on a write, and retried away on reads', async () => {
     await setUp({ rateLimit: { perSecond: 2 }, rateClock: systemClock });
     await create('orders');
     await create('other');
-    const writes = await Promise.allSettled(['orders', 'other', 'orders'].map((n) => gateway.startEncryption(ref(n), { keyType: 'AWS_OWNED_CMK' })));
-    const refused = writes.filter((w) => w.status === 'rejected').map((w) => (w).reason as Error);
+    const writes = await Promise.allSettled(
+      ['orders', 'other', 'orders'].map((n) => gateway.startEncryption(ref(n), { keyType: 'AWS_OWNED_CMK' })),
+    );
+    const refused = writes.filter((w) => w.status === 'rejected').map((w) => w.reason as Error);
     expect(refused.some((e) => e instanceof RateLimitedError)).toBe(true);
 
     const reads = await Promise.all(Array.from({ length: 5 }, () => gateway.describe(ref('orders'))));
@@ -132,7 +147,10 @@ describe('Firehose gateway against the emulator', () => {
     await expect(gateway.startEncryption(ref('missing'), { keyType: 'AWS_OWNED_CMK' })).rejects.toBeInstanceOf(StreamGoneError);
     await create('from-kinesis', {
       DeliveryStreamType: 'KinesisStreamAsSource',
-      KinesisStreamSourceConfiguration: { KinesisStreamARN: `arn:aws:kinesis:us-east-1:${ACCOUNT}:stream/s`, RoleARN: `arn:aws:iam::${ACCOUNT}:role/r` },
+      KinesisStreamSourceConfiguration: {
+        KinesisStreamARN: `arn:aws:kinesis:us-east-1:${ACCOUNT}:stream/s`,
+        RoleARN: `arn:aws:iam::${ACCOUNT}:role/r`,
+      },
     });
     h.clock.advance(60_000);
     await expect(gateway.startEncryption(ref('from-kinesis'), { keyType: 'AWS_OWNED_CMK' })).rejects.toBeInstanceOf(InvalidRequestError);
@@ -142,7 +160,9 @@ describe('Firehose gateway against the emulator', () => {
     await setUp();
     await expect(gateway.describe(ref('bad name'))).rejects.toBeInstanceOf(InvalidStreamNameError);
     await expect(gateway.tags(ref(''))).rejects.toBeInstanceOf(InvalidStreamNameError);
-    await expect(gateway.listNames({ account: ACCOUNT, region: REGION }, { startAfter: 'no/slashes' })).rejects.toBeInstanceOf(InvalidStreamNameError);
+    await expect(gateway.listNames({ account: ACCOUNT, region: REGION }, { startAfter: 'no/slashes' })).rejects.toBeInstanceOf(
+      InvalidStreamNameError,
+    );
     await expect(
       gateway.startEncryption(ref('orders'), { keyType: 'CUSTOMER_MANAGED_CMK', keyArn: `arn:aws:kms:us-east-1:${ACCOUNT}:alias/sse` }),
     ).rejects.toBeInstanceOf(InvalidKeyArnError);

@@ -10,7 +10,12 @@ describe('KMS pre-flight key check against the emulator', () => {
   let inspector: SdkKeyInspector;
   beforeEach(async () => {
     h = await startHarness();
-    const client = new KMSClient({ endpoint: h.running.endpoint, region: REGION, credentials: { accessKeyId: 'AKIAKMS', secretAccessKey: 'x' }, maxAttempts: 1 });
+    const client = new KMSClient({
+      endpoint: h.running.endpoint,
+      region: REGION,
+      credentials: { accessKeyId: 'AKIAKMS', secretAccessKey: 'x' },
+      maxAttempts: 1,
+    });
     inspector = new SdkKeyInspector(() => client);
   });
   afterEach(() => h.close());

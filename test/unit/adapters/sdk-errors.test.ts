@@ -1,12 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { firehoseError } from '../../../functions/adapters/sdk-errors.ts';
 
-const sdkError = (name: string, message = '', status?: number) => Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
+const sdkError = (name: string, message = '', status?: number) =>
+  Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
 
 describe('Firehose SDK errors in domain terms', () => {
   it.each([
     // The three meanings of LimitExceededException on Start/Stop (firehose-facts.md).
-    ['LimitExceededException', 'Firehose stream x has exceeded the limit of 25 StartDeliveryStreamEncryption and StopDeliveryStreamEncryption calls in 24 hours.', 'FirehoseBudgetSpentError'],
+    [
+      'LimitExceededException',
+      'Firehose stream x has exceeded the limit of 25 StartDeliveryStreamEncryption and StopDeliveryStreamEncryption calls in 24 hours.',
+      'FirehoseBudgetSpentError',
+    ],
     ['LimitExceededException', 'The customer managed key arn:... is already used to encrypt 500 Firehose streams', 'KeyCapacityError'],
     ['LimitExceededException', 'Rate exceeded', 'RateLimitedError'],
     // Unrecognised: read as the budget, the only reading that is never retried blindly.

@@ -7,7 +7,8 @@ const DAY = 24 * HOUR;
 const T0 = Date.UTC(2026, 10, 1);
 
 const call = (id: string, at: number, by: LedgerCall['by'] = 'remediator'): LedgerCall => ({ id, at, by, operation: 'Start' });
-const many = (n: number, by: LedgerCall['by'], at: (i: number) => number): LedgerCall[] => Array.from({ length: n }, (_, i) => call(`${by}-${i}`, at(i), by));
+const many = (n: number, by: LedgerCall['by'], at: (i: number) => number): LedgerCall[] =>
+  Array.from({ length: n }, (_, i) => call(`${by}-${i}`, at(i), by));
 
 describe('the budget ledger rules', () => {
   it('counts calls of the last 24 hours only: a call exactly 24 hours old has aged out', () => {
@@ -27,7 +28,11 @@ describe('the budget ledger rules', () => {
   });
 
   it('reserves a call while both the total and our share allow', () => {
-    const reserved = reserveCall(many(19, 'remediator', (i) => T0 + i), call('r', T0 + HOUR), 20);
+    const reserved = reserveCall(
+      many(19, 'remediator', (i) => T0 + i),
+      call('r', T0 + HOUR),
+      20,
+    );
     expect(reserved).toHaveLength(20);
   });
 
@@ -62,7 +67,7 @@ describe('the budget ledger rules', () => {
     expect(reserveCall(once, call('r', T0), 20)).toHaveLength(1);
   });
 
-  it('records others\' calls idempotently, even past the limit, and ignores calls older than the window', () => {
+  it("records others' calls idempotently, even past the limit, and ignores calls older than the window", () => {
     const full = many(25, 'other', (i) => T0 + i);
     const recorded = recordCall(full, call('late', T0 + 100, 'other'), T0 + 200);
     expect(recorded).toMatchObject({ recorded: true });

@@ -48,7 +48,11 @@ describe('decideStream', () => {
   });
 
   it('EXEMPT by tag (case-insensitive value) or by name pattern', () => {
-    expect(decideStream(stream(), { 'sse-guard:exempt': 'TRUE' }, awsOwned)).toEqual({ verdict: 'EXEMPT', by: 'tag', rule: 'sse-guard:exempt=TRUE' });
+    expect(decideStream(stream(), { 'sse-guard:exempt': 'TRUE' }, awsOwned)).toEqual({
+      verdict: 'EXEMPT',
+      by: 'tag',
+      rule: 'sse-guard:exempt=TRUE',
+    });
     expect(decideStream(stream(), { 'sse-guard:exempt': 'false' }, awsOwned).verdict).toBe('REMEDIATE');
     expect(decideStream(stream({ name: 'sandbox-7' }), {}, exempting)).toEqual({ verdict: 'EXEMPT', by: 'name', rule: 'sandbox-*' });
   });
@@ -72,9 +76,9 @@ describe('decideStream', () => {
       keyType: 'AWS_OWNED_CMK',
       viaFallback: false,
     });
-    expect(decideStream(stream({ encryption: { status: 'ENABLED', keyType: 'CUSTOMER_MANAGED_CMK', keyArn: OTHER } }), {}, awsOwned).verdict).toBe(
-      'COMPLIANT',
-    );
+    expect(
+      decideStream(stream({ encryption: { status: 'ENABLED', keyType: 'CUSTOMER_MANAGED_CMK', keyArn: OTHER } }), {}, awsOwned).verdict,
+    ).toBe('COMPLIANT');
   });
 
   it('COMPLIANT only with an approved key under a customer managed key policy; otherwise REMEDIATE KEY_NOT_APPROVED', () => {
@@ -97,8 +101,14 @@ describe('decideStream', () => {
   });
 
   it('an ENABLED stream that reports no key type is taken as AWS owned', () => {
-    expect(decideStream(stream({ encryption: { status: 'ENABLED' } }), {}, awsOwned)).toMatchObject({ verdict: 'COMPLIANT', keyType: 'AWS_OWNED_CMK' });
-    expect(decideStream(stream({ encryption: { status: 'ENABLED' } }), {}, cmkWithFallback)).toMatchObject({ verdict: 'COMPLIANT', viaFallback: true });
+    expect(decideStream(stream({ encryption: { status: 'ENABLED' } }), {}, awsOwned)).toMatchObject({
+      verdict: 'COMPLIANT',
+      keyType: 'AWS_OWNED_CMK',
+    });
+    expect(decideStream(stream({ encryption: { status: 'ENABLED' } }), {}, cmkWithFallback)).toMatchObject({
+      verdict: 'COMPLIANT',
+      viaFallback: true,
+    });
   });
 
   it('COMPLIANT via fallback: the AWS owned key is accepted when the policy allows falling back to it', () => {
@@ -114,14 +124,21 @@ describe('decideStream', () => {
     ['ENABLING_FAILED', 'ENABLING_FAILED'],
     ['DISABLING_FAILED', 'DISABLING_FAILED'],
   ] as const)('REMEDIATE a stream whose encryption is %s (%s) with the preferred key', (status, reason) => {
-    expect(decideStream(stream({ encryption: { status } }), {}, awsOwned)).toEqual({ verdict: 'REMEDIATE', reason, target: { keyType: 'AWS_OWNED_CMK' } });
+    expect(decideStream(stream({ encryption: { status } }), {}, awsOwned)).toEqual({
+      verdict: 'REMEDIATE',
+      reason,
+      target: { keyType: 'AWS_OWNED_CMK' },
+    });
   });
 });
 
 describe('key order', () => {
   it('prefers the first approved key, then the next, then the fallback, then nothing', () => {
     expect(preferredKey(cmk)).toEqual({ keyType: 'CUSTOMER_MANAGED_CMK', keyArn: KEY_A });
-    expect(nextKeyAfter({ keyType: 'CUSTOMER_MANAGED_CMK', keyArn: KEY_A }, cmk)).toEqual({ keyType: 'CUSTOMER_MANAGED_CMK', keyArn: KEY_B });
+    expect(nextKeyAfter({ keyType: 'CUSTOMER_MANAGED_CMK', keyArn: KEY_A }, cmk)).toEqual({
+      keyType: 'CUSTOMER_MANAGED_CMK',
+      keyArn: KEY_B,
+    });
     expect(nextKeyAfter({ keyType: 'CUSTOMER_MANAGED_CMK', keyArn: KEY_B }, cmk)).toBeUndefined();
     expect(nextKeyAfter({ keyType: 'CUSTOMER_MANAGED_CMK', keyArn: KEY_A }, cmkWithFallback)).toEqual({ keyType: 'AWS_OWNED_CMK' });
     expect(nextKeyAfter({ keyType: 'AWS_OWNED_CMK' }, cmkWithFallback)).toBeUndefined();
@@ -146,7 +163,9 @@ describe('keys per place', () => {
   const memberUsWest2 = { account: MEMBER, region: 'us-west-2' };
   const apSouth = { account: HOME, region: 'ap-southeast-1' };
   const placed = parsePolicy({ key: { type: 'CUSTOMER_MANAGED_CMK', approvedKeyArns: [EU, US_MEMBER, US, US_2] } });
-  const placedWithFallback = parsePolicy({ key: { type: 'CUSTOMER_MANAGED_CMK', approvedKeyArns: [EU, US, US_2], fallbackToAwsOwned: true } });
+  const placedWithFallback = parsePolicy({
+    key: { type: 'CUSTOMER_MANAGED_CMK', approvedKeyArns: [EU, US, US_2], fallbackToAwsOwned: true },
+  });
   const cmkKey = (keyArn: string): TargetKey => ({ keyType: 'CUSTOMER_MANAGED_CMK', keyArn });
   const streamAt = (place: { account: string; region: string }, encryption: StreamDescription['encryption']) =>
     stream({ arn: `arn:aws:firehose:${place.region}:${place.account}:deliverystream/orders`, encryption });
@@ -203,7 +222,7 @@ describe('keys per place', () => {
     expect(acceptedKey('AWS_OWNED_CMK', undefined, placedWithFallback, apSouth)).toBe('fallback');
   });
 
-  it('REMEDIATEs a us-west-2 stream with its own region\'s key when given the place', () => {
+  it("REMEDIATEs a us-west-2 stream with its own region's key when given the place", () => {
     expect(decideStream(streamAt(usWest2, { status: 'DISABLED' }), {}, placed, usWest2)).toEqual({
       verdict: 'REMEDIATE',
       reason: 'ENCRYPTION_DISABLED',
@@ -211,9 +230,13 @@ describe('keys per place', () => {
     });
   });
 
-  it('REMEDIATEs a stream encrypted with another account\'s approved key (KEY_NOT_APPROVED) with a key of its own account', () => {
+  it("REMEDIATEs a stream encrypted with another account's approved key (KEY_NOT_APPROVED) with a key of its own account", () => {
     const encryption = { status: 'ENABLED' as const, keyType: 'CUSTOMER_MANAGED_CMK' as const, keyArn: US_MEMBER };
-    expect(decideStream(streamAt(usWest2, encryption), {}, placed, usWest2)).toEqual({ verdict: 'REMEDIATE', reason: 'KEY_NOT_APPROVED', target: cmkKey(US) });
+    expect(decideStream(streamAt(usWest2, encryption), {}, placed, usWest2)).toEqual({
+      verdict: 'REMEDIATE',
+      reason: 'KEY_NOT_APPROVED',
+      target: cmkKey(US),
+    });
     expect(decideStream(streamAt(usWest2, encryption), {}, placed).verdict).toBe('COMPLIANT');
   });
 
@@ -229,7 +252,9 @@ describe('keys per place', () => {
     for (const description of [undefined, stream({ type: 'MSKAsSource' }), stream({ status: 'CREATING' }), stream({ name: 'sandbox-1' })]) {
       expect(decideStream(description, {}, exempting, apSouth)).toEqual(decideStream(description, {}, exempting));
     }
-    expect(decideStream(streamAt(apSouth, { status: 'ENABLED', keyType: 'AWS_OWNED_CMK' }), {}, awsOwned, apSouth).verdict).toBe('COMPLIANT');
+    expect(decideStream(streamAt(apSouth, { status: 'ENABLED', keyType: 'AWS_OWNED_CMK' }), {}, awsOwned, apSouth).verdict).toBe(
+      'COMPLIANT',
+    );
   });
 
   it('without a place, keeps choosing the first approved key, and a REMEDIATE always names a target', () => {

@@ -1,17 +1,45 @@
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decideStream } from '../../../functions/domain/decision.ts';
-import { buildEvent, decisionReason, EVENT_SOURCE, EVENT_TYPES, type EventDetails, type EventKind } from '../../../functions/domain/events.ts';
+import {
+  buildEvent,
+  decisionReason,
+  EVENT_SOURCE,
+  EVENT_TYPES,
+  type EventDetails,
+  type EventKind,
+} from '../../../functions/domain/events.ts';
 import { DEFAULT_POLICY } from '../../../functions/domain/policy.ts';
 import { schemaValidator } from '../../support/schemas.ts';
 
 const AT = Date.UTC(2026, 10, 1, 12);
-const stream = { account: '123456789012', region: 'us-east-1', name: 'orders', arn: 'arn:aws:firehose:us-east-1:123456789012:deliverystream/orders' };
-const cmk = { keyType: 'CUSTOMER_MANAGED_CMK' as const, keyArn: 'arn:aws:kms:us-east-1:123456789012:key/11111111-1111-1111-1111-111111111111' };
+const stream = {
+  account: '123456789012',
+  region: 'us-east-1',
+  name: 'orders',
+  arn: 'arn:aws:firehose:us-east-1:123456789012:deliverystream/orders',
+};
+const cmk = {
+  keyType: 'CUSTOMER_MANAGED_CMK' as const,
+  keyArn: 'arn:aws:kms:us-east-1:123456789012:key/11111111-1111-1111-1111-111111111111',
+};
 
 const examples: { [K in EventKind]: EventDetails[K] } = {
-  evaluated: { stream, verdict: 'REMEDIATE', reason: 'ENCRYPTION_DISABLED', encryption: { status: 'DISABLED' }, trigger: 'stream-created', mode: 'enforce' },
-  remediationStarted: { stream, reason: 'ENCRYPTION_DISABLED', targetKey: cmk, attempt: 1, budget: { remainingOurs: 19, remainingTotal: 24 } },
+  evaluated: {
+    stream,
+    verdict: 'REMEDIATE',
+    reason: 'ENCRYPTION_DISABLED',
+    encryption: { status: 'DISABLED' },
+    trigger: 'stream-created',
+    mode: 'enforce',
+  },
+  remediationStarted: {
+    stream,
+    reason: 'ENCRYPTION_DISABLED',
+    targetKey: cmk,
+    attempt: 1,
+    budget: { remainingOurs: 19, remainingTotal: 24 },
+  },
   remediationSucceeded: {
     stream,
     key: cmk,
@@ -22,9 +50,28 @@ const examples: { [K in EventKind]: EventDetails[K] } = {
     protectedAt: new Date(AT).toISOString(),
     timeToCompliantSeconds: 60,
   },
-  remediationDeferred: { stream, reason: 'BUDGET_SPENT', nextAttemptAt: new Date(AT + 3_600_000).toISOString(), budget: { remainingOurs: 0, remainingTotal: 3 }, details: 'share spent' },
-  remediationFailed: { stream, reason: 'KEY_PROBLEM', failureType: 'DISABLED_KMS_KEY', details: 'disabled', stillEncryptedWith: { keyType: 'AWS_OWNED_CMK' }, attempts: 1, callsSpent: 1 },
-  driftDetected: { stream, eventName: 'StopDeliveryStreamEncryption', actor: 'arn:aws:iam::123456789012:user/alice', eventTime: new Date(AT).toISOString() },
+  remediationDeferred: {
+    stream,
+    reason: 'BUDGET_SPENT',
+    nextAttemptAt: new Date(AT + 3_600_000).toISOString(),
+    budget: { remainingOurs: 0, remainingTotal: 3 },
+    details: 'share spent',
+  },
+  remediationFailed: {
+    stream,
+    reason: 'KEY_PROBLEM',
+    failureType: 'DISABLED_KMS_KEY',
+    details: 'disabled',
+    stillEncryptedWith: { keyType: 'AWS_OWNED_CMK' },
+    attempts: 1,
+    callsSpent: 1,
+  },
+  driftDetected: {
+    stream,
+    eventName: 'StopDeliveryStreamEncryption',
+    actor: 'arn:aws:iam::123456789012:user/alice',
+    eventTime: new Date(AT).toISOString(),
+  },
   budgetLow: { stream, remainingOurs: 2, remainingTotal: 7, threshold: 5 },
   keyChangeFailed: { stream, failureType: 'DISABLED_KMS_KEY', details: 'the new key is disabled', keptKey: cmk },
   complianceSnapshot: {
@@ -40,7 +87,11 @@ const examples: { [K in EventKind]: EventDetails[K] } = {
 describe('compliance events', () => {
   it('has one JSON Schema file per detail-type, and no stray schema', () => {
     const files = readdirSync(new URL('../../../infra/schemas/', import.meta.url)).sort();
-    expect(files).toEqual(Object.values(EVENT_TYPES).map((t) => t.schema).sort());
+    expect(files).toEqual(
+      Object.values(EVENT_TYPES)
+        .map((t) => t.schema)
+        .sort(),
+    );
   });
 
   it.each(Object.keys(EVENT_TYPES) as EventKind[])('builds a %s event that its schema accepts', (kind) => {
@@ -67,6 +118,8 @@ describe('compliance events', () => {
     expect(decisionReason({ verdict: 'NOT_APPLICABLE', streamType: 'MSKAsSource' })).toBe('MSKAsSource');
     expect(decisionReason({ verdict: 'COMPLIANT', keyType: 'AWS_OWNED_CMK', viaFallback: true })).toBe('fallback-key');
     expect(decisionReason({ verdict: 'COMPLIANT', keyType: 'AWS_OWNED_CMK', viaFallback: false })).toBeUndefined();
-    expect(decisionReason({ verdict: 'REMEDIATE', reason: 'KEY_NOT_APPROVED', target: { keyType: 'AWS_OWNED_CMK' } })).toBe('KEY_NOT_APPROVED');
+    expect(decisionReason({ verdict: 'REMEDIATE', reason: 'KEY_NOT_APPROVED', target: { keyType: 'AWS_OWNED_CMK' } })).toBe(
+      'KEY_NOT_APPROVED',
+    );
   });
 });

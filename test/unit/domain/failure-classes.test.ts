@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import * as errors from '../../../functions/domain/errors.ts';
-import { CALL_FAILURE_CLASSES, classifyCallFailure, classifyEnableFailure, ENABLE_FAILURE_CLASSES, isRetryable } from '../../../functions/domain/failure-classes.ts';
+import {
+  CALL_FAILURE_CLASSES,
+  classifyCallFailure,
+  classifyEnableFailure,
+  ENABLE_FAILURE_CLASSES,
+  isRetryable,
+} from '../../../functions/domain/failure-classes.ts';
 import { ENCRYPTION_FAILURE_TYPES } from '../../../functions/domain/firehose-facts.ts';
 
 describe('failure classes', () => {

@@ -13,13 +13,24 @@ const hugeName = 'n'.repeat(200 * 1024);
 const stopOn = (name: string) => ({
   source: 'aws.firehose',
   'detail-type': 'AWS API Call via CloudTrail',
-  detail: { eventName: 'StopDeliveryStreamEncryption', eventID: 'e-1', eventTime: '2026-11-01T00:00:00Z', recipientAccountId: '123456789012', awsRegion: 'us-east-1', requestParameters: { deliveryStreamName: name } },
+  detail: {
+    eventName: 'StopDeliveryStreamEncryption',
+    eventID: 'e-1',
+    eventTime: '2026-11-01T00:00:00Z',
+    recipientAccountId: '123456789012',
+    awsRegion: 'us-east-1',
+    requestParameters: { deliveryStreamName: name },
+  },
 });
 
 describe('dead letters within SQS limits (issue 11, #14: "A dead letter can exceed SQS\'s 256 KB")', () => {
   it('keeps a small event whole, with its reason and when it was received', () => {
     const { letter, body, bytes } = deadLetterMessage(stopOn('no spaces'), 'invalid Firehose stream name "no spaces"', AT);
-    expect(letter).toEqual({ reason: 'invalid Firehose stream name "no spaces"', receivedAt: '2026-11-01T00:00:00.000Z', event: stopOn('no spaces') });
+    expect(letter).toEqual({
+      reason: 'invalid Firehose stream name "no spaces"',
+      receivedAt: '2026-11-01T00:00:00.000Z',
+      event: stopOn('no spaces'),
+    });
     expect(JSON.parse(body)).toEqual(letter);
     expect(bytes).toBe(Buffer.byteLength(body));
   });
@@ -60,14 +71,19 @@ describe('dead letters within SQS limits (issue 11, #14: "A dead letter can exce
     const sqs = mockClient(SQSClient);
     afterEach(() => sqs.reset());
 
-    it('sends a 200 KB stream name\'s event as one message under 256 KiB, body and attributes together', async () => {
+    it("sends a 200 KB stream name's event as one message under 256 KiB, body and attributes together", async () => {
       sqs.on(SendMessageCommand).resolves({ MessageId: 'm-1' });
-      const queue = new SqsDeadLetters(new SQSClient({ region: 'us-east-1' }), 'https://sqs.us-east-1.amazonaws.com/123456789012/dlq', { now: () => AT });
+      const queue = new SqsDeadLetters(new SQSClient({ region: 'us-east-1' }), 'https://sqs.us-east-1.amazonaws.com/123456789012/dlq', {
+        now: () => AT,
+      });
       await queue.send(stopOn(hugeName), `invalid Firehose stream name ${JSON.stringify(hugeName)}`);
 
       const [call] = sqs.commandCalls(SendMessageCommand);
       const input = call!.args[0].input;
-      const attributes = Object.entries(input.MessageAttributes ?? {}).reduce((sum, [name, a]) => sum + Buffer.byteLength(name) + Buffer.byteLength(a.DataType ?? '') + Buffer.byteLength(a.StringValue ?? ''), 0);
+      const attributes = Object.entries(input.MessageAttributes ?? {}).reduce(
+        (sum, [name, a]) => sum + Buffer.byteLength(name) + Buffer.byteLength(a.DataType ?? '') + Buffer.byteLength(a.StringValue ?? ''),
+        0,
+      );
       expect(Buffer.byteLength(input.MessageBody!) + attributes).toBeLessThan(SQS_MAX_MESSAGE_BYTES);
       expect(JSON.parse(input.MessageBody!)).toMatchObject({ eventTruncated: true, receivedAt: '2026-11-01T00:00:00.000Z' });
       expect(input.MessageAttributes?.reason?.StringValue?.length).toBeLessThanOrEqual(MAX_REASON_CHARS);

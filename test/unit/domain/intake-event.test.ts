@@ -38,9 +38,28 @@ const compliance = (detail: Record<string, unknown> = {}) => ({
   'detail-type': 'Config Rules Compliance Change',
   id: 'c-1',
   time: '2026-11-01T10:00:00Z',
-  detail: { resourceType: 'AWS::KinesisFirehose::DeliveryStream', resourceId: 'orders', awsAccountId: '123456789012', awsRegion: 'eu-west-1', configRuleName: 'kinesis-firehose-delivery-stream-encrypted', newEvaluationResult: { complianceType: 'NON_COMPLIANT' }, ...detail },
+  detail: {
+    resourceType: 'AWS::KinesisFirehose::DeliveryStream',
+    resourceId: 'orders',
+    awsAccountId: '123456789012',
+    awsRegion: 'eu-west-1',
+    configRuleName: 'kinesis-firehose-delivery-stream-encrypted',
+    newEvaluationResult: { complianceType: 'NON_COMPLIANT' },
+    ...detail,
+  },
 });
-const item = { source: 'aws.config', 'detail-type': 'Config Configuration Item Change', id: 'i-1', time: '2026-11-01T10:00:00Z', detail: { configurationItem: { resourceType: 'AWS::KinesisFirehose::DeliveryStream', resourceId: 'arn:aws:firehose:us-west-2:123456789012:deliverystream/orders' } } };
+const item = {
+  source: 'aws.config',
+  'detail-type': 'Config Configuration Item Change',
+  id: 'i-1',
+  time: '2026-11-01T10:00:00Z',
+  detail: {
+    configurationItem: {
+      resourceType: 'AWS::KinesisFirehose::DeliveryStream',
+      resourceId: 'arn:aws:firehose:us-west-2:123456789012:deliverystream/orders',
+    },
+  },
+};
 
 describe('intake event parsing (shapes in shared/reference/firehose-facts.md)', () => {
   it('reads a CloudTrail Stop: the stream, the event id and time, the request id and the caller', () => {
@@ -59,16 +78,42 @@ describe('intake event parsing (shapes in shared/reference/firehose-facts.md)', 
     const parsed = parseIntakeEvent(
       trail({
         eventName: 'StartDeliveryStreamEncryption',
-        userIdentity: { type: 'AssumedRole', arn: 'arn:aws:sts::123456789012:assumed-role/ops/bob', sessionContext: { sessionIssuer: { arn: 'arn:aws:iam::123456789012:role/ops' } } },
-        requestParameters: { deliveryStreamName: 'orders', deliveryStreamEncryptionConfigurationInput: { keyType: 'CUSTOMER_MANAGED_CMK', keyARN: 'arn:aws:kms:us-east-1:123456789012:key/k' } },
+        userIdentity: {
+          type: 'AssumedRole',
+          arn: 'arn:aws:sts::123456789012:assumed-role/ops/bob',
+          sessionContext: { sessionIssuer: { arn: 'arn:aws:iam::123456789012:role/ops' } },
+        },
+        requestParameters: {
+          deliveryStreamName: 'orders',
+          deliveryStreamEncryptionConfigurationInput: {
+            keyType: 'CUSTOMER_MANAGED_CMK',
+            keyARN: 'arn:aws:kms:us-east-1:123456789012:key/k',
+          },
+        },
       }),
     );
-    expect(parsed).toMatchObject({ actor: 'arn:aws:iam::123456789012:role/ops', requestedKey: { keyType: 'CUSTOMER_MANAGED_CMK', keyArn: 'arn:aws:kms:us-east-1:123456789012:key/k' } });
+    expect(parsed).toMatchObject({
+      actor: 'arn:aws:iam::123456789012:role/ops',
+      requestedKey: { keyType: 'CUSTOMER_MANAGED_CMK', keyArn: 'arn:aws:kms:us-east-1:123456789012:key/k' },
+    });
   });
 
   it('reads AWS Config changes by stream name or ARN, with the rule that judged a compliance change', () => {
-    expect(parseIntakeEvent(compliance())).toMatchObject({ kind: 'config', change: 'compliance', ref: { name: 'orders', region: 'eu-west-1' }, rule: 'kinesis-firehose-delivery-stream-encrypted', compliance: 'NON_COMPLIANT', eventId: 'c-1' });
-    expect(parseIntakeEvent(item)).toEqual({ kind: 'config', change: 'item', ref: { account: '123456789012', region: 'us-west-2', name: 'orders', partition: 'aws' }, eventId: 'i-1', eventTime: Date.parse('2026-11-01T10:00:00Z') });
+    expect(parseIntakeEvent(compliance())).toMatchObject({
+      kind: 'config',
+      change: 'compliance',
+      ref: { name: 'orders', region: 'eu-west-1' },
+      rule: 'kinesis-firehose-delivery-stream-encrypted',
+      compliance: 'NON_COMPLIANT',
+      eventId: 'c-1',
+    });
+    expect(parseIntakeEvent(item)).toEqual({
+      kind: 'config',
+      change: 'item',
+      ref: { account: '123456789012', region: 'us-west-2', name: 'orders', partition: 'aws' },
+      eventId: 'i-1',
+      eventTime: Date.parse('2026-11-01T10:00:00Z'),
+    });
   });
 
   it.each([
@@ -81,7 +126,10 @@ describe('intake event parsing (shapes in shared/reference/firehose-facts.md)', 
     [trail({ eventTime: 'yesterday' }), 'eventTime is not a timestamp'],
     [trail({ requestParameters: { deliveryStreamName: 'no spaces' } }), 'invalid Firehose stream name'],
     [trail({ recipientAccountId: 'abc' }), 'invalid account id'],
-    [{ source: 'aws.config', 'detail-type': 'Config Rules Compliance Change', detail: { resourceType: 'AWS::S3::Bucket' } }, 'is not a Firehose stream'],
+    [
+      { source: 'aws.config', 'detail-type': 'Config Rules Compliance Change', detail: { resourceType: 'AWS::S3::Bucket' } },
+      'is not a Firehose stream',
+    ],
     [{ source: 'aws.config', 'detail-type': 'Config Configuration Item Change', detail: {} }, 'configurationItem must be an object'],
     [compliance({ configRuleName: undefined }), 'detail.configRuleName must be a non-empty string'],
     [compliance({ newEvaluationResult: {} }), 'detail.newEvaluationResult.complianceType must be a non-empty string'],
@@ -106,12 +154,14 @@ describe('intake event parsing (shapes in shared/reference/firehose-facts.md)', 
   });
 });
 
-describe('the loop guard\'s role patterns', () => {
-  it('matches the remediator\'s role exactly, or in any account through *', async () => {
+describe("the loop guard's role patterns", () => {
+  it("matches the remediator's role exactly, or in any account through *", async () => {
     const { roleMatches } = await import('../../../functions/domain/intake/intake.ts');
     expect(roleMatches('arn:aws:iam::123456789012:role/guard-enable', 'arn:aws:iam::123456789012:role/guard-enable')).toBe(true);
     expect(roleMatches('arn:aws:iam::123456789012:role/guard-enable', 'arn:aws:iam::123456789012:role/guard-enable2')).toBe(false);
-    expect(roleMatches('arn:aws:iam::*:role/firehose-sse-guard-member', 'arn:aws:iam::210987654321:role/firehose-sse-guard-member')).toBe(true);
+    expect(roleMatches('arn:aws:iam::*:role/firehose-sse-guard-member', 'arn:aws:iam::210987654321:role/firehose-sse-guard-member')).toBe(
+      true,
+    );
     expect(roleMatches('arn:aws:iam::*:role/firehose-sse-guard-member', 'arn:aws:iam::210987654321:role/other')).toBe(false);
     expect(roleMatches('arn:aws:iam::*:role/firehose-sse-guard-member', 'arn:aws:iam::1:2:role/firehose-sse-guard-member')).toBe(false);
   });
@@ -132,9 +182,11 @@ describe('event times (issue 11, #17: "An event dated in year 9999 is accepted a
   });
 
   it('applies the same bound to AWS Config and scheduled-retry events (their envelope time)', () => {
-    expect(() => parseIntakeEvent({ ...compliance(), time: '9999-01-01T00:00:00Z' })).toThrow("event: time 9999-01-01T00:00:00.000Z is");
+    expect(() => parseIntakeEvent({ ...compliance(), time: '9999-01-01T00:00:00Z' })).toThrow('event: time 9999-01-01T00:00:00.000Z is');
     const ref = { account: '123456789012', region: 'us-east-1', name: 'orders' };
-    expect(() => parseIntakeEvent(scheduledRetryEvent(ref, 'BUDGET_SPENT', Date.UTC(9999, 0, 1), 'retry-1'))).toThrow('ahead of the intake\'s clock');
+    expect(() => parseIntakeEvent(scheduledRetryEvent(ref, 'BUDGET_SPENT', Date.UTC(9999, 0, 1), 'retry-1'))).toThrow(
+      "ahead of the intake's clock",
+    );
   });
 
   it('accepts an old event: the ledger, not the parser, leaves out calls older than 24 hours', () => {
@@ -153,10 +205,12 @@ describe('reasons within bounds (issue 11, #14: "the reason quotes the whole inv
       expect((error as Error).name).toBe('InvalidStreamNameError');
       reason = (error as Error).message;
     }
-    expect(reason).toBe(`invalid Firehose stream name "${'n'.repeat(MAX_QUOTED_CHARS - 1)}…" (200002 characters): expected 1 to 64 characters of [a-zA-Z0-9_.-]`);
+    expect(reason).toBe(
+      `invalid Firehose stream name "${'n'.repeat(MAX_QUOTED_CHARS - 1)}…" (200002 characters): expected 1 to 64 characters of [a-zA-Z0-9_.-]`,
+    );
   });
 
-  it('quotes every refused value within MAX_QUOTED_CHARS, in the intake\'s own messages too', () => {
+  it("quotes every refused value within MAX_QUOTED_CHARS, in the intake's own messages too", () => {
     const refusals = [
       trail({ eventName: hugeName }),
       trail({ eventID: { nested: hugeName } }),
@@ -187,7 +241,7 @@ describe('reasons within bounds (issue 11, #14: "the reason quotes the whole inv
   });
 });
 
-describe('the scheduled-retry event (EventBridge Scheduler\'s input to the intake)', () => {
+describe("the scheduled-retry event (EventBridge Scheduler's input to the intake)", () => {
   const ref = { account: '123456789012', region: 'eu-west-1', name: 'orders' };
   const at = Date.parse('2026-11-01T10:30:00Z');
 
@@ -198,7 +252,11 @@ describe('the scheduled-retry event (EventBridge Scheduler\'s input to the intak
       'detail-type': 'Scheduled Retry',
       id: 'retry-orders-1',
       time: '2026-11-01T10:30:00.000Z',
-      detail: { stream: { account: '123456789012', region: 'eu-west-1', name: 'orders' }, reason: 'BUDGET_SPENT', scheduledFor: '2026-11-01T10:30:00.000Z' },
+      detail: {
+        stream: { account: '123456789012', region: 'eu-west-1', name: 'orders' },
+        reason: 'BUDGET_SPENT',
+        scheduledFor: '2026-11-01T10:30:00.000Z',
+      },
     });
     expect(parseIntakeEvent(JSON.parse(JSON.stringify(event)))).toEqual({
       kind: 'scheduled-retry',
@@ -217,19 +275,41 @@ describe('the scheduled-retry event (EventBridge Scheduler\'s input to the intak
   });
 
   const retry = (change: (e: Record<string, unknown> & { detail: Record<string, unknown> }) => void) => {
-    const event = JSON.parse(JSON.stringify(scheduledRetryEvent(ref, 'BUDGET_SPENT', at, 'retry-3'))) as Record<string, unknown> & { detail: Record<string, unknown> };
+    const event = JSON.parse(JSON.stringify(scheduledRetryEvent(ref, 'BUDGET_SPENT', at, 'retry-3'))) as Record<string, unknown> & {
+      detail: Record<string, unknown>;
+    };
     change(event);
     return event;
   };
   it.each([
-    ['the stream name is invalid', retry((e) => (e.detail.stream = { account: '123456789012', region: 'eu-west-1', name: 'no spaces' })), 'invalid Firehose stream name'],
-    ['the account is not 12 digits', retry((e) => (e.detail.stream = { account: '1234', region: 'eu-west-1', name: 'orders' })), 'invalid account id'],
-    ['the region is invalid', retry((e) => (e.detail.stream = { account: '123456789012', region: 'mars', name: 'orders' })), 'invalid region'],
+    [
+      'the stream name is invalid',
+      retry((e) => (e.detail.stream = { account: '123456789012', region: 'eu-west-1', name: 'no spaces' })),
+      'invalid Firehose stream name',
+    ],
+    [
+      'the account is not 12 digits',
+      retry((e) => (e.detail.stream = { account: '1234', region: 'eu-west-1', name: 'orders' })),
+      'invalid account id',
+    ],
+    [
+      'the region is invalid',
+      retry((e) => (e.detail.stream = { account: '123456789012', region: 'mars', name: 'orders' })),
+      'invalid region',
+    ],
     ['the stream is a bare name', retry((e) => (e.detail.stream = 'orders')), 'detail.stream must be an object'],
-    ['the stream has an unknown field', retry((e) => (e.detail.stream = { account: '123456789012', region: 'eu-west-1', name: 'orders', arn: 'x' })), 'detail.stream has unknown fields ["arn"]'],
+    [
+      'the stream has an unknown field',
+      retry((e) => (e.detail.stream = { account: '123456789012', region: 'eu-west-1', name: 'orders', arn: 'x' })),
+      'detail.stream has unknown fields ["arn"]',
+    ],
     ['the detail has an unknown field', retry((e) => (e.detail.attempt = 2)), 'detail has unknown fields ["attempt"]'],
     ['the reason is empty', retry((e) => (e.detail.reason = '')), 'detail.reason must be a non-empty string'],
-    ['the reason is too long', retry((e) => (e.detail.reason = 'r'.repeat(MAX_REASON_CHARS + 1))), `detail.reason must be at most ${MAX_REASON_CHARS} characters`],
+    [
+      'the reason is too long',
+      retry((e) => (e.detail.reason = 'r'.repeat(MAX_REASON_CHARS + 1))),
+      `detail.reason must be at most ${MAX_REASON_CHARS} characters`,
+    ],
     ['scheduledFor is not a time', retry((e) => (e.detail.scheduledFor = 'soon')), 'detail.scheduledFor is not a timestamp'],
     ['the id is missing', retry((e) => delete e.id), 'id must be a non-empty string'],
     ['time is not a time', retry((e) => (e.time = 'later')), 'time is not a timestamp'],

@@ -59,16 +59,24 @@ describe('intake', () => {
     };
   };
 
-  it('a person\'s Start with an approved key is recorded and looked at again, without a drift event', async () => {
+  it("a person's Start with an approved key is recorded and looked at again, without a drift event", async () => {
     const event = startBy(APPROVED);
     expect(await takeIn(event, deps)).toMatchObject({ action: 'started', trigger: 'encryption-started-by-other' });
     expect(published).toEqual([]);
-    expect(await deps.ledger.calls(event.ref, T0)).toEqual([expect.objectContaining({ by: 'other', operation: 'Start', principal: 'arn:aws:iam::123456789012:user/bob' })]);
+    expect(await deps.ledger.calls(event.ref, T0)).toEqual([
+      expect.objectContaining({ by: 'other', operation: 'Start', principal: 'arn:aws:iam::123456789012:user/bob' }),
+    ]);
   });
 
-  it('a person\'s Start with a key the policy does not accept is drift', async () => {
+  it("a person's Start with a key the policy does not accept is drift", async () => {
     await takeIn(startBy(OTHER), deps);
-    expect(published.map((e) => e.detail)).toEqual([expect.objectContaining({ kind: 'driftDetected', eventName: 'StartDeliveryStreamEncryption', requestedKey: { keyType: 'CUSTOMER_MANAGED_CMK', keyArn: OTHER } })]);
+    expect(published.map((e) => e.detail)).toEqual([
+      expect.objectContaining({
+        kind: 'driftDetected',
+        eventName: 'StartDeliveryStreamEncryption',
+        requestedKey: { keyType: 'CUSTOMER_MANAGED_CMK', keyArn: OTHER },
+      }),
+    ]);
   });
 
   it('an execution name that already ran gives the lease back, so the next event can start one', async () => {
@@ -79,7 +87,7 @@ describe('intake', () => {
     expect(await takeIn({ ...event, eventId: 'another-event' }, deps)).toMatchObject({ action: 'started' });
   });
 
-  it('a failing StartExecution gives the lease back and fails the invocation (for Lambda\'s retry)', async () => {
+  it("a failing StartExecution gives the lease back and fails the invocation (for Lambda's retry)", async () => {
     const event = startBy(APPROVED);
     startResult = async () => {
       throw new Error('states unavailable');
@@ -97,20 +105,45 @@ describe('intake', () => {
   });
 
   it('ignores Config changes that are not NON_COMPLIANT', async () => {
-    const event: IntakeEvent = { kind: 'config', change: 'compliance', ref: { account: '123456789012', region: 'us-east-1', name: 'x' }, eventId: 'c', eventTime: T0, rule: 'kinesis-firehose-delivery-stream-encrypted', compliance: 'COMPLIANT' };
-    expect(await takeIn(event, deps)).toEqual({ action: 'ignored', reason: 'Config rule kinesis-firehose-delivery-stream-encrypted says COMPLIANT' });
+    const event: IntakeEvent = {
+      kind: 'config',
+      change: 'compliance',
+      ref: { account: '123456789012', region: 'us-east-1', name: 'x' },
+      eventId: 'c',
+      eventTime: T0,
+      rule: 'kinesis-firehose-delivery-stream-encrypted',
+      compliance: 'COMPLIANT',
+    };
+    expect(await takeIn(event, deps)).toEqual({
+      action: 'ignored',
+      reason: 'Config rule kinesis-firehose-delivery-stream-encrypted says COMPLIANT',
+    });
     expect(started).toEqual([]);
   });
 
   it('a NON_COMPLIANT compliance change starts a workflow (config-change)', async () => {
     counter += 1;
-    const event: IntakeEvent = { kind: 'config', change: 'compliance', ref: { account: '123456789012', region: 'us-east-1', name: `c-${counter}` }, eventId: `c-${counter}`, eventTime: T0, rule: 'kinesis-firehose-delivery-stream-encrypted', compliance: 'NON_COMPLIANT' };
+    const event: IntakeEvent = {
+      kind: 'config',
+      change: 'compliance',
+      ref: { account: '123456789012', region: 'us-east-1', name: `c-${counter}` },
+      eventId: `c-${counter}`,
+      eventTime: T0,
+      rule: 'kinesis-firehose-delivery-stream-encrypted',
+      compliance: 'NON_COMPLIANT',
+    };
     expect(await takeIn(event, deps)).toMatchObject({ action: 'started', trigger: 'config-change' });
   });
 
   it('#7: "Config configuration-item changes caused by our own Start are not loop-guarded": a configuration item (it names no actor) starts nothing', async () => {
     counter += 1;
-    const item: IntakeEvent = { kind: 'config', change: 'item', ref: { account: '123456789012', region: 'us-east-1', name: `i-${counter}` }, eventId: `i-${counter}`, eventTime: T0 };
+    const item: IntakeEvent = {
+      kind: 'config',
+      change: 'item',
+      ref: { account: '123456789012', region: 'us-east-1', name: `i-${counter}` },
+      eventId: `i-${counter}`,
+      eventTime: T0,
+    };
     expect(await takeIn(item, deps)).toEqual({ action: 'ignored', reason: CONFIG_ITEM_IGNORED });
     expect(started).toEqual([]);
   });
@@ -139,7 +172,10 @@ describe('intake: drift, old events and scheduled retries', () => {
   /** Step Functions' StartExecution: one execution per name; a running name started again is the same execution. */
   const stepFunctions = () => {
     const executions = new Map<string, WorkflowInput>();
-    return { executions, start: async (name: string, input: WorkflowInput) => (executions.set(name, executions.get(name) ?? input), { started: true }) };
+    return {
+      executions,
+      start: async (name: string, input: WorkflowInput) => (executions.set(name, executions.get(name) ?? input), { started: true }),
+    };
   };
   /** EventBridge refusing the first `refusals` PutEvents. */
   const eventBridge = (refusals: number) => {
@@ -147,7 +183,10 @@ describe('intake: drift, old events and scheduled retries', () => {
     return {
       published,
       publish: async (events: readonly GuardEvent[]) => {
-        if (refusals-- > 0) throw new EventPublishError('PutEvents: 1 of 1 entries failed', [{ detailType: 'Encryption Drift Detected', errorCode: 'InternalFailure' }]);
+        if (refusals-- > 0)
+          throw new EventPublishError('PutEvents: 1 of 1 entries failed', [
+            { detailType: 'Encryption Drift Detected', errorCode: 'InternalFailure' },
+          ]);
         published.push(...events);
       },
     };
@@ -175,7 +214,13 @@ describe('intake: drift, old events and scheduled retries', () => {
     // Lambda delivers the event again: the same execution name (Step Functions starts nothing new), the drift published.
     expect(await takeIn(stop, deps)).toMatchObject({ action: 'started', trigger: 'encryption-stopped' });
     expect(starter.executions.size).toBe(1);
-    expect(publisher.published.map((e) => e.detail)).toEqual([expect.objectContaining({ kind: 'driftDetected', eventName: 'StopDeliveryStreamEncryption', actor: 'arn:aws:iam::123456789012:user/mallory' })]);
+    expect(publisher.published.map((e) => e.detail)).toEqual([
+      expect.objectContaining({
+        kind: 'driftDetected',
+        eventName: 'StopDeliveryStreamEncryption',
+        actor: 'arn:aws:iam::123456789012:user/mallory',
+      }),
+    ]);
     expect(await base.ledger.calls(stop.ref, T0)).toHaveLength(1);
   });
 
@@ -183,7 +228,12 @@ describe('intake: drift, old events and scheduled retries', () => {
     const starter = stepFunctions();
     const publisher = eventBridge(1);
     const deps: IntakeDeps = { ...base, starter, publisher };
-    const start: IntakeEvent = { ...stopBy('drift-2'), eventName: 'StartDeliveryStreamEncryption', eventId: 'start-drift-2', requestedKey: { keyType: 'CUSTOMER_MANAGED_CMK', keyArn: OTHER } };
+    const start: IntakeEvent = {
+      ...stopBy('drift-2'),
+      eventName: 'StartDeliveryStreamEncryption',
+      eventId: 'start-drift-2',
+      requestedKey: { keyType: 'CUSTOMER_MANAGED_CMK', keyArn: OTHER },
+    };
 
     await expect(takeIn(start, deps)).rejects.toThrow(EventPublishError);
     expect(starter.executions.size).toBe(1);
@@ -199,13 +249,20 @@ describe('intake: drift, old events and scheduled retries', () => {
     expect(await base.ledger.calls(old.ref, T0)).toEqual([]);
   });
 
-  it('#17: a Stop dated in year 9999 never reaches the ledger: the intake\'s parser refuses it', () => {
+  it("#17: a Stop dated in year 9999 never reaches the ledger: the intake's parser refuses it", () => {
     const event = {
       source: 'aws.firehose',
       'detail-type': 'AWS API Call via CloudTrail',
-      detail: { eventName: 'StopDeliveryStreamEncryption', eventID: 'e-9999', eventTime: '9999-01-01T00:00:00Z', awsRegion: 'us-east-1', recipientAccountId: '123456789012', requestParameters: { deliveryStreamName: 'future' } },
+      detail: {
+        eventName: 'StopDeliveryStreamEncryption',
+        eventID: 'e-9999',
+        eventTime: '9999-01-01T00:00:00Z',
+        awsRegion: 'us-east-1',
+        recipientAccountId: '123456789012',
+        requestParameters: { deliveryStreamName: 'future' },
+      },
     };
-    expect(() => parseIntakeEvent(event, T0)).toThrow('ahead of the intake\'s clock');
+    expect(() => parseIntakeEvent(event, T0)).toThrow("ahead of the intake's clock");
   });
 
   it('a scheduled retry starts the workflow with trigger scheduled-retry, named after the event id, once however often it is delivered', async () => {
@@ -218,7 +275,10 @@ describe('intake: drift, old events and scheduled retries', () => {
     expect(first).toMatchObject({ action: 'started', trigger: 'scheduled-retry' });
     expect(await takeIn(event, deps)).toEqual(first);
     expect([...starter.executions.entries()]).toEqual([
-      [expect.stringMatching(/^deferred-1-r[0-9a-f]{14}$/), { stream: ref, trigger: 'scheduled-retry', correlationId: expect.any(String), detectedAt: T0 }],
+      [
+        expect.stringMatching(/^deferred-1-r[0-9a-f]{14}$/),
+        { stream: ref, trigger: 'scheduled-retry', correlationId: expect.any(String), detectedAt: T0 },
+      ],
     ]);
   });
 });

@@ -22,7 +22,14 @@ describe('key policy: "the key policy mustn\'t explicitly deny the permission fo
   it.each([
     [{ Effect: 'Deny', Principal: { Service: 'logs.amazonaws.com' }, Action: 'kms:*' }],
     [{ Effect: 'Deny', Principal: { Service: 'firehose.amazonaws.com' }, Action: 'kms:ScheduleKeyDeletion' }],
-    [{ Effect: 'Deny', Principal: { Service: 'firehose.amazonaws.com' }, Action: 'kms:*', Condition: { Bool: { 'aws:ViaAWSService': 'false' } } }],
+    [
+      {
+        Effect: 'Deny',
+        Principal: { Service: 'firehose.amazonaws.com' },
+        Action: 'kms:*',
+        Condition: { Bool: { 'aws:ViaAWSService': 'false' } },
+      },
+    ],
     [{ Effect: 'Deny', Principal: 'arn:aws:iam::123456789012:root', Action: 'kms:*' }],
     [{ Effect: 'Allow', Principal: '*', Action: 'kms:*' }],
   ])('does not count %j', (statement) => {

@@ -91,7 +91,7 @@ describe('approved keys per place (issue 11, #9: "A us-west-2 stream is offered 
   const US_LATER = 'arn:aws:kms:us-west-2:111122223333:key/dddddddd-dddd-dddd-dddd-dddddddddddd';
   const { key } = parsePolicy({ key: { type: 'CUSTOMER_MANAGED_CMK', approvedKeyArns: [EU, US, US_OTHER_ACCOUNT, US_LATER] } });
 
-  it('keeps the approved keys of the place\'s region and account, in the configured order', () => {
+  it("keeps the approved keys of the place's region and account, in the configured order", () => {
     expect(approvedKeyArnsAt(key, { account: '111122223333', region: 'us-west-2' })).toEqual([US, US_LATER]);
     expect(approvedKeyArnsAt(key, { account: '444455556666', region: 'us-west-2' })).toEqual([US_OTHER_ACCOUNT]);
     expect(approvedKeyArnsAt(key, { account: '111122223333', region: 'eu-west-1' })).toEqual([EU]);
@@ -104,7 +104,11 @@ describe('approved keys per place (issue 11, #9: "A us-west-2 stream is offered 
 
   it('reads keys of any partition, and places nowhere a key that is not a key ARN', () => {
     const china = 'arn:aws-cn:kms:cn-north-1:111122223333:key/eeeeeeee-eeee-eeee-eeee-eeeeeeeeeeee';
-    const handBuilt = { type: 'CUSTOMER_MANAGED_CMK' as const, approvedKeyArns: ['arn:aws:kms:cn-north-1:111122223333:alias/x', china], fallbackToAwsOwned: false };
+    const handBuilt = {
+      type: 'CUSTOMER_MANAGED_CMK' as const,
+      approvedKeyArns: ['arn:aws:kms:cn-north-1:111122223333:alias/x', china],
+      fallbackToAwsOwned: false,
+    };
     expect(approvedKeyArnsAt(handBuilt, { account: '111122223333', region: 'cn-north-1' })).toEqual([china]);
   });
 });

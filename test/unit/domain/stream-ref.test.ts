@@ -8,17 +8,22 @@ describe('stream references', () => {
     expect(parseStreamName('A-z_0.9'.padEnd(64, 'x'))).toHaveLength(64);
   });
 
-  it.each(['', 'x'.repeat(65), 'has space', 'slash/x', 'ünïcode', 42, null, undefined])('refuses the name %j with InvalidStreamNameError', (name) => {
-    expect(() => parseStreamName(name)).toThrow(InvalidStreamNameError);
-    expect(() => parseStreamName(name)).toThrow(/expected 1 to 64 characters/);
-  });
+  it.each(['', 'x'.repeat(65), 'has space', 'slash/x', 'ünïcode', 42, null, undefined])(
+    'refuses the name %j with InvalidStreamNameError',
+    (name) => {
+      expect(() => parseStreamName(name)).toThrow(InvalidStreamNameError);
+      expect(() => parseStreamName(name)).toThrow(/expected 1 to 64 characters/);
+    },
+  );
 
   it('parses a stream ARN ("arn:<partition>:firehose:<region>:<12 digits>:deliverystream/<name>") and prints it back', () => {
     const ref = parseStreamArn('arn:aws-us-gov:firehose:us-gov-west-1:123456789012:deliverystream/orders');
     expect(ref).toEqual({ account: '123456789012', region: 'us-gov-west-1', name: 'orders', partition: 'aws-us-gov' });
     expect(arnOf(ref)).toBe('arn:aws-us-gov:firehose:us-gov-west-1:123456789012:deliverystream/orders');
     expect(streamKey(ref)).toBe('123456789012/us-gov-west-1/orders');
-    expect(arnOf({ account: '123456789012', region: 'us-east-1', name: 'x' })).toBe('arn:aws:firehose:us-east-1:123456789012:deliverystream/x');
+    expect(arnOf({ account: '123456789012', region: 'us-east-1', name: 'x' })).toBe(
+      'arn:aws:firehose:us-east-1:123456789012:deliverystream/x',
+    );
   });
 
   it.each([
@@ -34,7 +39,12 @@ describe('stream references', () => {
   it('checks account and region when building a reference', () => {
     expect(() => streamRef('12345', 'us-east-1', 'x')).toThrow(/account id/);
     expect(() => streamRef('123456789012', 'Mars', 'x')).toThrow(/region/);
-    expect(streamRef('123456789012', 'eu-central-1', 'x')).toEqual({ account: '123456789012', region: 'eu-central-1', name: 'x', partition: 'aws' });
+    expect(streamRef('123456789012', 'eu-central-1', 'x')).toEqual({
+      account: '123456789012',
+      region: 'eu-central-1',
+      name: 'x',
+      partition: 'aws',
+    });
   });
 
   it('accepts KMS key ARNs and refuses alias ARNs ("newer models reject alias ARNs") with a hint', () => {

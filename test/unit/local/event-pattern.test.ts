@@ -10,7 +10,14 @@ describe('EventBridge content filtering (local bus)', () => {
   });
 
   it('matches fields inside arrays of objects element-wise (which moto does not)', () => {
-    const event = { detail: { resources: [{ type: 'bucket', arn: 'a' }, { type: 'stream', arn: 'b' }] } };
+    const event = {
+      detail: {
+        resources: [
+          { type: 'bucket', arn: 'a' },
+          { type: 'stream', arn: 'b' },
+        ],
+      },
+    };
     expect(matchesPattern({ detail: { resources: { type: ['stream'] } } }, event)).toBe(true);
     expect(matchesPattern({ detail: { resources: { type: ['queue'] } } }, event)).toBe(false);
   });
