@@ -202,8 +202,14 @@ export class ModelChecker {
     };
     const states = account.deps.states;
     const put = states.put.bind(states);
+    // A verdict is checked when it is first recorded. Later writes of the same outcome only record which
+    // of its events were delivered (a retried Conclude, the cleanup after an EventBridge outage): those
+    // events say when they occurred, and are late, not new.
+    const checked = new Set<string>();
     states.put = async (ref, state) => {
-      if (state.verdict === 'COMPLIANT' || state.verdict === 'REMEDIATED') {
+      const first = state.outcomeId === undefined || !checked.has(state.outcomeId);
+      if (state.outcomeId !== undefined) checked.add(state.outcomeId);
+      if (first && (state.verdict === 'COMPLIANT' || state.verdict === 'REMEDIATED')) {
         const problem = this.untrueVerdict(ref.name);
         if (problem) this.verdictProblems.push({ property: 'd', stream: ref.name, details: `${state.verdict} recorded while ${problem}` });
       }
