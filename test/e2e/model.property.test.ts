@@ -55,7 +55,7 @@ describe('the promise under random interleavings (model-based)', () => {
     ],
   ];
   it.each(found.map((schedule, i) => [i + 1, schedule] as const))(
-    "holds for the campaign's counterexample %i, replayed 10 times",
+    'holds for counterexample %i found so far (campaign, model test), replayed 10 times',
     async (_i, schedule) => {
       for (let run = 0; run < 10; run += 1) expect(await checker.run(schedule)).toEqual([]);
     },
