@@ -49,6 +49,12 @@ export interface BudgetPart {
   readonly remainingTotal: number;
 }
 
+/** Why a remediation was deferred, and why it failed: one list each, for the outcomes and their events. */
+export const DEFERRED_REASONS = ['BUDGET_SPENT', 'STREAM_BUSY', 'KEY_CAPACITY', 'AUDIT_MODE'] as const;
+export type DeferredReason = (typeof DEFERRED_REASONS)[number];
+export const FAILED_REASONS = ['KEY_PROBLEM', 'CONFIGURATION', 'ATTEMPTS_EXHAUSTED', 'INVALID', 'UNEXPECTED'] as const;
+export type FailedReason = (typeof FAILED_REASONS)[number];
+
 /** The detail of each event kind, beyond the common fields (version, kind, occurredAt, correlationId). */
 export interface EventDetails {
   evaluated: {
@@ -73,14 +79,14 @@ export interface EventDetails {
   };
   remediationDeferred: {
     stream: StreamPart;
-    reason: 'BUDGET_SPENT' | 'STREAM_BUSY' | 'KEY_CAPACITY' | 'AUDIT_MODE';
+    reason: DeferredReason;
     nextAttemptAt?: string;
     budget?: BudgetPart;
     details: string;
   };
   remediationFailed: {
     stream: StreamPart;
-    reason: 'KEY_PROBLEM' | 'CONFIGURATION' | 'ATTEMPTS_EXHAUSTED' | 'INVALID' | 'UNEXPECTED';
+    reason: FailedReason;
     failureType?: string;
     details: string;
     /** After a failed key change: "encryption remains enabled with the old CMK". */

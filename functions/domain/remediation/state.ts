@@ -1,8 +1,8 @@
-import { acceptedKey, type StreamDecision, type TargetKey, type Verdict } from '../decision.ts';
+import { acceptedKey, type RemediationReason, type StreamDecision, type TargetKey, type Verdict } from '../decision.ts';
 import type { GuardPolicy } from '../policy.ts';
 import { ENCRYPTION_SETTLE_MS, type EncryptionStatus, type KeyType } from '../firehose-facts.ts';
 import { MalformedEventError } from '../errors.ts';
-import { TRIGGERS, type Trigger } from '../events.ts';
+import { TRIGGERS, type DeferredReason, type FailedReason, type Trigger } from '../events.ts';
 import { streamRef, type StreamRef } from '../stream-ref.ts';
 import type { WorkflowInput } from '../shapes.ts';
 
@@ -23,10 +23,10 @@ export type Outcome =
     }
   | { status: 'REMEDIATED'; keyType: KeyType; keyArn?: string; viaFallback: boolean; protectedAt: number }
   | { status: 'NOT_APPLICABLE' | 'EXEMPT' | 'GONE'; reason?: string }
-  | { status: 'DEFERRED'; reason: 'BUDGET_SPENT' | 'STREAM_BUSY' | 'KEY_CAPACITY' | 'AUDIT_MODE'; details: string; nextAttemptAt?: number }
+  | { status: 'DEFERRED'; reason: DeferredReason; details: string; nextAttemptAt?: number }
   | {
       status: 'FAILED';
-      reason: 'KEY_PROBLEM' | 'CONFIGURATION' | 'ATTEMPTS_EXHAUSTED' | 'INVALID' | 'UNEXPECTED';
+      reason: FailedReason;
       details: string;
       failureType?: string;
       stillEncryptedWith?: { keyType: KeyType; keyArn?: string };
@@ -51,7 +51,7 @@ export interface RemediationState {
   /** The key in effect before our change, when the stream was already encrypted (a key change). */
   previousKey?: { keyType: KeyType; keyArn?: string };
   target?: TargetKey;
-  reason?: 'ENCRYPTION_DISABLED' | 'ENABLING_FAILED' | 'DISABLING_FAILED' | 'KEY_NOT_APPROVED';
+  reason?: RemediationReason;
   /** Keys found unusable in this execution (never tried again in it). */
   unusableKeys: string[];
   reservationId?: string;

@@ -1,9 +1,12 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decideStream } from '../../../functions/domain/decision.ts';
 import {
   buildEvent,
   decisionReason,
+  DEFERRED_REASONS,
+  FAILED_REASONS,
+  TRIGGERS,
   EVENT_SOURCE,
   EVENT_TYPES,
   type EventDetails,
@@ -121,5 +124,15 @@ describe('compliance events', () => {
     expect(decisionReason({ verdict: 'REMEDIATE', reason: 'KEY_NOT_APPROVED', target: { keyType: 'AWS_OWNED_CMK' } })).toBe(
       'KEY_NOT_APPROVED',
     );
+  });
+
+  it('has the reasons and triggers of the domain in its JSON Schemas, one list each', () => {
+    const schema = (file: string) =>
+      JSON.parse(readFileSync(new URL(`../../../infra/schemas/${file}`, import.meta.url), 'utf8')) as {
+        properties: Record<string, { enum?: string[] }>;
+      };
+    expect(schema('remediation-deferred.json').properties.reason?.enum).toEqual([...DEFERRED_REASONS]);
+    expect(schema('remediation-failed.json').properties.reason?.enum).toEqual([...FAILED_REASONS]);
+    expect(schema('stream-evaluated.json').properties.trigger?.enum).toEqual([...TRIGGERS]);
   });
 });
