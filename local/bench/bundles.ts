@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { unzipSync } from 'fflate';
+import { offlinePackageCommand } from '../osls-package.ts';
 
 const { values } = parseArgs({
   options: { runs: { type: 'string', default: '7' }, compare: { type: 'string' }, 'no-package': { type: 'boolean' } },
@@ -26,18 +27,8 @@ const root = new URL('../..', import.meta.url).pathname;
 
 function packageService(): string {
   const dir = mkdtempSync(join(tmpdir(), 'fsg-bundles-'));
-  execFileSync('npx', ['osls', 'package', '--package', dir, '--stage', 'bench', '--region', 'eu-west-1'], {
-    cwd: root,
-    env: {
-      ...process.env,
-      AWS_ACCESS_KEY_ID: '',
-      AWS_SECRET_ACCESS_KEY: '',
-      AWS_PROFILE: '',
-      SLS_TELEMETRY_DISABLED: '1',
-      SLS_NOTIFICATIONS_MODE: 'off',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const { command, args, cwd, env } = offlinePackageCommand(dir, { stage: 'bench' });
+  execFileSync(command, args, { cwd, env, stdio: ['ignore', 'ignore', 'inherit'] });
   return dir;
 }
 

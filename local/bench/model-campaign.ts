@@ -5,7 +5,8 @@
  */
 import { parseArgs } from 'node:util';
 import fc from 'fast-check';
-import { ModelChecker, scheduleArbitrary, type Violation } from '../model-check.ts';
+import { ModelChecker, type Violation } from '../model-check.ts';
+import { scheduleArbitrary } from '../model-schedules.ts';
 
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';

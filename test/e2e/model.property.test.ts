@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ModelChecker, scheduleArbitrary, type Command, type Violation } from '../../local/model-check.ts';
+import { ModelChecker, type Violation } from '../../local/model-check.ts';
+import { scheduleArbitrary, type Command } from '../../local/model-schedules.ts';
 
 /**
  * Issue "Never leave a stream behind", the model-based test: random interleavings of stream creation

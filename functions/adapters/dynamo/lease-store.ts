@@ -20,14 +20,7 @@ export class DynamoLeaseStore implements LeaseStore {
       await this.table.documents.send(
         new PutCommand({
           TableName: this.table.tableName,
-          Item: {
-            ...itemKey(ref, 'LEASE'),
-            owner,
-            takenAt: now,
-            leaseExpiresAt: lease.expiresAt,
-            generation: 0,
-            expiresAt: toEpochSeconds(lease.expiresAt),
-          },
+          Item: freshLease(ref, owner, now, lease.expiresAt),
           ConditionExpression: 'attribute_not_exists(pk) OR leaseExpiresAt <= :now',
           ExpressionAttributeValues: { ':now': now },
         }),
@@ -71,14 +64,7 @@ export class DynamoLeaseStore implements LeaseStore {
       await this.table.documents.send(
         new PutCommand({
           TableName: this.table.tableName,
-          Item: {
-            ...itemKey(ref, 'LEASE'),
-            owner: to,
-            takenAt: now,
-            leaseExpiresAt: expiresAt,
-            generation: 0,
-            expiresAt: toEpochSeconds(expiresAt),
-          },
+          Item: freshLease(ref, to, now, expiresAt),
           ConditionExpression: '#owner = :from',
           ExpressionAttributeNames: { '#owner': 'owner' },
           ExpressionAttributeValues: { ':from': from },
@@ -150,4 +136,9 @@ export class DynamoLeaseStore implements LeaseStore {
     );
     return Item;
   }
+}
+
+/** A lease taken afresh (free, expired or taken over): its owner, when, until when, generation 0. */
+function freshLease(ref: StreamRef, owner: string, now: number, until: number): Record<string, unknown> {
+  return { ...itemKey(ref, 'LEASE'), owner, takenAt: now, leaseExpiresAt: until, generation: 0, expiresAt: toEpochSeconds(until) };
 }
