@@ -211,6 +211,10 @@ describe('the deployment (osls package, offline)', () => {
       expect(targets.map((t) => t.Arn['Fn::GetAtt'][0])).toEqual(['IntakeLambdaFunction']);
       expect(targets[0]!.DeadLetterConfig).toBeDefined();
     }
+    const toIntake = rules.filter(([, r]) =>
+      (r.Properties.Targets as { Arn: { 'Fn::GetAtt'?: [string] } }[]).some((t) => t.Arn['Fn::GetAtt']?.[0] === 'IntakeLambdaFunction'),
+    );
+    expect(toIntake, 'one rule per row of the trigger table, no other').toHaveLength(Object.keys(TRIGGER_RULES).length);
     const schedules = rules.filter(([, r]) => r.Properties.ScheduleExpression);
     expect(schedules.map(([, r]) => (r.Properties.Targets as { Arn: { 'Fn::GetAtt': [string] } }[])[0]!.Arn['Fn::GetAtt'][0])).toEqual([
       'SweepLambdaFunction',

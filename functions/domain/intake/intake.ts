@@ -7,6 +7,7 @@ import { globRegExp } from '../glob.ts';
 import { startWorkflow, type WorkflowStartResult } from '../workflow-start.ts';
 import type { IntakeEvent } from './intake-event.ts';
 import { ENCRYPTABLE_STREAM_TYPE } from '../firehose-facts.ts';
+import { ruleForCall, triggerOf, TRIGGER_RULES } from './triggers.ts';
 
 export interface IntakeDeps {
   ledger: BudgetLedger;
@@ -45,7 +46,7 @@ export async function takeIn(event: IntakeEvent, deps: IntakeDeps): Promise<Inta
     case 'config':
       if (event.change === 'item') return { action: 'ignored', reason: CONFIG_ITEM_IGNORED };
       if (event.compliance !== 'NON_COMPLIANT') return { action: 'ignored', reason: `Config rule ${event.rule} says ${event.compliance}` };
-      return startWorkflow(event.ref, 'config-change', event.eventId, event.eventTime, deps);
+      return startWorkflow(event.ref, triggerOf(TRIGGER_RULES.configComplianceChange), event.eventId, event.eventTime, deps);
     case 'scheduled-retry':
       return startWorkflow(event.ref, 'scheduled-retry', event.eventId, event.eventTime, deps, 'r');
     case 'api-call':
@@ -70,6 +71,8 @@ async function takeInApiCall(event: Extract<IntakeEvent, { kind: 'api-call' }>, 
   }
   if (ours) return { action: 'own-call', recorded };
 
+  const rule = ruleForCall(event.eventName);
+
   switch (event.eventName) {
     case 'DeleteDeliveryStream':
       await deps.states.forget(event.ref);
@@ -77,15 +80,15 @@ async function takeInApiCall(event: Extract<IntakeEvent, { kind: 'api-call' }>, 
     case 'CreateDeliveryStream':
       if (event.streamType !== undefined && event.streamType !== ENCRYPTABLE_STREAM_TYPE)
         return { action: 'ignored', reason: `${event.streamType} streams cannot use SSE` };
-      return startWorkflow(event.ref, 'stream-created', event.eventId, event.eventTime, deps);
+      return startWorkflow(event.ref, triggerOf(rule), event.eventId, event.eventTime, deps);
     case 'StopDeliveryStreamEncryption':
-      return startThenPublishDrift(event, 'encryption-stopped', true, deps);
+      return startThenPublishDrift(event, triggerOf(rule), true, deps);
     case 'StartDeliveryStreamEncryption': {
       const key = event.requestedKey;
       // Even with an accepted key the workflow looks again once it settles: the Start may still fail.
       return startThenPublishDrift(
         event,
-        'encryption-started-by-other',
+        triggerOf(rule),
         key !== undefined && !acceptedKey(key.keyType, key.keyArn, deps.policy, event.ref),
         deps,
       );
