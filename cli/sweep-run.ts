@@ -14,8 +14,7 @@ import type { GuardPolicy } from '../functions/domain/policy.ts';
 import type { LeaseStore, WorkflowStarter } from '../functions/domain/ports.ts';
 import type { RemediationDeps } from '../functions/domain/remediation/deps.ts';
 import { DEFAULT_WORKFLOW_SETTINGS, type WorkflowSettings } from '../functions/domain/remediation/state.ts';
-import { Pacer } from '../functions/domain/sweep/pacer.ts';
-import { newSweep, sweepStep } from '../functions/domain/sweep/sweep.ts';
+import { newSweep, sweepStep, sweepTuning } from '../functions/domain/sweep/sweep.ts';
 import { EventSink } from '../local/event-sink.ts';
 import { CallMeter } from '../local/metering.ts';
 import { remediationHandlers } from '../local/remediation-handlers.ts';
@@ -151,13 +150,9 @@ export async function runSweep(options: SweepRunOptions): Promise<SweepRunResult
         publisher: events,
         clock,
         policy: options.policy,
-        describePacer: new Pacer(options.describesPerSecond, clock, sleep),
-        tagsPacer: new Pacer(options.describesPerSecond, clock, sleep),
+        ...sweepTuning(options.describesPerSecond, clock, sleep),
         remainingMs: () => Number.POSITIVE_INFINITY,
         reserveMs: 0,
-        pageSize: 1_000,
-        leaseSeconds: 7_200,
-        concurrency: 4,
         onStream: (ref, decision) => {
           const reason = decisionReason(decision);
           rows.set(`${ref.region}/${ref.name}`, {

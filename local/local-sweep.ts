@@ -1,6 +1,12 @@
 import type { WorkflowStarter } from '../functions/domain/ports.ts';
-import { Pacer } from '../functions/domain/sweep/pacer.ts';
-import { newSweep, SWEEP_DESCRIBES_PER_SECOND, sweepStep, type SweepCursor, type SweepDeps } from '../functions/domain/sweep/sweep.ts';
+import {
+  newSweep,
+  SWEEP_DESCRIBES_PER_SECOND,
+  sweepStep,
+  sweepTuning,
+  type SweepCursor,
+  type SweepDeps,
+} from '../functions/domain/sweep/sweep.ts';
 import type { LocalAccount } from './account.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './account.ts';
 import { scaledTime, type TimeSource } from './scaled-time.ts';
@@ -33,12 +39,9 @@ export async function runLocalSweep(account: LocalAccount, options: LocalSweepOp
   const deps = {
     ...account.deps,
     starter: options.starter ?? account.starter,
-    describePacer: new Pacer(rate, time.clock, (ms) => time.sleep(ms)),
-    tagsPacer: new Pacer(rate, time.clock, (ms) => time.sleep(ms)),
+    ...sweepTuning(rate, time.clock, (ms) => time.sleep(ms)),
+    ...(options.pageSize ? { pageSize: options.pageSize } : {}),
     reserveMs: 0,
-    pageSize: options.pageSize ?? 1_000,
-    leaseSeconds: 7_200,
-    concurrency: 8,
     ...(options.onStream ? { onStream: options.onStream } : {}),
   };
   for (;;) {

@@ -22,7 +22,7 @@ import { StepFunctionsStarter } from '../adapters/step-functions-starter.ts';
 import { SqsDeadLetters } from '../adapters/sqs-dead-letters.ts';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { LambdaContinuation } from '../adapters/lambda-continuation.ts';
-import { Pacer } from '../domain/sweep/pacer.ts';
+import { sweepTuning } from '../domain/sweep/sweep.ts';
 import { sleep } from '../adapters/sleep.ts';
 
 /**
@@ -177,12 +177,8 @@ export function sweepDeps(config: GuardConfig = loadConfig()) {
     policy: config.policy,
     starter: new StepFunctionsStarter(new SFNClient({ region: config.region }), required('STATE_MACHINE_ARN')),
     continuation: new LambdaContinuation(new LambdaClient({ region: config.region }), required('AWS_LAMBDA_FUNCTION_NAME')),
-    describePacer: new Pacer(config.sweep.describesPerSecond, systemClock, sleep),
-    tagsPacer: new Pacer(config.sweep.describesPerSecond, systemClock, sleep),
+    ...sweepTuning(config.sweep.describesPerSecond, systemClock, sleep),
     reserveMs: 60_000,
-    pageSize: 1_000,
-    concurrency: 8,
-    leaseSeconds: config.leaseSeconds,
     settings: { regions: config.sweep.regions },
   };
 }

@@ -5,7 +5,8 @@ import { startWorkflow } from '../workflow-start.ts';
 import type { GuardPolicy } from '../policy.ts';
 import type { Clock, EventPublisher, FirehoseGateway, LeaseStore, WorkflowStarter } from '../ports.ts';
 import type { StreamRef } from '../stream-ref.ts';
-import type { Pacer } from './pacer.ts';
+import { Pacer } from './pacer.ts';
+import { LEASE_SECONDS } from '../remediation/bounds.ts';
 import type { SweepCursor, SweepTotals } from '../shapes.ts';
 import { ENCRYPTABLE_STREAM_TYPE } from '../firehose-facts.ts';
 
@@ -41,6 +42,21 @@ export interface SweepDeps {
  * rest for the workflows' own Describes (FSG_SWEEP_DESCRIBES_PER_SECOND, the CLI's --rate).
  */
 export const SWEEP_DESCRIBES_PER_SECOND = 4.6;
+
+/** How a sweep runs, the same deployed, on the local account and from the CLI: the part of SweepDeps that is not an adapter. */
+export function sweepTuning(
+  describesPerSecond: number,
+  clock: Clock,
+  sleep: (ms: number) => Promise<void>,
+): Pick<SweepDeps, 'describePacer' | 'tagsPacer' | 'pageSize' | 'concurrency' | 'leaseSeconds'> {
+  return {
+    describePacer: new Pacer(describesPerSecond, clock, sleep),
+    tagsPacer: new Pacer(describesPerSecond, clock, sleep),
+    pageSize: 1_000,
+    concurrency: 8,
+    leaseSeconds: LEASE_SECONDS,
+  };
+}
 
 /** Throttling that outlasted the SDK's retries is waited out here, this many times, before it counts. */
 const THROTTLE_RETRIES = 6;
