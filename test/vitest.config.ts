@@ -34,6 +34,13 @@ export default defineConfig({
   test: {
     root,
     globalSetup: ['test/support/global-setup.ts'],
+    // `npm run coverage`: the deployed code's coverage, summed per layer by local/coverage-summary.ts.
+    coverage: {
+      provider: 'v8',
+      include: ['functions/**/*.ts'],
+      reporter: ['text-summary', 'json-summary'],
+      reportsDirectory: 'coverage',
+    },
     projects: [
       {
         plugins: [nodeOnlyImports()],
