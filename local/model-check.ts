@@ -2,7 +2,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { itemKey } from '../functions/adapters/dynamo/state-table.ts';
 import { acceptedKey } from '../functions/domain/decision.ts';
 import { EventPublishError } from '../functions/domain/errors.ts';
-import { ENCRYPTION_CALL_WINDOW_MS, ENCRYPTION_CALLS_PER_WINDOW } from '../functions/domain/firehose-facts.ts';
+import { ENCRYPTABLE_STREAM_TYPE, ENCRYPTION_CALL_WINDOW_MS, ENCRYPTION_CALLS_PER_WINDOW } from '../functions/domain/firehose-facts.ts';
 import type { GuardEvent } from '../functions/domain/events.ts';
 import type { StreamRef } from '../functions/domain/stream-ref.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION, LocalAccount } from './account.ts';
@@ -304,7 +304,7 @@ export class ModelChecker {
       } catch {
         description = undefined;
       }
-      if (description && description.DeliveryStreamDescription.DeliveryStreamType === 'DirectPut') {
+      if (description && description.DeliveryStreamDescription.DeliveryStreamType === ENCRYPTABLE_STREAM_TYPE) {
         const tags = (
           firehose.handle('ListTagsForDeliveryStream', { DeliveryStreamName: name }) as { Tags: { Key: string; Value: string }[] }
         ).Tags;
