@@ -1,10 +1,20 @@
+import { DynamoBudgetLedger } from '../../functions/adapters/dynamo/budget-ledger.ts';
+import { DynamoKeyFailureStore } from '../../functions/adapters/dynamo/key-failure-store.ts';
+import { DynamoLeaseStore } from '../../functions/adapters/dynamo/lease-store.ts';
+import { DynamoStreamStateStore } from '../../functions/adapters/dynamo/stream-state-store.ts';
 import { createStateTable } from '../support/dynamo.ts';
-import { describeDynamoStores } from '../support/dynamo-store-suite.ts';
 import { startMoto } from '../support/moto.ts';
+import { describeStores } from '../support/store-suite.ts';
 
-/** The second opinion: the same DynamoDB store tests that run on dynalite, against moto_server. */
-describeDynamoStores('moto_server', async () => {
+/** The second opinion: the same store tests that run on dynalite and in memory, on the DynamoDB adapters against moto_server. */
+describeStores('DynamoDB adapters, moto_server', async () => {
   const moto = await startMoto();
   const table = await createStateTable(moto.endpoint, 'firehose-sse-guard-state');
-  return { table, close: moto.close };
+  return {
+    ledger: new DynamoBudgetLedger(table),
+    leases: new DynamoLeaseStore(table),
+    states: new DynamoStreamStateStore(table),
+    keyFailures: new DynamoKeyFailureStore(table),
+    close: moto.close,
+  };
 });

@@ -1,7 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DynamoBudgetLedger } from '../../../functions/adapters/dynamo/budget-ledger.ts';
-import { DynamoLeaseStore } from '../../../functions/adapters/dynamo/lease-store.ts';
-import { DynamoStreamStateStore } from '../../../functions/adapters/dynamo/stream-state-store.ts';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { EventPublishError } from '../../../functions/domain/errors.ts';
 import type { GuardEvent } from '../../../functions/domain/events.ts';
 import { ENCRYPTION_CALL_WINDOW_MS } from '../../../functions/domain/firehose-facts.ts';
@@ -9,7 +6,7 @@ import { CONFIG_ITEM_IGNORED, takeIn, type IntakeDeps } from '../../../functions
 import { parseIntakeEvent, scheduledRetryEvent, type IntakeEvent } from '../../../functions/domain/intake/intake-event.ts';
 import { parsePolicy } from '../../../functions/domain/policy.ts';
 import type { WorkflowInput } from '../../../functions/domain/remediation/state.ts';
-import { createStateTable, startDynalite } from '../../support/dynamo.ts';
+import { memoryStores } from '../../../local/memory-stores.ts';
 
 const APPROVED = 'arn:aws:kms:us-east-1:123456789012:key/11111111-1111-1111-1111-111111111111';
 const OTHER = 'arn:aws:kms:us-east-1:123456789012:key/22222222-2222-2222-2222-222222222222';
@@ -17,20 +14,17 @@ const T0 = Date.UTC(2026, 10, 1);
 let counter = 0;
 
 describe('intake', () => {
-  let close: () => Promise<void>;
   let deps: IntakeDeps;
   let published: GuardEvent[];
   let started: { name: string; input: WorkflowInput }[];
   let startResult: () => Promise<{ started: boolean }>;
 
-  beforeAll(async () => {
-    const dynalite = await startDynalite();
-    const table = await createStateTable(dynalite.endpoint, 'intake');
-    close = dynalite.close;
+  beforeAll(() => {
+    const { ledger, states, leases } = memoryStores();
     deps = {
-      ledger: new DynamoBudgetLedger(table),
-      states: new DynamoStreamStateStore(table),
-      leases: new DynamoLeaseStore(table),
+      ledger,
+      states,
+      leases,
       starter: { start: async (name, input) => (started.push({ name, input }), startResult()) },
       publisher: { publish: async (events) => void published.push(...events) },
       clock: { now: () => T0 },
@@ -39,7 +33,6 @@ describe('intake', () => {
       leaseSeconds: 3600,
     };
   });
-  afterAll(() => close());
   beforeEach(() => {
     published = [];
     started = [];
@@ -150,24 +143,20 @@ describe('intake', () => {
 });
 
 describe('intake: drift, old events and scheduled retries', () => {
-  let close: () => Promise<void>;
   let base: Omit<IntakeDeps, 'starter' | 'publisher'>;
 
-  beforeAll(async () => {
-    const dynalite = await startDynalite();
-    const table = await createStateTable(dynalite.endpoint, 'intake-drift');
-    close = dynalite.close;
+  beforeAll(() => {
+    const { ledger, states, leases } = memoryStores();
     base = {
-      ledger: new DynamoBudgetLedger(table),
-      states: new DynamoStreamStateStore(table),
-      leases: new DynamoLeaseStore(table),
+      ledger,
+      states,
+      leases,
       clock: { now: () => T0 },
       policy: parsePolicy({ key: { type: 'CUSTOMER_MANAGED_CMK', approvedKeyArns: [APPROVED] } }),
       remediatorRoleArns: ['arn:aws:iam::123456789012:role/guard-enable'],
       leaseSeconds: 3600,
     };
   });
-  afterAll(() => close());
 
   /** Step Functions' StartExecution: one execution per name; a running name started again is the same execution. */
   const stepFunctions = () => {
