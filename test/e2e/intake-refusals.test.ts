@@ -1,7 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { scheduledRetryEvent } from '../../functions/domain/intake/intake-event.ts';
 import type { StreamRef } from '../../functions/domain/stream-ref.ts';
-import { startScenario, type Scenario } from '../support/local-account.ts';
+import { useScenario } from '../support/local-account.ts';
 
 /** "SQS message bodies and attributes together are limited to 256 KiB." */
 const SQS_MAX_MESSAGE_BYTES = 256 * 1024;
@@ -29,11 +29,7 @@ const stop = (name: string, eventTime: string) => ({
 });
 
 describe('the intake on the local account refuses what it cannot use, within bounds (issue 11)', () => {
-  let s: Scenario;
-  beforeEach(async () => {
-    s = await startScenario({ triggers: true });
-  });
-  afterEach(() => s.close());
+  const s = useScenario({ triggers: true });
 
   it('#14 "A 200 KB stream name made the intake throw instead of dead-lettering": it is dead-lettered once, the letter under 256 KiB, the delivery succeeds', async () => {
     const event = stop('n'.repeat(200 * 1024), new Date(s.account.clock.now()).toISOString());

@@ -1,21 +1,17 @@
 import { StopDeliveryStreamEncryptionCommand } from '@aws-sdk/client-firehose';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CONFIG_ITEM_IGNORED } from '../../functions/domain/intake/intake.ts';
 import { LocalEventBus } from '../../local/event-bus.ts';
 import { ENCRYPTION_CALL_WINDOW_MS, ENCRYPTION_CALLS_PER_WINDOW } from '../../functions/domain/firehose-facts.ts';
 import type { StreamRef } from '../../functions/domain/stream-ref.ts';
-import { expectSchemaValid, startScenario, type Scenario } from '../support/local-account.ts';
+import { expectSchemaValid, useScenario } from '../support/local-account.ts';
 
 const ref: StreamRef = { account: '123456789012', region: 'us-east-1', name: 'orders' };
 
 describe('end to end on the local account: CloudTrail → bus → intake → workflow → events', () => {
-  let s: Scenario;
-  beforeEach(async () => {
-    s = await startScenario({ triggers: true });
-  });
-  afterEach(() => s.close());
+  const s = useScenario({ triggers: true });
 
   const cloudTrail = () => s.account.emulator.emulator.cloudTrail;
 
@@ -215,11 +211,9 @@ describe('the Config rule names a deployment adds (parameter configRuleNames)', 
 });
 
 describe('a person stopping encryption on one stream 30 times in a day', () => {
-  let s: Scenario;
-  afterEach(() => s.close());
+  const s = useScenario({ triggers: true });
 
   it('is re-enabled while the budget allows, then deferred with events; the stream never passes 25 calls in 24 hours', async () => {
-    s = await startScenario({ triggers: true });
     await s.createStream('orders');
     await s.account.drain();
     const refused: string[] = [];

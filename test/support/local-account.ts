@@ -1,6 +1,6 @@
 import { CreateDeliveryStreamCommand, FirehoseClient, type CreateDeliveryStreamCommandInput } from '@aws-sdk/client-firehose';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import { expect } from 'vitest';
+import { afterEach, beforeEach, expect } from 'vitest';
 import { EVENT_TYPES, type EventKind, type GuardEvent } from '../../functions/domain/events.ts';
 import type { Trigger } from '../../functions/domain/events.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION, LocalAccount, type LocalAccountOptions } from '../../local/account.ts';
@@ -62,6 +62,63 @@ export async function startScenario(options: LocalAccountOptions = {}): Promise<
       kms.destroy();
       await account.close();
     },
+  };
+}
+
+/**
+ * Gives each test of the enclosing `describe` a fresh scenario on `options`, started before the test
+ * and closed after it. The returned object stands for the current test's scenario (a proxy), so
+ * describe-level helpers can use it too; touching it outside a test throws.
+ *
+ * @example
+ * describe('workflow: a new stream', () => {
+ *   const s = useScenario({ triggers: true });
+ *   it('is remediated', async () => {
+ *     await s.createStream('orders');
+ *   });
+ * });
+ */
+export function useScenario(options: LocalAccountOptions = {}): Scenario {
+  let current: Scenario | undefined;
+  beforeEach(async () => {
+    current = await startScenario(options);
+  });
+  afterEach(async () => {
+    const closing = current;
+    current = undefined;
+    await closing?.close();
+  });
+  return new Proxy({} as Scenario, {
+    get: (_target, key) => {
+      if (!current) throw new Error('useScenario: the scenario exists only while a test of its describe runs');
+      return Reflect.get(current, key) as unknown;
+    },
+    set: (_target, key, value) => {
+      if (!current) throw new Error('useScenario: the scenario exists only while a test of its describe runs');
+      return Reflect.set(current, key, value);
+    },
+  });
+}
+
+/**
+ * For tests that each need their own options: returns a function that starts a scenario, and closes
+ * every scenario it started after each test (also when the test failed before reaching its end).
+ *
+ * @example
+ * const freshScenario = useScenarios();
+ * it('waits out a CREATING stream', async () => {
+ *   const s = await freshScenario({ emulator: { timings: { creatingMs: 45_000 } } });
+ * });
+ */
+export function useScenarios(): (options?: LocalAccountOptions) => Promise<Scenario> {
+  const started: Scenario[] = [];
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((s) => s.close()));
+  });
+  return async (options) => {
+    const s = await startScenario(options);
+    started.push(s);
+    return s;
   };
 }
 

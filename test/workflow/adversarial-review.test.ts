@@ -1,6 +1,6 @@
 import { PutRecordCommand, StartDeliveryStreamEncryptionCommand, StopDeliveryStreamEncryptionCommand } from '@aws-sdk/client-firehose';
 import { DisableKeyCommand } from '@aws-sdk/client-kms';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EventPublishError } from '../../functions/domain/errors.ts';
 import type { GuardEvent } from '../../functions/domain/events.ts';
 import { FOLLOW_UP_MS } from '../../functions/domain/remediation/conclude.ts';
@@ -8,7 +8,7 @@ import { executionName } from '../../functions/domain/intake/execution-name.ts';
 import { startWorkflow } from '../../functions/domain/workflow-start.ts';
 import { LEASE_SECONDS } from '../../functions/domain/remediation/bounds.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../../local/account.ts';
-import { startScenario, type Scenario } from '../support/local-account.ts';
+import { type Scenario, useScenarios } from '../support/local-account.ts';
 
 /**
  * Adversarial review of the "never leave a stream behind" mechanism: each test drives one
@@ -45,11 +45,10 @@ function checkVerdictsWhenPublished(s: Scenario): { wrong: string[] } {
 }
 
 describe('adversarial review', () => {
-  let s: Scenario;
-  afterEach(async () => s?.close());
+  const freshScenario = useScenarios();
 
   it('A. a failed Start on a DISABLED stream, with the key of its last COMPLIANT verdict, is not a "kept key": the stream ends encrypted', async () => {
-    s = await startScenario({ triggers: true, emulator: FAST });
+    const s = await freshScenario({ triggers: true, emulator: FAST });
     const key = await s.createKey();
     s.account.setPolicy({ key: { type: 'CUSTOMER_MANAGED_CMK', approvedKeyArns: [key], fallbackToAwsOwned: true } });
     await s.createStream('orders', { DeliveryStreamEncryptionConfigurationInput: { KeyType: 'CUSTOMER_MANAGED_CMK', KeyARN: key } });
@@ -74,7 +73,7 @@ describe('adversarial review', () => {
     expect(await encryptedNow(s, 'orders')).toBe(true);
   });
   it('B. the settle counts only for one enablement: a Stop and a new Start between the settle and the confirming look restart it', async () => {
-    s = await startScenario({ triggers: true, emulator: FAST });
+    const s = await freshScenario({ triggers: true, emulator: FAST });
     const { wrong } = checkVerdictsWhenPublished(s);
     // Lease observes: 1 = the first Inspect, 2 = the Inspect that confirms the settle (after Check saw ENABLED).
     const leases = s.account.deps.leases;
@@ -101,7 +100,7 @@ describe('adversarial review', () => {
     expect(wrong).toEqual([]);
   });
   it('C. out of rounds, Conclude does not publish a verdict that a trigger since the last look may contradict', async () => {
-    s = await startScenario({ triggers: true, emulator: FAST });
+    const s = await freshScenario({ triggers: true, emulator: FAST });
     const { wrong } = checkVerdictsWhenPublished(s);
     let round = -1;
     let armed = true; // the first execution only: the follow-up runs unattacked
@@ -142,7 +141,7 @@ describe('adversarial review', () => {
     expect(s.account.events.ofKind('remediationSucceeded').length).toBeGreaterThanOrEqual(wrong.length + 1);
   });
   it("D. a trigger between Conclude's check and its release does not make one execution tell two outcomes", async () => {
-    s = await startScenario({ triggers: true, emulator: FAST });
+    const s = await freshScenario({ triggers: true, emulator: FAST });
     const leases = s.account.deps.leases;
     const release = leases.release.bind(leases);
     let once = true;
@@ -162,7 +161,7 @@ describe('adversarial review', () => {
     expect(kinds.filter((k) => OUTCOME_KINDS.includes(k))).toHaveLength(1);
   });
   it('E. the cleanup gives the lease back at the generation it looked at: a trigger between its look and its release gets the follow-up at once', async () => {
-    s = await startScenario({ triggers: true, emulator: FAST });
+    const s = await freshScenario({ triggers: true, emulator: FAST });
     const publish = s.account.events.publish.bind(s.account.events);
     let broken = true;
     s.account.events.publish = async (events) => {
@@ -193,7 +192,7 @@ describe('adversarial review', () => {
     expect(await encryptedNow(s, 'orders'), `pending retries: ${pending.join(', ')}`).toBe(true);
   });
   it('F. a Conclude retried after a crash past its release publishes nothing twice, though another execution concluded in between', async () => {
-    s = await startScenario({ triggers: true, emulator: FAST });
+    const s = await freshScenario({ triggers: true, emulator: FAST });
     const leases = s.account.deps.leases;
     const release = leases.release.bind(leases);
     let first: string | undefined;
@@ -225,7 +224,7 @@ describe('adversarial review', () => {
     expect((await s.account.deps.states.get(ref('orders')))?.correlationId).not.toBe(first);
   });
   it('G. a key failure remembered while KMS could not be asked ("unknown") is not forgotten when KMS answers again: no second payment', async () => {
-    s = await startScenario({ triggers: true, emulator: FAST });
+    const s = await freshScenario({ triggers: true, emulator: FAST });
     const key = await s.createKey();
     s.account.setPolicy({ key: { type: 'CUSTOMER_MANAGED_CMK', approvedKeyArns: [key], fallbackToAwsOwned: false } });
     const emulator = s.account.emulator.emulator;
@@ -250,7 +249,7 @@ describe('adversarial review', () => {
     expect(s.acceptedStarts('orders')).toBe(1);
   });
   it("H. Enable retried after a crash between an accepted Start and the ledger's confirmation does not pay for a second Start", async () => {
-    s = await startScenario({ triggers: true, emulator: FAST });
+    const s = await freshScenario({ triggers: true, emulator: FAST });
     const ledger = s.account.deps.ledger;
     const confirm = ledger.confirm.bind(ledger);
     let once = true;
@@ -273,7 +272,7 @@ describe('adversarial review', () => {
   });
 
   it('H2. same crash while the stream is still ENABLING: the outcome still counts the accepted Start (not COMPLIANT with 0 calls)', async () => {
-    s = await startScenario({ triggers: true });
+    const s = await freshScenario({ triggers: true });
     const ledger = s.account.deps.ledger;
     const confirm = ledger.confirm.bind(ledger);
     let once = true;
@@ -293,7 +292,7 @@ describe('adversarial review', () => {
     expect(s.account.starter.reports[0]?.output).toMatchObject({ status: 'REMEDIATED', callsSpent: 1 });
   });
   it('I. two different CloudTrail events for one stream never share an execution name (a 32-bit hash collided): the second is not dropped', async () => {
-    s = await startScenario({ triggers: false, emulator: FAST });
+    const s = await freshScenario({ triggers: false, emulator: FAST });
     // With 32 bits a birthday search found a colliding pair within about 80,000 ids; with 56 bits none is expected
     // before hundreds of millions. 200,000 ids of one stream give 200,000 names, each within the 80 characters allowed.
     const names = new Set<string>();
@@ -320,7 +319,7 @@ describe('adversarial review', () => {
     expect(await encryptedNow(s, 'orders')).toBe(true);
   });
   it('J. the orphan takeover never races an intake that renewed the lease and is starting its execution: one execution per stream', async () => {
-    s = await startScenario({ triggers: false, emulator: FAST });
+    const s = await freshScenario({ triggers: false, emulator: FAST });
     await s.createStream('orders');
     const { leases } = s.account.deps;
     const clock = s.account.clock;
@@ -357,7 +356,7 @@ describe('adversarial review', () => {
     expect(s.account.events.ofKind('remediationDeferred')).toEqual([]);
   });
   it('K. a trigger noted while the first Inspect failed is followed up at once, as the cleanup does (Conclude without a lease generation)', async () => {
-    s = await startScenario({ triggers: true, emulator: FAST });
+    const s = await freshScenario({ triggers: true, emulator: FAST });
     const gateway = s.account.deps.firehose;
     const describe = gateway.describe.bind(gateway);
     let once = true;
@@ -381,7 +380,7 @@ describe('adversarial review', () => {
   });
 
   it('L (survives). a trigger right after Conclude gave the lease back starts a new execution, which fixes the stream', async () => {
-    s = await startScenario({ triggers: true, emulator: FAST });
+    const s = await freshScenario({ triggers: true, emulator: FAST });
     const { wrong } = checkVerdictsWhenPublished(s);
     const leases = s.account.deps.leases;
     const release = leases.release.bind(leases);

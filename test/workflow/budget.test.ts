@@ -1,19 +1,15 @@
 import { StartDeliveryStreamEncryptionCommand, StopDeliveryStreamEncryptionCommand } from '@aws-sdk/client-firehose';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { ENCRYPTION_CALLS_PER_WINDOW } from '../../functions/domain/firehose-facts.ts';
 import type { StreamRef } from '../../functions/domain/stream-ref.ts';
-import { expectSchemaValid, startScenario, type Scenario } from '../support/local-account.ts';
+import { expectSchemaValid, useScenario } from '../support/local-account.ts';
 
 const HOUR = 3_600_000;
 const ref: StreamRef = { account: '123456789012', region: 'us-east-1', name: 'orders' };
 
 describe('workflow: the 25-call budget', () => {
-  let s: Scenario;
-  beforeEach(async () => {
-    s = await startScenario();
-    await s.createStream('orders');
-  });
-  afterEach(() => s.close());
+  const s = useScenario();
+  beforeEach(() => s.createStream('orders'));
 
   const deferred = () =>
     s.account.events.ofKind('remediationDeferred')[0]?.detail as unknown as { reason: string; nextAttemptAt?: string } | undefined;

@@ -1,15 +1,11 @@
 import { DisableKeyCommand, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { expectSchemaValid, startScenario, type Scenario } from '../support/local-account.ts';
+import { describe, expect, it } from 'vitest';
+import { expectSchemaValid, useScenario, type Scenario } from '../support/local-account.ts';
 
 const MISSING_KEY = 'arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000';
 
 describe('workflow: ENABLING_FAILED and keys that cannot work', () => {
-  let s: Scenario;
-  beforeEach(async () => {
-    s = await startScenario();
-  });
-  afterEach(() => s.close());
+  const s = useScenario();
 
   const failed = () => s.account.events.ofKind('remediationFailed')[0]?.detail as unknown as Record<string, unknown> | undefined;
 

@@ -1,13 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ENCRYPTION_SETTLE_MS } from '../../functions/domain/firehose-facts.ts';
-import { expectSchemaValid, startScenario, type Scenario } from '../support/local-account.ts';
+import { expectSchemaValid, useScenario } from '../support/local-account.ts';
 
 describe('workflow: a new unencrypted DirectPut stream', () => {
-  let s: Scenario;
-  beforeEach(async () => {
-    s = await startScenario();
-  });
-  afterEach(() => s.close());
+  const s = useScenario();
 
   it('ends REMEDIATED with exactly one StartDeliveryStreamEncryption call', async () => {
     await s.createStream('orders');

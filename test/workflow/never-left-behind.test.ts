@@ -5,12 +5,12 @@ import {
   TagDeliveryStreamCommand,
 } from '@aws-sdk/client-firehose';
 import { DisableKeyCommand, EnableKeyCommand } from '@aws-sdk/client-kms';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EventPublishError } from '../../functions/domain/errors.ts';
 import type { GuardEvent } from '../../functions/domain/events.ts';
 import { EXECUTION_TIMEOUT_SECONDS, LEASE_SECONDS } from '../../functions/domain/remediation/bounds.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../../local/account.ts';
-import { expectSchemaValid, startScenario, type Scenario } from '../support/local-account.ts';
+import { expectSchemaValid, type Scenario, useScenarios } from '../support/local-account.ts';
 
 /**
  * Issue "Never leave a stream behind": each case that broke the promise, as a named regression, on the
@@ -58,11 +58,10 @@ function checkVerdictsWhenPublished(s: Scenario): { wrong: string[] } {
 }
 
 describe('never leave a stream behind (issue 11 regressions)', () => {
-  let s: Scenario;
-  afterEach(async () => s?.close());
+  const freshScenario = useScenarios();
 
   it('1. stranded lease: a Conclude that fails for good still gives the lease back (cleanup), and a later Stop is acted on', async () => {
-    s = await startScenario({ triggers: true });
+    const s = await freshScenario({ triggers: true });
     const publish = s.account.events.publish.bind(s.account.events);
     let broken = true;
     s.account.events.publish = async (events) => {
@@ -84,7 +83,7 @@ describe('never leave a stream behind (issue 11 regressions)', () => {
   });
 
   it('2. dropped trigger: a Stop during the settle wait is looked at before the verdict, and the stream ends encrypted', async () => {
-    s = await startScenario({ triggers: true });
+    const s = await freshScenario({ triggers: true });
     const { wrong } = checkVerdictsWhenPublished(s);
     // Describe 1: Inspect; 2: Check sees ENABLED (the settle begins); the person stops SSE right then.
     afterDescribe(s, 2, async () => {
@@ -99,7 +98,7 @@ describe('never leave a stream behind (issue 11 regressions)', () => {
   });
 
   it('2b. a Stop between the last look and Conclude sends the workflow back to look (trigger generation on the lease)', async () => {
-    s = await startScenario({ triggers: true });
+    const s = await freshScenario({ triggers: true });
     const { wrong } = checkVerdictsWhenPublished(s);
     // Right before the first Conclude (after the last Inspect), the person stops SSE; the intake notes it on the lease.
     let armed = true;
@@ -127,7 +126,7 @@ describe('never leave a stream behind (issue 11 regressions)', () => {
   });
 
   it("3. the lease outlives the workflow: the intake takes it for LEASE_SECONDS, more than the state machine's timeout", async () => {
-    s = await startScenario({ triggers: true });
+    const s = await freshScenario({ triggers: true });
     s.account.starter.start = async () => ({ started: true }); // keep the lease as the intake took it
     await s.createStream('orders');
     await s.account.bus.drain();
@@ -140,7 +139,7 @@ describe('never leave a stream behind (issue 11 regressions)', () => {
   });
 
   it('4. a fresh look before every Start: a stream tagged exempt during the retry wait gets no second Start', async () => {
-    s = await startScenario({ triggers: true });
+    const s = await freshScenario({ triggers: true });
     s.account.emulator.emulator.faults.failNextEnablement(1, {
       type: 'CREATE_KMS_GRANT_FAILED',
       details: 'credentials older than 6 hours',
@@ -159,7 +158,7 @@ describe('never leave a stream behind (issue 11 regressions)', () => {
   });
 
   it('5. a failed key change that keeps an accepted old key is COMPLIANT, with a "key change failed" event and no Start', async () => {
-    s = await startScenario({ triggers: true });
+    const s = await freshScenario({ triggers: true });
     const approved = await s.createKey();
     const other = await s.createKey();
     s.account.setPolicy({ key: { type: 'CUSTOMER_MANAGED_CMK', approvedKeyArns: [approved], fallbackToAwsOwned: false } });
@@ -187,7 +186,10 @@ describe('never leave a stream behind (issue 11 regressions)', () => {
   });
 
   it("6. COMPLIANT only after the settle: someone else's Start that just reached ENABLED waits 5 seconds and is looked at again", async () => {
-    s = await startScenario({ triggers: true, emulator: { timings: { creatingMs: 0, enablingMs: 0, disablingMs: 0, deletingMs: 0 } } });
+    const s = await freshScenario({
+      triggers: true,
+      emulator: { timings: { creatingMs: 0, enablingMs: 0, disablingMs: 0, deletingMs: 0 } },
+    });
     s.account.setPolicy({ mode: 'audit' });
     await s.createStream('orders');
     await s.account.drain();
@@ -211,7 +213,7 @@ describe('never leave a stream behind (issue 11 regressions)', () => {
   });
 
   it('7. a key whose failure Describe already shows is not paid for again, by any sweep, until the key is enabled again', async () => {
-    s = await startScenario({ triggers: true });
+    const s = await freshScenario({ triggers: true });
     const key = await s.createKey();
     s.account.setPolicy({ key: { type: 'CUSTOMER_MANAGED_CMK', approvedKeyArns: [key], fallbackToAwsOwned: false } });
     await s.kms.send(new DisableKeyCommand({ KeyId: key }));
@@ -234,7 +236,10 @@ describe('never leave a stream behind (issue 11 regressions)', () => {
   });
 
   it('8. a budget deferral comes back by itself at the time it names', async () => {
-    s = await startScenario({ triggers: true, emulator: { timings: { creatingMs: 0, enablingMs: 0, disablingMs: 0, deletingMs: 0 } } });
+    const s = await freshScenario({
+      triggers: true,
+      emulator: { timings: { creatingMs: 0, enablingMs: 0, disablingMs: 0, deletingMs: 0 } },
+    });
     s.account.setPolicy({ budget: { share: 1 } });
     await s.createStream('orders');
     await s.account.drain();
@@ -253,7 +258,7 @@ describe('never leave a stream behind (issue 11 regressions)', () => {
   });
 
   it('9. keys per place: a us-east-1 stream gets the approved us-east-1 key, never an eu-west-1 one; with none and no fallback, FAILED and no Firehose call', async () => {
-    s = await startScenario({ triggers: true });
+    const s = await freshScenario({ triggers: true });
     const local = await s.createKey();
     const elsewhere = 'arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555';
     s.account.setPolicy({ key: { type: 'CUSTOMER_MANAGED_CMK', approvedKeyArns: [elsewhere, local], fallbackToAwsOwned: false } });
@@ -280,7 +285,7 @@ describe('never leave a stream behind (issue 11 regressions)', () => {
   });
 
   it('11. an Inspect failure concludes FAILED with the workflow input, gives the lease back and schedules a retry', async () => {
-    s = await startScenario({ triggers: true });
+    const s = await freshScenario({ triggers: true });
     s.account.emulator.emulator.faults.failNext('DescribeDeliveryStream', 1, { type: 'AccessDeniedException', message: 'not allowed' });
     await s.createStream('orders');
     await s.account.drain();
@@ -296,7 +301,7 @@ describe('never leave a stream behind (issue 11 regressions)', () => {
   });
 
   it('12. a retried Conclude publishes nothing twice (delivered events are recorded on the stream state)', async () => {
-    s = await startScenario({ triggers: true });
+    const s = await freshScenario({ triggers: true });
     const publish = s.account.events.publish.bind(s.account.events);
     let failures = 2;
     s.account.events.publish = async (events) => {
@@ -320,7 +325,7 @@ describe('never leave a stream behind (issue 11 regressions)', () => {
   });
 
   it('15 and 16. a Start that Firehose refuses gives its reservation back and is never announced as started', async () => {
-    s = await startScenario({ triggers: true });
+    const s = await freshScenario({ triggers: true });
     s.account.emulator.emulator.faults.failNext('StartDeliveryStreamEncryption', 2, {
       type: 'LimitExceededException',
       message: 'Rate exceeded for StartDeliveryStreamEncryption',

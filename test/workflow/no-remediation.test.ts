@@ -1,6 +1,6 @@
 import { StartDeliveryStreamEncryptionCommand } from '@aws-sdk/client-firehose';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { expectSchemaValid, startScenario, type Scenario } from '../support/local-account.ts';
+import { describe, expect, it } from 'vitest';
+import { expectSchemaValid, useScenario } from '../support/local-account.ts';
 
 const KINESIS = {
   DeliveryStreamType: 'KinesisStreamAsSource' as const,
@@ -11,11 +11,7 @@ const KINESIS = {
 };
 
 describe('workflow: streams that need no Start call', () => {
-  let s: Scenario;
-  beforeEach(async () => {
-    s = await startScenario();
-  });
-  afterEach(() => s.close());
+  const s = useScenario();
 
   const evaluated = () => s.account.events.ofKind('evaluated').map((e) => e.detail as unknown as { verdict: string; reason?: string });
 

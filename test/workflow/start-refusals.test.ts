@@ -1,15 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { StreamRef } from '../../functions/domain/stream-ref.ts';
-import { startScenario, type Scenario } from '../support/local-account.ts';
+import { useScenarios } from '../support/local-account.ts';
 
 const ref: StreamRef = { account: '123456789012', region: 'us-east-1', name: 'orders' };
 
 describe('workflow: Start refused synchronously', () => {
-  let s: Scenario;
-  afterEach(() => s.close());
+  const freshScenario = useScenarios();
 
   it('a key already encrypting 500 streams (here: the limit lowered to 1) defers with KEY_CAPACITY and gives the call back', async () => {
-    s = await startScenario({ emulator: { timings: { creatingMs: 0, enablingMs: 3_000 }, streamsPerCmk: 1 } });
+    const s = await freshScenario({ emulator: { timings: { creatingMs: 0, enablingMs: 3_000 }, streamsPerCmk: 1 } });
     const key = await s.createKey();
     await s.createStream('first', { DeliveryStreamEncryptionConfigurationInput: { KeyType: 'CUSTOMER_MANAGED_CMK', KeyARN: key } });
     s.account.setPolicy({ key: { type: 'CUSTOMER_MANAGED_CMK', approvedKeyArns: [key] } });
@@ -22,7 +21,7 @@ describe('workflow: Start refused synchronously', () => {
   });
 
   it('with a fallback, a key at capacity moves on to the AWS owned key', async () => {
-    s = await startScenario({ emulator: { timings: { creatingMs: 0, enablingMs: 3_000 }, streamsPerCmk: 1 } });
+    const s = await freshScenario({ emulator: { timings: { creatingMs: 0, enablingMs: 3_000 }, streamsPerCmk: 1 } });
     const key = await s.createKey();
     await s.createStream('first', { DeliveryStreamEncryptionConfigurationInput: { KeyType: 'CUSTOMER_MANAGED_CMK', KeyARN: key } });
     s.account.setPolicy({ key: { type: 'CUSTOMER_MANAGED_CMK', approvedKeyArns: [key], fallbackToAwsOwned: true } });
@@ -35,7 +34,7 @@ describe('workflow: Start refused synchronously', () => {
   });
 
   it('InvalidKMSResourceException on Start is a key problem: FAILED without retrying the key', async () => {
-    s = await startScenario();
+    const s = await freshScenario();
     const key = await s.createKey();
     s.account.setPolicy({ key: { type: 'CUSTOMER_MANAGED_CMK', approvedKeyArns: [key] } });
     await s.createStream('orders');
@@ -51,7 +50,7 @@ describe('workflow: Start refused synchronously', () => {
   });
 
   it('InvalidArgumentException on Start ends FAILED (INVALID) and gives the reservation back', async () => {
-    s = await startScenario();
+    const s = await freshScenario();
     await s.createStream('orders');
     s.account.emulator.emulator.faults.failNext('StartDeliveryStreamEncryption', 1, { type: 'InvalidArgumentException', message: 'nope' });
 
@@ -62,7 +61,7 @@ describe('workflow: Start refused synchronously', () => {
   });
 
   it('a stream that keeps changing under the workflow is re-inspected a bounded number of times', async () => {
-    s = await startScenario({ settings: { maxInspections: 3 } });
+    const s = await freshScenario({ settings: { maxInspections: 3 } });
     await s.createStream('orders');
     // Every Start of ours is undone at once by someone else's Stop.
     const emulator = s.account.emulator.emulator;

@@ -1,16 +1,15 @@
 import { StartDeliveryStreamEncryptionCommand } from '@aws-sdk/client-firehose';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { StreamRef } from '../../functions/domain/stream-ref.ts';
-import { expectSchemaValid, startScenario, type Scenario } from '../support/local-account.ts';
+import { expectSchemaValid, useScenarios } from '../support/local-account.ts';
 
 const ref: StreamRef = { account: '123456789012', region: 'us-east-1', name: 'orders' };
 
 describe('workflow: waits, retries and bounds', () => {
-  let s: Scenario;
-  afterEach(() => s.close());
+  const freshScenario = useScenarios();
 
   it('waits out ResourceInUse: a CREATING stream is looked at again until ACTIVE, then remediated', async () => {
-    s = await startScenario({ emulator: { timings: { creatingMs: 45_000, enablingMs: 3_000 } } });
+    const s = await freshScenario({ emulator: { timings: { creatingMs: 45_000, enablingMs: 3_000 } } });
     await s.createStream('orders');
     const report = await s.remediate('orders');
     expect(report.output).toMatchObject({ status: 'REMEDIATED', callsSpent: 1 });
@@ -18,7 +17,7 @@ describe('workflow: waits, retries and bounds', () => {
   });
 
   it('waits out throttling: a rate-limited Start is retried by the state machine, on the same reservation', async () => {
-    s = await startScenario();
+    const s = await freshScenario();
     await s.createStream('orders');
     s.account.emulator.emulator.faults.failNext('StartDeliveryStreamEncryption', 2, {
       type: 'LimitExceededException',
@@ -34,7 +33,10 @@ describe('workflow: waits, retries and bounds', () => {
   });
 
   it('a stream that never settles ends DEFERRED (STREAM_BUSY) after the bounded number of waits', async () => {
-    s = await startScenario({ emulator: { timings: { creatingMs: 0, enablingMs: 365 * 86_400_000 } }, settings: { maxBusyWaits: 4 } });
+    const s = await freshScenario({
+      emulator: { timings: { creatingMs: 0, enablingMs: 365 * 86_400_000 } },
+      settings: { maxBusyWaits: 4 },
+    });
     await s.createStream('orders');
     await s.person.send(
       new StartDeliveryStreamEncryptionCommand({
@@ -50,7 +52,7 @@ describe('workflow: waits, retries and bounds', () => {
   });
 
   it('encryption that stays ENABLING ends FAILED after the bounded number of polls', async () => {
-    s = await startScenario({ emulator: { timings: { creatingMs: 0, enablingMs: 365 * 86_400_000 } }, settings: { maxPolls: 5 } });
+    const s = await freshScenario({ emulator: { timings: { creatingMs: 0, enablingMs: 365 * 86_400_000 } }, settings: { maxPolls: 5 } });
     await s.createStream('orders');
     const report = await s.remediate('orders');
     expect(report.output).toMatchObject({ status: 'FAILED', reason: 'ATTEMPTS_EXHAUSTED', callsSpent: 1 });
@@ -58,7 +60,7 @@ describe('workflow: waits, retries and bounds', () => {
   });
 
   it('an unexpected task error is caught and concluded: FAILED (UNEXPECTED), published, lease released', async () => {
-    s = await startScenario();
+    const s = await freshScenario();
     await s.createStream('orders');
     await s.account.deps.leases.acquire(ref, 'exec-unexpected', s.account.clock.now(), 60_000);
     s.account.deps.ledger.reserve = async () => {
@@ -77,7 +79,7 @@ describe('workflow: waits, retries and bounds', () => {
   });
 
   it('when the outcome cannot be published after retries, the execution fails visibly (ConcludeFailed)', async () => {
-    s = await startScenario();
+    const s = await freshScenario();
     await s.createStream('orders');
     s.account.deps.publisher.publish = async () => {
       const { EventPublishError } = await import('../../functions/domain/errors.ts');
@@ -89,7 +91,7 @@ describe('workflow: waits, retries and bounds', () => {
   });
 
   it('refuses a malformed workflow input before any AWS call', async () => {
-    s = await startScenario();
+    const s = await freshScenario();
     const report = await s.account.runner.run('exec-bad', {
       stream: { account: '123456789012', region: 'us-east-1', name: 'bad name' },
       trigger: 'manual',

@@ -3,10 +3,11 @@ import {
   StartDeliveryStreamEncryptionCommand,
   StopDeliveryStreamEncryptionCommand,
   TagDeliveryStreamCommand,
+  type FirehoseClient,
 } from '@aws-sdk/client-firehose';
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
 import { afterEach, describe, expect, it } from 'vitest';
-import { firehoseClients, SdkFirehoseGateway } from '../../../functions/adapters/firehose-gateway.ts';
+import { firehoseClients, SdkFirehoseGateway, type FirehoseClients } from '../../../functions/adapters/firehose-gateway.ts';
 import {
   FirehoseBudgetSpentError,
   InvalidKeyArnError,
@@ -18,19 +19,35 @@ import {
   StreamGoneError,
 } from '../../../functions/domain/errors.ts';
 import type { StreamRef } from '../../../functions/domain/stream-ref.ts';
-import { systemClock } from '../../../local/emulator/index.ts';
+import { ManualClock } from '../../../local/emulator/index.ts';
 import { ACCOUNT, REGION, S3_DESTINATION, startHarness, type Harness } from '../../support/emulator-harness.ts';
 
 const ref = (name: string): StreamRef => ({ account: ACCOUNT, region: REGION, name });
 
+/**
+ * Moves `clock` by `ms` before every retry the client makes: the SDK's backoff, played on the rate
+ * limiter's clock instead of waited for. Runs inside the retry middleware, so once per attempt.
+ */
+function backOffOn(clock: ManualClock, ms: number, client: FirehoseClient): void {
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      const header = (args.request as { headers?: Record<string, string> }).headers?.['amz-sdk-request'] ?? '';
+      if (Number(/attempt=(\d+)/.exec(header)?.[1] ?? 1) > 1) clock.advance(ms);
+      return next(args);
+    },
+    { step: 'finalizeRequest', priority: 'low', name: 'backOffOnTheRateClock' },
+  );
+}
+
 describe('Firehose gateway against the emulator', () => {
   let h: Harness;
+  let clients: FirehoseClients;
   let gateway: SdkFirehoseGateway;
   afterEach(() => h.close());
 
   async function setUp(options: Parameters<typeof startHarness>[0] = {}, pages = {}): Promise<void> {
     h = await startHarness({ timings: { creatingMs: 0, enablingMs: 0, disablingMs: 0 }, ...options });
-    const clients = firehoseClients({
+    clients = firehoseClients({
       endpoint: h.running.endpoint,
       region: REGION,
       credentials: { accessKeyId: 'AKIAGATEWAY', secretAccessKey: 'x' },
@@ -126,7 +143,11 @@ describe('Firehose gateway against the emulator', () => {
   });
 
   it('the control-plane rate limit is RateLimitedError on a write, and retried away on reads', async () => {
-    await setUp({ rateLimit: { perSecond: 2 }, rateClock: systemClock });
+    // The limiter's clock stands still but for the reads' backoffs (a second each): what is throttled
+    // follows from the calls made, not from how fast this machine makes them.
+    const rateClock = new ManualClock();
+    await setUp({ rateLimit: { perSecond: 2 }, rateClock });
+    backOffOn(rateClock, 1_000, clients.read);
     await create('orders');
     await create('other');
     const writes = await Promise.allSettled(
