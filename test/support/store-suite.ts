@@ -173,6 +173,17 @@ export function describeStores(backendName: string, start: () => Promise<StoreBa
       expect(await ledger.calls(ref, T0 + HOUR)).toEqual([{ ...ours('confirmed', T0 + 1), requestId: 'req-1' }]);
     });
 
+    it('takes the CloudTrail echo of our call of unknown fate as its confirmation, so the call keeps counting', async () => {
+      const ref = newStream();
+      await ledger.reserve(ref, ours('mine', T0), 20);
+      await ledger.markUnknown(ref, 'mine', T0 + HOUR, T0 + 1);
+
+      const echo = { id: 'event-1', at: T0 + 2, by: 'remediator', operation: 'Start', requestId: 'req-1' } as const;
+      expect(await ledger.record(ref, echo, T0 + 3)).toEqual({ recorded: false });
+
+      expect(await ledger.calls(ref, T0 + HOUR + 1)).toEqual([{ ...ours('mine', T0), unconfirmedUntil: T0 + HOUR, requestId: 'req-1' }]);
+    });
+
     it('notes triggers on a live lease only, and gives it back only at the generation its owner last saw', async () => {
       const ref = newStream();
       expect(await leases.noteTrigger(ref, T0)).toBeUndefined();

@@ -59,7 +59,9 @@ export class DynamoBudgetLedger implements BudgetLedger {
       const current = await this.read(ref);
       const next = recordCall(current.calls, call, now);
       recorded = next.recorded;
-      return next.recorded ? this.write(ref, current.version, next.calls) : true;
+      // An echo that is not recorded may still confirm our call of unknown fate (it gains the request id): write that too.
+      const changed = next.recorded || JSON.stringify(next.calls) !== JSON.stringify(current.calls);
+      return changed ? this.write(ref, current.version, next.calls) : true;
     });
     return { recorded };
   }
