@@ -2,8 +2,10 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import * as z from 'zod/mini';
 import { MalformedEventError } from '../domain/errors.ts';
 import type { SweepContinuation } from '../domain/ports.ts';
+import { readShape, sweepCursorSchema } from '../domain/shapes.ts';
 import { MAX_SWEEP_INVOCATIONS, newSweep, sweepStep, type SweepCursor, type SweepDeps } from '../domain/sweep/sweep.ts';
 import { observability, type Observability } from './observability.ts';
 import { lazily, sweepDeps } from './wiring.ts';
@@ -18,14 +20,15 @@ export interface SweepSettings {
   account?: string;
 }
 
-/** The sweep's event: the schedule (a new sweep), or `{ cursor }` (the rest of one). */
+/** The sweep's event: the schedule's (a new sweep, named after its `id`), or `{ cursor }` (the rest of one). */
+const sweepEventSchema = z.object({ cursor: z.optional(sweepCursorSchema), id: z.optional(z.string().check(z.minLength(1))) });
+
+/** The cursor to go on from: the event's, or a new sweep's. A malformed event is refused, naming each field. */
 export function sweepCursorOf(event: unknown, settings: SweepSettings, context: LambdaContextLike, now: number): SweepCursor {
-  const raw = (typeof event === 'object' && event !== null ? event : {}) as { cursor?: SweepCursor; id?: string };
+  // An invocation with no payload starts a sweep, like the schedule's.
+  const raw = readShape(sweepEventSchema, event ?? {}, 'sweep event');
   if (raw.cursor !== undefined) {
     const c = raw.cursor;
-    if (typeof c !== 'object' || c === null || typeof c.sweepId !== 'string' || !Array.isArray(c.regions) || typeof c.totals !== 'object') {
-      throw new MalformedEventError('sweep: cursor is not a sweep cursor');
-    }
     if (c.invocations >= MAX_SWEEP_INVOCATIONS)
       throw new MalformedEventError(`sweep ${c.sweepId}: stopped after ${c.invocations} invocations`);
     return c;

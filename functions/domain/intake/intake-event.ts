@@ -1,6 +1,10 @@
+import * as z from 'zod/mini';
 import type { KeyType } from '../firehose-facts.ts';
 import { InvalidStreamNameError, MalformedEventError } from '../errors.ts';
+import { cutQuoted, keyTypeSchema, quote, readShape } from '../shapes.ts';
 import { parseStreamArn, streamRef, type StreamRef } from '../stream-ref.ts';
+
+export { MAX_QUOTED_CHARS, quote } from '../shapes.ts';
 
 /**
  * How far ahead of the intake's clock an event may be dated: clocks of AWS services and of the
@@ -12,17 +16,23 @@ export const MAX_EVENT_CLOCK_SKEW_MS = 5 * 60 * 1000;
 /** A refusal's reason is at most this long: it goes into a dead letter, a log line and a response. */
 export const MAX_REASON_CHARS = 1024;
 
-/** A value quoted in a reason is cut to this many characters (a 200 KB stream name is quoted by its start). */
-export const MAX_QUOTED_CHARS = 100;
-
 /** The intake event that EventBridge Scheduler (and the local scheduler) delivers when a retry is due. */
 export const SCHEDULED_RETRY = { source: 'firehose-sse-guard.scheduler', detailType: 'Scheduled Retry' } as const;
+
+/** The Firehose calls the remediator acts on (CloudTrail's `eventName`). */
+const API_CALLS = [
+  'CreateDeliveryStream',
+  'StartDeliveryStreamEncryption',
+  'StopDeliveryStreamEncryption',
+  'DeleteDeliveryStream',
+] as const;
+type ApiCallName = (typeof API_CALLS)[number];
 
 /** A triggering event, parsed strictly into what the intake needs. */
 export type IntakeEvent =
   | {
       kind: 'api-call';
-      eventName: 'CreateDeliveryStream' | 'StartDeliveryStreamEncryption' | 'StopDeliveryStreamEncryption' | 'DeleteDeliveryStream';
+      eventName: ApiCallName;
       ref: StreamRef;
       eventId: string;
       /** Epoch ms. */
@@ -73,38 +83,8 @@ export function scheduledRetryEvent(ref: StreamRef, reason: string, at: number, 
   };
 }
 
-const API_CALLS = new Set([
-  'CreateDeliveryStream',
-  'StartDeliveryStreamEncryption',
-  'StopDeliveryStreamEncryption',
-  'DeleteDeliveryStream',
-]);
-const COMPLIANCE_CHANGE = 'Config Rules Compliance Change';
-const ITEM_CHANGE = 'Config Configuration Item Change';
-
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 function cut(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
-
-/** Cuts a quoted value (JSON text) to MAX_QUOTED_CHARS, with an ellipsis and its full length. */
-function cutQuoted(text: string): string {
-  if (text.length <= MAX_QUOTED_CHARS) return text;
-  return `${text.slice(0, MAX_QUOTED_CHARS)}…${text.startsWith('"') ? '"' : ''} (${text.length} characters)`;
-}
-
-/**
- * A value as a reason quotes it: its JSON, cut to MAX_QUOTED_CHARS with an ellipsis and its full
- * length, so that a huge invalid value never makes a huge reason.
- *
- * @example
- * quote('orders'); // '"orders"'
- * quote('x'.repeat(200_000)); // the opening quote, 99 x, then '…" (200002 characters)'
- */
-export function quote(value: unknown): string {
-  return cutQuoted(JSON.stringify(value) ?? String(value));
 }
 
 /** A JSON string within a message: a quote, escaped or plain characters, a quote. */
@@ -118,52 +98,138 @@ export function boundReason(reason: string): string {
   return cut(reason.length <= MAX_REASON_CHARS ? reason : reason.replace(QUOTED, cutQuoted), MAX_REASON_CHARS);
 }
 
-function field(object: Json, path: string): unknown {
-  return path.split('.').reduce<unknown>((node, key) => (isObject(node) ? node[key] : undefined), object);
+const nonEmpty = (issue: { input?: unknown }) => `must be a non-empty string, got ${quote(issue.input)}`;
+
+/** A string the intake needs: present, and not empty. */
+const text = z.string({ error: nonEmpty }).check(z.minLength(1));
+
+/** A time as `Date.parse` reads it, in epoch ms. */
+const timestamp = z.pipe(
+  text,
+  z.transform((value: string, context) => {
+    const time = Date.parse(value);
+    if (Number.isFinite(time)) return time;
+    context.issues.push({ code: 'custom', input: value, message: `is not a timestamp: ${quote(value)}` });
+    return z.NEVER;
+  }),
+);
+
+/** An object with these fields and no other (the scheduled retry is ours: anything more is a mistake). */
+function only<S extends z.core.$ZodLooseShape>(shape: S) {
+  const expected = Object.keys(shape).join(', ');
+  return z.strictObject(shape, {
+    error: (issue) =>
+      issue.code === 'unrecognized_keys' ? `has unknown fields ${quote(issue.keys)} (expected only ${expected})` : undefined,
+  });
 }
 
-function requireString(object: Json, path: string, label = path): string {
-  const value = field(object, path);
-  if (typeof value !== 'string' || value.length === 0)
-    throw new MalformedEventError(`event: ${label} must be a non-empty string, got ${quote(value)}`);
-  return value;
-}
+/** Where an event names the stream: each part is checked by stream-ref (its own errors and messages). */
+const streamPart = z.optional(z.unknown());
 
-function readTime(object: Json, path: string, label: string): number {
-  const text = requireString(object, path, label);
-  const time = Date.parse(text);
-  if (!Number.isFinite(time)) throw new MalformedEventError(`event: ${label} is not a timestamp: ${quote(text)}`);
-  return time;
-}
+const FIREHOSE_STREAM = 'AWS::KinesisFirehose::DeliveryStream';
+const firehoseResource = z.literal(FIREHOSE_STREAM, { error: (issue) => `${quote(issue.input)} is not a Firehose stream` });
 
-/** A timestamp no later than the intake's clock allows (MAX_EVENT_CLOCK_SKEW_MS). */
-function requireTime(object: Json, path: string, now: number, label = path): number {
-  const time = readTime(object, path, label);
-  if (time > now + MAX_EVENT_CLOCK_SKEW_MS) {
-    throw new MalformedEventError(
-      `event: ${label} ${new Date(time).toISOString()} is ${Math.ceil((time - now) / 1000)} s ahead of the intake's clock ` +
-        `(${new Date(now).toISOString()}); at most ${MAX_EVENT_CLOCK_SKEW_MS / 1000} s of clock skew are accepted`,
-    );
-  }
-  return time;
-}
+// CloudTrail and Config send far more than this; only what the intake reads is named (and checked).
+// Each event is read in two steps, as it always has been: first which event it is and which stream
+// (a stream-ref refusal, e.g. "invalid account id", comes before anything else), then the rest.
+// `nullish` where the intake has always read a null like a missing field.
 
-function requireOnly(object: Json, keys: readonly string[], label: string): void {
-  const unknown = Object.keys(object).filter((key) => !keys.includes(key));
-  if (unknown.length > 0)
-    throw new MalformedEventError(`event: ${label} has unknown fields ${quote(unknown)}; expected only ${keys.join(', ')}`);
-}
+const apiCallSubjectSchema = z.object({
+  account: streamPart,
+  region: streamPart,
+  detail: z.object({
+    eventName: z.enum(API_CALLS, { error: (issue) => `${quote(issue.input)} is not a call the remediator acts on` }),
+    errorCode: z.optional(z.never({ error: (issue) => `is ${quote(issue.input)}: a failed call is not a trigger` })),
+    recipientAccountId: streamPart,
+    awsRegion: streamPart,
+    requestParameters: z.nullish(z.object({ deliveryStreamName: streamPart })),
+  }),
+});
+
+const apiCallSchema = z.object({
+  detail: z.object({
+    eventID: text,
+    eventTime: timestamp,
+    requestID: z.nullish(z.string()),
+    /** The caller; `sessionContext.sessionIssuer.arn` is the role behind an assumed-role session. */
+    userIdentity: z.nullish(
+      z.object({
+        arn: z.nullish(z.string()),
+        sessionContext: z.nullish(z.object({ sessionIssuer: z.nullish(z.object({ arn: z.nullish(z.string()) })) })),
+      }),
+    ),
+    requestParameters: z.nullish(
+      z.object({
+        deliveryStreamType: z.nullish(z.string()),
+        deliveryStreamEncryptionConfigurationInput: z.nullish(
+          z.object({ keyType: z.nullish(keyTypeSchema), keyARN: z.nullish(z.string()) }),
+        ),
+      }),
+    ),
+  }),
+});
+
+/** Config names a stream by name (resourceId, resourceName) or by ARN, in an account and region. */
+const configResource = { resourceType: firehoseResource, resourceId: streamPart, awsAccountId: streamPart, awsRegion: streamPart };
+const configEnvelope = { account: streamPart, region: streamPart };
+/** The event's own id and time: where Config and the retry scheduler say which event it is and when. */
+const idAndTimeSchema = z.object({ id: text, time: timestamp });
+
+const complianceSubjectSchema = z.object({ ...configEnvelope, detail: z.object(configResource) });
+const complianceChangeSchema = z.extend(idAndTimeSchema, {
+  detail: z.object({ configRuleName: text, newEvaluationResult: z.object({ complianceType: text }) }),
+});
+
+const itemSubjectSchema = z.object({
+  ...configEnvelope,
+  detail: z.object({ configurationItem: z.object({ ...configResource, resourceName: streamPart }) }),
+});
+
+/** Exactly what scheduledRetryEvent builds. */
+const scheduledRetrySubjectSchema = z.object({
+  detail: only({
+    stream: only({ account: streamPart, region: streamPart, name: streamPart }),
+    reason: z.string({ error: nonEmpty }).check(
+      z.minLength(1),
+      z.maxLength(MAX_REASON_CHARS, {
+        error: (issue) =>
+          `must be at most ${MAX_REASON_CHARS} characters, got ${typeof issue.input === 'string' ? issue.input.length : quote(issue.input)}`,
+      }),
+    ),
+    scheduledFor: z.optional(z.unknown()),
+  }),
+});
+const scheduledRetrySchema = z.extend(idAndTimeSchema, { detail: z.object({ scheduledFor: timestamp }) });
+
+/** An EventBridge event: an object whose detail is an object. */
+const envelopeSchema = z.object(
+  { source: z.optional(z.unknown()), 'detail-type': z.optional(z.unknown()), detail: z.looseObject({}) },
+  { error: (issue) => (issue.code === 'invalid_type' ? 'expected an EventBridge event object' : undefined) },
+);
+
+/** The events the intake takes, by source and detail-type, and how each is read. */
+const INTAKE_EVENTS = [
+  { source: 'aws.firehose', detailType: 'AWS API Call via CloudTrail', read: readApiCall },
+  { source: 'aws.config', detailType: 'Config Rules Compliance Change', read: readComplianceChange },
+  { source: 'aws.config', detailType: 'Config Configuration Item Change', read: readItemChange },
+  { source: SCHEDULED_RETRY.source, detailType: SCHEDULED_RETRY.detailType, read: readScheduledRetry },
+] as const satisfies readonly { source: string; detailType: string; read: (raw: unknown, now: number) => IntakeEvent }[];
 
 /**
  * Parses an EventBridge event from CloudTrail (Firehose API calls), AWS Config or the retry
  * scheduler into an IntakeEvent; anything else, or anything incomplete, is a MalformedEventError (or
- * InvalidStreamNameError) naming the field, with values quoted within bounds. Failed calls (with
- * `errorCode`) are refused too: the rules never deliver them. So are events dated more than
- * MAX_EVENT_CLOCK_SKEW_MS after `now`, the intake's clock.
+ * InvalidStreamNameError) naming each field by its path, with values quoted within bounds. Failed
+ * calls (with `errorCode`) are refused too: the rules never deliver them. So are events dated more
+ * than MAX_EVENT_CLOCK_SKEW_MS after `now`, the intake's clock.
  */
 export function parseIntakeEvent(raw: unknown, now: number): IntakeEvent {
   try {
-    return parseEvent(raw, now);
+    const envelope = readShape(envelopeSchema, raw, 'event');
+    const known = INTAKE_EVENTS.find((e) => e.source === envelope.source && e.detailType === envelope['detail-type']);
+    if (!known) {
+      throw new MalformedEventError(`event: unsupported source/detail-type ${quote(envelope.source)} / ${quote(envelope['detail-type'])}`);
+    }
+    return known.read(raw, now);
   } catch (error) {
     // stream-ref quotes the refused value whole: a 200 KB name would make a 200 KB reason.
     if (error instanceof InvalidStreamNameError) {
@@ -174,93 +240,82 @@ export function parseIntakeEvent(raw: unknown, now: number): IntakeEvent {
   }
 }
 
-function parseEvent(raw: unknown, now: number): IntakeEvent {
-  if (!isObject(raw)) throw new MalformedEventError('event: expected an EventBridge event object');
-  const source = raw.source;
-  const detailType = raw['detail-type'];
-  const detail = raw.detail;
-  if (!isObject(detail)) throw new MalformedEventError('event: detail must be an object');
-  if (source === 'aws.firehose' && detailType === 'AWS API Call via CloudTrail') return parseApiCall(raw, detail, now);
-  if (source === 'aws.config' && (detailType === COMPLIANCE_CHANGE || detailType === ITEM_CHANGE))
-    return parseConfig(raw, detail, detailType, now);
-  if (source === SCHEDULED_RETRY.source && detailType === SCHEDULED_RETRY.detailType) return parseScheduledRetry(raw, detail, now);
-  throw new MalformedEventError(`event: unsupported source/detail-type ${quote(source)} / ${quote(detailType)}`);
+/** A time no later than the intake's clock allows (MAX_EVENT_CLOCK_SKEW_MS). */
+function notAhead(time: number, now: number, label: string): number {
+  if (time > now + MAX_EVENT_CLOCK_SKEW_MS) {
+    throw new MalformedEventError(
+      `event: ${label} ${new Date(time).toISOString()} is ${Math.ceil((time - now) / 1000)} s ahead of the intake's clock ` +
+        `(${new Date(now).toISOString()}); at most ${MAX_EVENT_CLOCK_SKEW_MS / 1000} s of clock skew are accepted`,
+    );
+  }
+  return time;
 }
 
-function parseApiCall(raw: Json, detail: Json, now: number): IntakeEvent {
-  const eventName = requireString(detail, 'eventName', 'detail.eventName');
-  if (!API_CALLS.has(eventName)) throw new MalformedEventError(`event: eventName ${quote(eventName)} is not a call the remediator acts on`);
-  if (detail.errorCode !== undefined) throw new MalformedEventError(`event: a failed call (${quote(detail.errorCode)}) is not a trigger`);
-  const account = detail.recipientAccountId ?? raw.account;
-  const ref = streamRef(account, detail.awsRegion ?? raw.region, field(detail, 'requestParameters.deliveryStreamName'));
-  const actor =
-    (field(detail, 'userIdentity.sessionContext.sessionIssuer.arn') as string | undefined) ??
-    (field(detail, 'userIdentity.arn') as string | undefined) ??
-    'unknown';
-  const requestId = field(detail, 'requestID');
-  const keyInput = field(detail, 'requestParameters.deliveryStreamEncryptionConfigurationInput');
-  const keyType = isObject(keyInput) ? keyInput.keyType : undefined;
-  const keyArn = isObject(keyInput) ? keyInput.keyARN : undefined;
-  const streamType = field(detail, 'requestParameters.deliveryStreamType');
+function readApiCall(raw: unknown, now: number): IntakeEvent {
+  const subject = readShape(apiCallSubjectSchema, raw, 'event');
+  const { eventName, recipientAccountId, awsRegion, requestParameters } = subject.detail;
+  const ref = streamRef(recipientAccountId ?? subject.account, awsRegion ?? subject.region, requestParameters?.deliveryStreamName);
+  const { detail } = readShape(apiCallSchema, raw, 'event');
+  const keyInput = detail.requestParameters?.deliveryStreamEncryptionConfigurationInput;
+  const streamType = detail.requestParameters?.deliveryStreamType;
   return {
     kind: 'api-call',
-    eventName: eventName as Extract<IntakeEvent, { kind: 'api-call' }>['eventName'],
+    eventName,
     ref,
-    eventId: requireString(detail, 'eventID', 'detail.eventID'),
-    eventTime: requireTime(detail, 'eventTime', now, 'detail.eventTime'),
-    actor,
-    ...(typeof requestId === 'string' ? { requestId } : {}),
+    eventId: detail.eventID,
+    eventTime: notAhead(detail.eventTime, now, 'detail.eventTime'),
+    actor: detail.userIdentity?.sessionContext?.sessionIssuer?.arn ?? detail.userIdentity?.arn ?? 'unknown',
+    ...(typeof detail.requestID === 'string' ? { requestId: detail.requestID } : {}),
     ...(typeof streamType === 'string' ? { streamType } : {}),
     ...(eventName === 'StartDeliveryStreamEncryption'
       ? {
           requestedKey: {
-            keyType: keyType === 'CUSTOMER_MANAGED_CMK' ? 'CUSTOMER_MANAGED_CMK' : 'AWS_OWNED_CMK',
-            ...(typeof keyArn === 'string' ? { keyArn } : {}),
+            // StartDeliveryStreamEncryption without a key input encrypts with the AWS owned key.
+            keyType: keyInput?.keyType ?? 'AWS_OWNED_CMK',
+            ...(typeof keyInput?.keyARN === 'string' ? { keyArn: keyInput.keyARN } : {}),
           },
         }
       : {}),
   };
 }
 
-function parseConfig(raw: Json, detail: Json, detailType: typeof COMPLIANCE_CHANGE | typeof ITEM_CHANGE, now: number): IntakeEvent {
-  const compliance = detailType === COMPLIANCE_CHANGE;
-  const item = compliance ? detail : detail.configurationItem;
-  if (!isObject(item)) throw new MalformedEventError('event: detail.configurationItem must be an object');
-  const resourceType = item.resourceType;
-  if (resourceType !== 'AWS::KinesisFirehose::DeliveryStream') {
-    throw new MalformedEventError(`event: resourceType ${quote(resourceType)} is not a Firehose stream`);
-  }
-  // Config names a stream by name (resourceName / resourceId); accept its ARN too.
-  const id = compliance ? item.resourceId : (item.resourceName ?? item.resourceId);
-  const ref =
-    typeof id === 'string' && id.startsWith('arn:')
-      ? parseStreamArn(id)
-      : streamRef(item.awsAccountId ?? raw.account, item.awsRegion ?? raw.region, id);
-  const envelope = { ref, eventId: requireString(raw, 'id'), eventTime: requireTime(raw, 'time', now) };
-  if (!compliance) return { kind: 'config', change: 'item', ...envelope };
+/** Config's stream: by ARN when resourceId (or resourceName) is one, else by name in its account and region. */
+function configRef(
+  id: unknown,
+  resource: { awsAccountId?: unknown; awsRegion?: unknown },
+  envelope: { account?: unknown; region?: unknown },
+) {
+  return typeof id === 'string' && id.startsWith('arn:')
+    ? parseStreamArn(id)
+    : streamRef(resource.awsAccountId ?? envelope.account, resource.awsRegion ?? envelope.region, id);
+}
+
+function readComplianceChange(raw: unknown, now: number): IntakeEvent {
+  const subject = readShape(complianceSubjectSchema, raw, 'event');
+  const ref = configRef(subject.detail.resourceId, subject.detail, subject);
+  const { id, time, detail } = readShape(complianceChangeSchema, raw, 'event');
   return {
     kind: 'config',
     change: 'compliance',
-    ...envelope,
-    rule: requireString(detail, 'configRuleName', 'detail.configRuleName'),
-    compliance: requireString(detail, 'newEvaluationResult.complianceType', 'detail.newEvaluationResult.complianceType'),
+    ref,
+    eventId: id,
+    eventTime: notAhead(time, now, 'time'),
+    rule: detail.configRuleName,
+    compliance: detail.newEvaluationResult.complianceType,
   };
 }
 
-function parseScheduledRetry(raw: Json, detail: Json, now: number): IntakeEvent {
-  requireOnly(detail, ['stream', 'reason', 'scheduledFor'], 'detail');
-  const stream = detail.stream;
-  if (!isObject(stream)) throw new MalformedEventError('event: detail.stream must be an object');
-  requireOnly(stream, ['account', 'region', 'name'], 'detail.stream');
-  const reason = requireString(detail, 'reason', 'detail.reason');
-  if (reason.length > MAX_REASON_CHARS)
-    throw new MalformedEventError(`event: detail.reason must be at most ${MAX_REASON_CHARS} characters, got ${reason.length}`);
-  return {
-    kind: 'scheduled-retry',
-    ref: streamRef(stream.account, stream.region, stream.name),
-    eventId: requireString(raw, 'id'),
-    eventTime: requireTime(raw, 'time', now),
-    reason,
-    scheduledFor: readTime(detail, 'scheduledFor', 'detail.scheduledFor'),
-  };
+function readItemChange(raw: unknown, now: number): IntakeEvent {
+  const subject = readShape(itemSubjectSchema, raw, 'event');
+  const item = subject.detail.configurationItem;
+  const ref = configRef(item.resourceName ?? item.resourceId, item, subject);
+  const { id, time } = readShape(idAndTimeSchema, raw, 'event');
+  return { kind: 'config', change: 'item', ref, eventId: id, eventTime: notAhead(time, now, 'time') };
+}
+
+function readScheduledRetry(raw: unknown, now: number): IntakeEvent {
+  const { stream, reason } = readShape(scheduledRetrySubjectSchema, raw, 'event').detail;
+  const ref = streamRef(stream.account, stream.region, stream.name);
+  const { id, time, detail } = readShape(scheduledRetrySchema, raw, 'event');
+  return { kind: 'scheduled-retry', ref, eventId: id, eventTime: notAhead(time, now, 'time'), reason, scheduledFor: detail.scheduledFor };
 }

@@ -1,80 +1,130 @@
-import { acceptedKey, type RemediationReason, type StreamDecision, type TargetKey, type Verdict } from '../decision.ts';
+import * as z from 'zod/mini';
+import { acceptedKey, type StreamDecision, type TargetKey } from '../decision.ts';
+import {
+  countSchema,
+  deferredReasonSchema,
+  encryptionStatusSchema,
+  failedReasonSchema,
+  keyTypeSchema,
+  remediationReasonSchema,
+  triggerSchema,
+  readShape,
+  streamPlaceSchema,
+  verdictSchema,
+  workflowInputSchema,
+} from '../shapes.ts';
 import type { GuardPolicy } from '../policy.ts';
 import { ENCRYPTION_SETTLE_MS, type EncryptionStatus, type KeyType } from '../firehose-facts.ts';
-import { MalformedEventError } from '../errors.ts';
-import { TRIGGERS, type DeferredReason, type FailedReason, type Trigger } from '../events.ts';
 import { streamRef, type StreamRef } from '../stream-ref.ts';
-import type { WorkflowInput } from '../shapes.ts';
 
 /** Where the state machine goes next; the ASL's Choice states route on it. */
-export type Phase = 'INSPECT' | 'WAIT_BUSY' | 'ENABLE' | 'WAIT_RETRY' | 'WAIT_BUDGET' | 'POLL' | 'SETTLE' | 'CONCLUDE';
+const phaseSchema = z.enum(['INSPECT', 'WAIT_BUSY', 'ENABLE', 'WAIT_RETRY', 'WAIT_BUDGET', 'POLL', 'SETTLE', 'CONCLUDE']);
+export type Phase = z.infer<typeof phaseSchema>;
 
-export type OutcomeStatus = 'COMPLIANT' | 'REMEDIATED' | 'NOT_APPLICABLE' | 'EXEMPT' | 'GONE' | 'DEFERRED' | 'FAILED';
+/** A key as the workflow carries it: its type, and its ARN when it is a customer managed key. */
+const keySchema = z.object({ keyType: keyTypeSchema, keyArn: z.optional(z.string()) });
+
+const targetKeySchema = z.discriminatedUnion('keyType', [
+  z.object({ keyType: z.literal('AWS_OWNED_CMK') }),
+  z.object({ keyType: z.literal('CUSTOMER_MANAGED_CMK'), keyArn: z.string() }),
+]) satisfies z.ZodMiniType<TargetKey>;
 
 /** How a workflow ended; Conclude turns it into the stream's state and the outcome event. */
-export type Outcome =
-  | {
-      status: 'COMPLIANT';
-      keyType: KeyType;
-      keyArn?: string;
-      viaFallback: boolean;
-      /** A key change that failed left the stream encrypted with this (accepted) key. */
-      keyChangeFailed?: { failureType: string; details: string };
-    }
-  | { status: 'REMEDIATED'; keyType: KeyType; keyArn?: string; viaFallback: boolean; protectedAt: number }
-  | { status: 'NOT_APPLICABLE' | 'EXEMPT' | 'GONE'; reason?: string }
-  | { status: 'DEFERRED'; reason: DeferredReason; details: string; nextAttemptAt?: number }
-  | {
-      status: 'FAILED';
-      reason: FailedReason;
-      details: string;
-      failureType?: string;
-      stillEncryptedWith?: { keyType: KeyType; keyArn?: string };
-    };
+const outcomeSchema = z.discriminatedUnion('status', [
+  z.object({
+    status: z.literal('COMPLIANT'),
+    ...keySchema.shape,
+    viaFallback: z.boolean(),
+    /** A key change that failed left the stream encrypted with this (accepted) key. */
+    keyChangeFailed: z.optional(z.object({ failureType: z.string(), details: z.string() })),
+  }),
+  z.object({ status: z.literal('REMEDIATED'), ...keySchema.shape, viaFallback: z.boolean(), protectedAt: z.number() }),
+  z.object({ status: z.enum(['NOT_APPLICABLE', 'EXEMPT', 'GONE']), reason: z.optional(z.string()) }),
+  z.object({ status: z.literal('DEFERRED'), reason: deferredReasonSchema, details: z.string(), nextAttemptAt: z.optional(z.number()) }),
+  z.object({
+    status: z.literal('FAILED'),
+    reason: failedReasonSchema,
+    details: z.string(),
+    failureType: z.optional(z.string()),
+    stillEncryptedWith: z.optional(keySchema),
+  }),
+]);
+export type Outcome = z.infer<typeof outcomeSchema>;
+export type OutcomeStatus = Outcome['status'];
 
 /** A wait the next Wait state takes; `id` lets a local runner apply each wait to its clock once. */
-export type WaitDirective = { id: number; seconds: number } | { id: number; until: string };
+const waitDirectiveSchema = z.union([
+  z.object({ id: countSchema, seconds: z.number().check(z.minimum(0)) }),
+  z.object({ id: countSchema, until: z.string() }),
+]);
+export type WaitDirective = z.infer<typeof waitDirectiveSchema>;
 
-/** Everything one execution carries from state to state (the ASL's `$`). */
-export interface RemediationState {
-  stream: { account: string; region: string; name: string };
-  trigger: Trigger;
-  /** Epoch ms when the problem was first seen (the triggering event), for time to compliant. */
-  detectedAt: number;
+/** What the state machine's Catch adds (ResultPath `$.error`): the error a task could not recover from. */
+const caughtErrorSchema = z.object({ Error: z.optional(z.string()), Cause: z.optional(z.string()) });
+
+/**
+ * Everything one execution carries from state to state (the ASL's `$`). Tasks read it by this
+ * schema (continueState): fields that no task of this version knows are left out.
+ */
+const remediationStateSchema = z.object({
+  stream: streamPlaceSchema,
+  trigger: triggerSchema,
+  /**
+   * Epoch ms when the problem was first seen (the triggering event), for time to compliant. NaN
+   * until the first Inspect when the input named no time; JSON carries NaN as null.
+   */
+  detectedAt: z.pipe(
+    z.union([z.number(), z.nan(), z.null()]),
+    z.transform((at: number | null) => at ?? Number.NaN),
+  ),
   /** The execution's name: correlation id of its events and owner of the stream's lease. */
-  correlationId: string;
-  phase: Phase;
-  wait?: WaitDirective;
-  counters: { inspections: number; busyWaits: number; budgetWaits: number; attempts: number; polls: number; callsSpent: number };
+  correlationId: z.string().check(z.minLength(1)),
+  phase: phaseSchema,
+  wait: z.optional(waitDirectiveSchema),
+  counters: z.object({
+    inspections: countSchema,
+    busyWaits: countSchema,
+    budgetWaits: countSchema,
+    attempts: countSchema,
+    polls: countSchema,
+    callsSpent: countSchema,
+  }),
   /** The first inspection's verdict, for the evaluated event. */
-  initial?: { verdict: Verdict; reason?: string; encryption: { status: EncryptionStatus; keyType?: KeyType; keyArn?: string } };
+  initial: z.optional(
+    z.object({
+      verdict: verdictSchema,
+      reason: z.optional(z.string()),
+      encryption: z.object({ status: encryptionStatusSchema, keyType: z.optional(keyTypeSchema), keyArn: z.optional(z.string()) }),
+    }),
+  ),
   /** The key in effect before our change, when the stream was already encrypted (a key change). */
-  previousKey?: { keyType: KeyType; keyArn?: string };
-  target?: TargetKey;
-  reason?: RemediationReason;
+  previousKey: z.optional(keySchema),
+  target: z.optional(targetKeySchema),
+  reason: z.optional(remediationReasonSchema),
   /** Keys found unusable in this execution (never tried again in it). */
-  unusableKeys: string[];
-  reservationId?: string;
+  unusableKeys: z.array(z.string()),
+  reservationId: z.optional(z.string()),
   /** What the remediator had left for the stream after its last reservation. */
-  budgetRemaining?: { ours: number; total: number };
+  budgetRemaining: z.optional(z.object({ ours: z.number(), total: z.number() })),
   /** A budget-low warning to publish at the end. */
-  budgetLow?: { remainingOurs: number; remainingTotal: number; nextAvailableAt?: number };
-  outcome?: Outcome;
+  budgetLow: z.optional(z.object({ remainingOurs: z.number(), remainingTotal: z.number(), nextAvailableAt: z.optional(z.number()) })),
+  outcome: z.optional(outcomeSchema),
   /** Set by the state machine's Catch: the error a task could not recover from. */
-  error?: { Error?: string; Cause?: string };
+  error: z.optional(caughtErrorSchema),
   /** The lease's trigger generation at the latest Inspect: Conclude gives the lease back only at it. */
-  leaseGeneration?: number;
+  leaseGeneration: z.optional(z.number()),
   /**
    * When a Describe first showed ENABLED with an accepted key in this look (epoch ms). The change
    * happened at or before it, so every record is encrypted from it + 5 s on: the verdict waits that
    * long and is published only after a later Describe still shows it.
    */
-  enabledSeenAt?: number;
+  enabledSeenAt: z.optional(z.number()),
   /** Times Conclude sent the workflow back to look again because triggers arrived (bounded). */
-  rounds?: number;
+  rounds: z.optional(countSchema),
   /** Events of this execution already published (by id), so that a retried Conclude publishes none twice. */
-  published?: string[];
-}
+  published: z.optional(z.array(z.string())),
+});
+export type RemediationState = z.infer<typeof remediationStateSchema>;
 
 /** The workflow's tunables, with the bounds that keep every wait and loop finite. */
 export interface WorkflowSettings {
@@ -111,33 +161,23 @@ export type { WorkflowInput } from '../shapes.ts';
 
 /** Validates a workflow input and gives the initial state. */
 export function startState(input: unknown): RemediationState {
-  const raw = (typeof input === 'object' && input !== null ? input : {}) as Partial<WorkflowInput>;
-  const ref = streamRef(raw.stream?.account, raw.stream?.region, raw.stream?.name);
-  if (!TRIGGERS.includes(raw.trigger as Trigger))
-    throw new MalformedEventError(`workflow input: unknown trigger ${JSON.stringify(raw.trigger)}`);
-  if (typeof raw.correlationId !== 'string' || raw.correlationId.length === 0 || raw.correlationId.length > 80) {
-    throw new MalformedEventError('workflow input: correlationId must be 1 to 80 characters (the execution name)');
-  }
-  if (raw.detectedAt !== undefined && !Number.isFinite(raw.detectedAt))
-    throw new MalformedEventError('workflow input: detectedAt must be epoch milliseconds');
+  const { stream, trigger, detectedAt, correlationId } = readShape(workflowInputSchema, input, 'workflow input');
+  const ref = streamRef(stream.account, stream.region, stream.name);
   return {
     stream: { account: ref.account, region: ref.region, name: ref.name },
-    trigger: raw.trigger as Trigger,
-    detectedAt: raw.detectedAt ?? Number.NaN,
-    correlationId: raw.correlationId,
+    trigger,
+    detectedAt: detectedAt ?? Number.NaN,
+    correlationId,
     phase: 'INSPECT',
     counters: { inspections: 0, busyWaits: 0, budgetWaits: 0, attempts: 0, polls: 0, callsSpent: 0 },
     unusableKeys: [],
   };
 }
 
-/** Checks that a task's input is a state this workflow produced (a task's own input validation). */
+/** Reads a task's input: a state this workflow produced (a task's own input validation). */
 export function continueState(input: unknown): RemediationState {
-  const state = input as RemediationState;
-  if (typeof state !== 'object' || state === null || typeof state.counters !== 'object' || !Array.isArray(state.unusableKeys)) {
-    throw new MalformedEventError('task input is not a remediation state');
-  }
-  streamRef(state.stream?.account, state.stream?.region, state.stream?.name);
+  const state = readShape(remediationStateSchema, input, 'task input is not a remediation state');
+  streamRef(state.stream.account, state.stream.region, state.stream.name);
   return state;
 }
 
@@ -149,9 +189,9 @@ export function concludableState(input: unknown): RemediationState {
   try {
     return continueState(input);
   } catch (notAState) {
-    const error = (input as { error?: RemediationState['error'] } | null)?.error;
-    if (!error) throw notAState;
-    return { ...startState(input), error };
+    const caught = z.object({ error: caughtErrorSchema }).safeParse(input);
+    if (!caught.success) throw notAState;
+    return { ...startState(input), error: caught.data.error };
   }
 }
 

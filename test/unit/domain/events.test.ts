@@ -9,83 +9,10 @@ import {
   TRIGGERS,
   EVENT_SOURCE,
   EVENT_TYPES,
-  type EventDetails,
   type EventKind,
 } from '../../../functions/domain/events.ts';
 import { DEFAULT_POLICY } from '../../../functions/domain/policy.ts';
-import { schemaValidator } from '../../support/schemas.ts';
-
-const AT = Date.UTC(2026, 10, 1, 12);
-const stream = {
-  account: '123456789012',
-  region: 'us-east-1',
-  name: 'orders',
-  arn: 'arn:aws:firehose:us-east-1:123456789012:deliverystream/orders',
-};
-const cmk = {
-  keyType: 'CUSTOMER_MANAGED_CMK' as const,
-  keyArn: 'arn:aws:kms:us-east-1:123456789012:key/11111111-1111-1111-1111-111111111111',
-};
-
-const examples: { [K in EventKind]: EventDetails[K] } = {
-  evaluated: {
-    stream,
-    verdict: 'REMEDIATE',
-    reason: 'ENCRYPTION_DISABLED',
-    encryption: { status: 'DISABLED' },
-    trigger: 'stream-created',
-    mode: 'enforce',
-  },
-  remediationStarted: {
-    stream,
-    reason: 'ENCRYPTION_DISABLED',
-    targetKey: cmk,
-    attempt: 1,
-    budget: { remainingOurs: 19, remainingTotal: 24 },
-  },
-  remediationSucceeded: {
-    stream,
-    key: cmk,
-    attempts: 1,
-    callsSpent: 1,
-    viaFallback: false,
-    detectedAt: new Date(AT - 60_000).toISOString(),
-    protectedAt: new Date(AT).toISOString(),
-    timeToCompliantSeconds: 60,
-  },
-  remediationDeferred: {
-    stream,
-    reason: 'BUDGET_SPENT',
-    nextAttemptAt: new Date(AT + 3_600_000).toISOString(),
-    budget: { remainingOurs: 0, remainingTotal: 3 },
-    details: 'share spent',
-  },
-  remediationFailed: {
-    stream,
-    reason: 'KEY_PROBLEM',
-    failureType: 'DISABLED_KMS_KEY',
-    details: 'disabled',
-    stillEncryptedWith: { keyType: 'AWS_OWNED_CMK' },
-    attempts: 1,
-    callsSpent: 1,
-  },
-  driftDetected: {
-    stream,
-    eventName: 'StopDeliveryStreamEncryption',
-    actor: 'arn:aws:iam::123456789012:user/alice',
-    eventTime: new Date(AT).toISOString(),
-  },
-  budgetLow: { stream, remainingOurs: 2, remainingTotal: 7, threshold: 5 },
-  keyChangeFailed: { stream, failureType: 'DISABLED_KMS_KEY', details: 'the new key is disabled', keptKey: cmk },
-  complianceSnapshot: {
-    sweepId: 'sweep-1',
-    account: '123456789012',
-    regions: ['us-east-1'],
-    totals: { streams: 3, COMPLIANT: 1, NOT_APPLICABLE: 1, EXEMPT: 0, GONE: 0, BUSY: 0, REMEDIATE: 1 },
-    nonCompliant: [{ name: 'orders', region: 'us-east-1', reason: 'ENCRYPTION_DISABLED' }],
-    truncated: false,
-  },
-};
+import { AT, EXAMPLE_DETAILS as examples, schemaValidator } from '../../support/schemas.ts';
 
 describe('compliance events', () => {
   it('has one JSON Schema file per detail-type, and no stray schema', () => {

@@ -9,6 +9,7 @@ import {
   scheduledRetryEvent,
 } from '../../../functions/domain/intake/intake-event.ts';
 import { executionName } from '../../../functions/domain/intake/execution-name.ts';
+import { InvalidStreamNameError, MalformedEventError } from '../../../functions/domain/errors.ts';
 
 /** The intake's clock in these tests: an hour after the events below. */
 const NOW = Date.parse('2026-11-01T11:00:00Z');
@@ -135,6 +136,14 @@ describe('intake event parsing (shapes in shared/reference/firehose-facts.md)', 
     [compliance({ newEvaluationResult: {} }), 'detail.newEvaluationResult.complianceType must be a non-empty string'],
     [{ ...compliance(), time: undefined }, 'time must be a non-empty string'],
     [{ ...item, id: '' }, 'id must be a non-empty string'],
+    [trail({ userIdentity: { arn: 42 } }), 'detail.userIdentity.arn must be a string, got 42'],
+    [
+      trail({
+        eventName: 'StartDeliveryStreamEncryption',
+        requestParameters: { deliveryStreamName: 'orders', deliveryStreamEncryptionConfigurationInput: { keyType: 'KMS' } },
+      }),
+      'detail.requestParameters.deliveryStreamEncryptionConfigurationInput.keyType must be one of "AWS_OWNED_CMK", "CUSTOMER_MANAGED_CMK", got "KMS"',
+    ],
   ])('refuses %j: %s', (event, message) => {
     expect(() => parseIntakeEvent(event)).toThrow(message);
     try {
@@ -142,6 +151,36 @@ describe('intake event parsing (shapes in shared/reference/firehose-facts.md)', 
     } catch (error) {
       expect((error as Error).name).toMatch(/MalformedEventError|InvalidStreamNameError/);
     }
+  });
+
+  it('names every problem by its field path, one per line in `problems`, and all of them in the message', () => {
+    let refusal: unknown;
+    try {
+      parseIntakeEvent(trail({ eventID: 7, eventTime: 'soon', requestID: 5 }));
+    } catch (error) {
+      refusal = error;
+    }
+
+    expect(refusal).toBeInstanceOf(MalformedEventError);
+    expect((refusal as MalformedEventError).problems).toEqual([
+      'detail.eventID must be a non-empty string, got 7',
+      'detail.eventTime is not a timestamp: "soon"',
+      'detail.requestID must be a string, got 5',
+    ]);
+    expect((refusal as MalformedEventError).message).toBe(`event: ${(refusal as MalformedEventError).problems.join('; ')}`);
+  });
+
+  it('refuses an invalid stream before any other problem of the event, as stream-ref words it', () => {
+    const event = trail({ recipientAccountId: 'abc', eventID: '' });
+    expect(() => parseIntakeEvent(event)).toThrow(InvalidStreamNameError);
+    expect(() => parseIntakeEvent(event)).toThrow('invalid account id "abc": expected 12 digits');
+  });
+
+  it('reads a null where CloudTrail may leave a field out as if it were left out', () => {
+    expect(
+      parseIntakeEvent(trail({ requestID: null, userIdentity: { arn: 'arn:aws:iam::123456789012:user/alice', sessionContext: null } })),
+    ).toEqual(expect.objectContaining({ actor: 'arn:aws:iam::123456789012:user/alice', eventId: 'e-1' }));
+    expect(parseIntakeEvent(trail({ requestID: null }))).not.toHaveProperty('requestId');
   });
 
   it('gives one execution name per stream and event, valid for Step Functions', () => {
