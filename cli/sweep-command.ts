@@ -4,7 +4,7 @@ import { CONTROL_PLANE_CALLS_PER_SECOND } from '../functions/domain/firehose-fac
 import { parsePolicy } from '../functions/domain/policy.ts';
 import { integerOption, parseCommandArgs, UsageError } from './args.ts';
 import { runSweep, type SweepRunResult } from './sweep-run.ts';
-import { SWEEP_DESCRIBES_PER_SECOND } from '../functions/domain/sweep/sweep.ts';
+import { PACED_CALLS_PER_SECOND } from '../functions/domain/pacing.ts';
 
 /** Regions where Amazon Data Firehose runs (the endpoints page, 2026); --all-regions sweeps each that answers. */
 export const FIREHOSE_REGIONS = [
@@ -59,7 +59,8 @@ Options:
                           system and this run cannot see each other's calls of the 25-per-day budget
   --policy FILE           the policy as JSON (see README, Configuration); default: any SSE is compliant
   --account ID            the account id (default: from STS, or from the emulator)
-  --rate N                DescribeDeliveryStream calls per second (default ${SWEEP_DESCRIBES_PER_SECOND}, at most ${CONTROL_PLANE_CALLS_PER_SECOND})
+  --rate N                Firehose calls per second per operation, shared with the deployed system
+                          through --table (default ${PACED_CALLS_PER_SECOND}, at most ${CONTROL_PLANE_CALLS_PER_SECOND})
   --poll-seconds N        first wait after Start when fixing (default 10)
   --json                  print the result as JSON
   -h, --help              show this help`;
@@ -115,7 +116,7 @@ export async function sweepCommand(argv: string[], out: (line: string) => void):
   for (const r of explicitRegions) if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(r)) throw new UsageError(`not a region: '${r}'`);
   const home = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
   const regions = values['all-regions'] ? FIREHOSE_REGIONS : explicitRegions.length > 0 ? explicitRegions : [home];
-  const rate = values.rate === undefined ? SWEEP_DESCRIBES_PER_SECOND : Number(values.rate);
+  const rate = values.rate === undefined ? PACED_CALLS_PER_SECOND : Number(values.rate);
   if (!(rate > 0 && rate <= CONTROL_PLANE_CALLS_PER_SECOND))
     throw new UsageError(`--rate must be above 0 and at most ${CONTROL_PLANE_CALLS_PER_SECOND}`);
   let policy;
@@ -144,8 +145,7 @@ export async function sweepCommand(argv: string[], out: (line: string) => void):
         }
       : {}),
     ...(pollSeconds ? { settings: { pollSeconds } } : {}),
-    describesPerSecond: rate,
-    concurrency: 4,
+    callsPerSecond: rate,
     ...(tty
       ? {
           onProgress: (n: number, running: number) =>

@@ -14,7 +14,10 @@ import type { GuardPolicy } from '../functions/domain/policy.ts';
 import type { LeaseStore, WorkflowStarter } from '../functions/domain/ports.ts';
 import type { RemediationDeps } from '../functions/domain/remediation/deps.ts';
 import { DEFAULT_WORKFLOW_SETTINGS, type WorkflowSettings } from '../functions/domain/remediation/state.ts';
-import { newSweep, sweepStep, sweepTuning } from '../functions/domain/sweep/sweep.ts';
+import { newSweep, sweepStep, SWEEP_TUNING } from '../functions/domain/sweep/sweep.ts';
+import { DynamoControlPlanePacer } from '../functions/adapters/dynamo/pacer.ts';
+import { MemoryControlPlanePacer } from '../local/memory-pacer.ts';
+import { workflowConcurrency } from '../functions/domain/pacing.ts';
 import { EventSink } from '../local/event-sink.ts';
 import { CallMeter } from '../local/metering.ts';
 import { remediationHandlers } from '../local/remediation-handlers.ts';
@@ -33,8 +36,8 @@ export interface SweepRunOptions {
   /** The DynamoDB table of the budget ledger (the deployed system's), for --fix. */
   table?: { name: string; endpointUrl?: string; region: string };
   settings?: Partial<WorkflowSettings>;
-  describesPerSecond: number;
-  concurrency: number;
+  /** The shared pacing's rate per operation (the deployed system's, through its table, when --table is given). */
+  callsPerSecond: number;
   onProgress?: (evaluated: number, running: number) => void;
 }
 
@@ -91,6 +94,11 @@ export async function runSweep(options: SweepRunOptions): Promise<SweepRunResult
   const kmsFor = keyedCache((region) => new KMSClient({ region, ...endpoint }));
   const keys = new SdkKeyInspector(kmsFor);
   const storage = options.fix ? await openTable(options) : undefined;
+  // With the deployed table, this run paces through the deployed system's frontiers: together they stay under the quota.
+  const pacer =
+    storage && options.table
+      ? new DynamoControlPlanePacer(storage.table, options.callsPerSecond)
+      : new MemoryControlPlanePacer(options.callsPerSecond);
   const events = new EventSink();
   const reports: Promise<ExecutionReport>[] = [];
   let running = 0;
@@ -112,6 +120,9 @@ export async function runSweep(options: SweepRunOptions): Promise<SweepRunResult
         clock,
         policy: options.policy,
         settings: { ...DEFAULT_WORKFLOW_SETTINGS, ...options.settings },
+        pacer,
+        estimates: pacer,
+        sleep,
       };
       leases = deps.leases;
       const runner = new WorkflowRunner(
@@ -121,7 +132,8 @@ export async function runSweep(options: SweepRunOptions): Promise<SweepRunResult
         { account: options.account, region: options.regions[0] ?? 'us-east-1' },
         true,
       );
-      const limit = concurrencyLimit(options.concurrency);
+      // Enough remediations at once to keep the Describe quota busy while others wait out ENABLING; the pacing sets the rate.
+      const limit = concurrencyLimit(workflowConcurrency(options.callsPerSecond, deps.settings.pollSeconds));
       starter = {
         start: async (name, input) => {
           const { done } = await limit(async () => {
@@ -150,7 +162,9 @@ export async function runSweep(options: SweepRunOptions): Promise<SweepRunResult
         publisher: events,
         clock,
         policy: options.policy,
-        ...sweepTuning(options.describesPerSecond, clock, sleep),
+        ...SWEEP_TUNING,
+        pacer,
+        sleep,
         remainingMs: () => Number.POSITIVE_INFINITY,
         reserveMs: 0,
         onStream: (ref, decision) => {

@@ -1,6 +1,6 @@
 import { InvalidConfigurationError } from './domain/errors.ts';
 import { CONTROL_PLANE_CALLS_PER_SECOND } from './domain/firehose-facts.ts';
-import { SWEEP_DESCRIBES_PER_SECOND } from './domain/sweep/sweep.ts';
+import { PACED_CALLS_PER_SECOND } from './domain/pacing.ts';
 import { parsePolicy, type GuardPolicy } from './domain/policy.ts';
 import { DEFAULT_WORKFLOW_SETTINGS, type WorkflowSettings } from './domain/remediation/state.ts';
 import { EXECUTION_TIMEOUT_SECONDS, LEASE_SECONDS, worstCaseExecutionSeconds } from './domain/remediation/bounds.ts';
@@ -16,11 +16,11 @@ export interface GuardConfig {
   remediatorRoleArns: string[];
   /** The longest a workflow holds a stream's lease (derived: it outlives the state machine's timeout; the workflow or the cleanup gives it back). */
   leaseSeconds: number;
+  /** The shared pacing's rate per account, region and operation (FSG_PACED_CALLS_PER_SECOND): below the 5-per-second quota. */
+  pacedCallsPerSecond: number;
   sweep: {
     /** The regions the sweep covers (default: the home region). */
     regions: string[];
-    /** DescribeDeliveryStream calls per second: below the 5-per-second quota, leaving headroom for the workflows. */
-    describesPerSecond: number;
   };
 }
 
@@ -117,12 +117,10 @@ export function loadConfig(env: Env = process.env): GuardConfig {
   }
   const regions = list(env.FSG_REGIONS) ?? (region ? [region] : []);
   for (const r of regions) if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(r)) problems.push(`FSG_REGIONS: not a region: "${r}"`);
-  const rateText = env.FSG_SWEEP_DESCRIBES_PER_SECOND ?? String(SWEEP_DESCRIBES_PER_SECOND);
-  const describesPerSecond = Number(rateText);
-  if (!(describesPerSecond > 0 && describesPerSecond <= CONTROL_PLANE_CALLS_PER_SECOND)) {
-    problems.push(
-      `FSG_SWEEP_DESCRIBES_PER_SECOND: expected a number above 0 and at most ${CONTROL_PLANE_CALLS_PER_SECOND}, got "${rateText}"`,
-    );
+  const rateText = env.FSG_PACED_CALLS_PER_SECOND ?? String(PACED_CALLS_PER_SECOND);
+  const pacedCallsPerSecond = Number(rateText);
+  if (!(pacedCallsPerSecond > 0 && pacedCallsPerSecond <= CONTROL_PLANE_CALLS_PER_SECOND)) {
+    problems.push(`FSG_PACED_CALLS_PER_SECOND: expected a number above 0 and at most ${CONTROL_PLANE_CALLS_PER_SECOND}, got "${rateText}"`);
   }
   if (problems.length > 0 || !policy) throw new InvalidConfigurationError(`invalid configuration: ${problems.join('; ')}`, problems);
   return {
@@ -133,6 +131,7 @@ export function loadConfig(env: Env = process.env): GuardConfig {
     region,
     remediatorRoleArns: list(env.FSG_REMEDIATOR_ROLE_ARNS) ?? [],
     leaseSeconds,
-    sweep: { regions, describesPerSecond },
+    pacedCallsPerSecond,
+    sweep: { regions },
   };
 }

@@ -41,6 +41,14 @@ function permissions(guard, names) {
     : [];
   const describe = { Sid: 'DescribeStreams', Effect: 'Allow', Action: ['firehose:DescribeDeliveryStream', 'firehose:ListTagsForDeliveryStream'], Resource: FIREHOSE_STREAMS };
   const table = (actions) => ({ Sid: 'StateTable', Effect: 'Allow', Action: actions.map((a) => `dynamodb:${a}`), Resource: TABLE });
+  // The shared pacing of Firehose calls (functions/adapters/dynamo/pacer.ts): its PACE# items only.
+  const pacing = {
+    Sid: 'SharedPacing',
+    Effect: 'Allow',
+    Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    Resource: TABLE,
+    Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['PACE#*'] } },
+  };
   const publish = { Sid: 'PublishComplianceEvents', Effect: 'Allow', Action: ['events:PutEvents'], Resource: BUS };
   const start = { Sid: 'StartRemediation', Effect: 'Allow', Action: ['states:StartExecution'], Resource: STATE_MACHINE };
   const readExecutions = { Sid: 'ReadExecutions', Effect: 'Allow', Action: ['states:DescribeExecution'], Resource: STATE_MACHINE_EXECUTIONS };
@@ -65,16 +73,18 @@ function permissions(guard, names) {
   ];
   return {
     // Inspect renews the lease, reads the ledger and the state, remembers and forgets key failures.
+    // Inspect and the sweep also take slots of the shared pacing: their table statements cover it.
     inspect: [describe, table(['GetItem', 'PutItem', 'UpdateItem']), ...preflight, ...member],
     enable: [
       { Sid: 'StartEncryption', Effect: 'Allow', Action: ['firehose:StartDeliveryStreamEncryption'], Resource: FIREHOSE_STREAMS },
       table(['GetItem', 'PutItem']),
+      pacing,
       publish,
       ...keyStatements,
       ...member,
     ],
     // Check remembers a key that failed (key failures item) with the key's state (the KMS pre-flight).
-    check: [{ Sid: 'DescribeStreams', Effect: 'Allow', Action: ['firehose:DescribeDeliveryStream'], Resource: FIREHOSE_STREAMS }, table(['GetItem', 'PutItem']), ...preflight, ...member],
+    check: [{ Sid: 'DescribeStreams', Effect: 'Allow', Action: ['firehose:DescribeDeliveryStream'], Resource: FIREHOSE_STREAMS }, table(['GetItem', 'PutItem']), pacing, ...preflight, ...member],
     conclude: [concludeTable, publish, ...scheduleRetries],
     // The cleanup starts nothing itself: a follow-up goes through the scheduler to the intake.
     cleanup: [concludeTable, publish, ...scheduleRetries],

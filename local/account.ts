@@ -23,6 +23,10 @@ import { makeIntakeHandler, type IntakeOutcome } from '../functions/handlers/int
 import { scheduledRetryEvent } from '../functions/domain/intake/intake-event.ts';
 import { cleanUpExecution } from '../functions/domain/remediation/cleanup.ts';
 import { startState } from '../functions/domain/remediation/state.ts';
+import { DynamoControlPlanePacer } from '../functions/adapters/dynamo/pacer.ts';
+import { PACED_CALLS_PER_SECOND } from '../functions/domain/pacing.ts';
+import { FIXED_POLLING, MemoryControlPlanePacer } from './memory-pacer.ts';
+import { jumpTime, VirtualTime, type LocalTime } from './virtual-time.ts';
 
 export const LOCAL_ACCOUNT_ID = '123456789012';
 export const LOCAL_REGION = 'us-east-1';
@@ -50,6 +54,15 @@ export interface LocalAccountOptions {
   sdkAttempts?: number;
   /** Loopback ports for the emulator and dynalite (default 0: free ones), e.g. to serve the account. */
   ports?: { emulator?: number; dynamodb?: number };
+  /**
+   * `jump` (default): waits move the shared manual clock at once, Firehose calls are not paced and the
+   * first look after a Start always comes after pollSeconds: what most tests want. `virtual`: a
+   * discrete-event clock (local/virtual-time.ts) that concurrent executions share, the shared pacing
+   * on the state table (as deployed) and the learnt ENABLING estimate: the scenario and the benchmarks.
+   */
+  time?: 'jump' | 'virtual';
+  /** The shared pacing's rate per operation, in virtual time (default PACED_CALLS_PER_SECOND). */
+  pacedCallsPerSecond?: number;
 }
 
 /** The local account's state table (the deployed one is named by the stack output StateTableName). */
@@ -80,7 +93,15 @@ export class LocalAccount {
 
   static async start(options: LocalAccountOptions = {}): Promise<LocalAccount> {
     const clock = options.clock ?? new ManualClock(Date.UTC(2026, 10, 1));
-    const emulator = await serveEmulator({ rateLimit: false, ...options.emulator, clock, port: options.ports?.emulator ?? 0 });
+    const virtual = options.time === 'virtual';
+    const time: LocalTime = virtual ? new VirtualTime(clock) : jumpTime(clock);
+    const emulator = await serveEmulator({
+      rateLimit: false,
+      ...(virtual ? { rateClock: clock } : {}),
+      ...options.emulator,
+      clock,
+      port: options.ports?.emulator ?? 0,
+    });
     emulator.emulator.registerIdentity(
       REMEDIATOR_ACCESS_KEY,
       assumedRoleIdentity(REMEDIATOR_ROLE_ARN, 'remediator', REMEDIATOR_ACCESS_KEY),
@@ -98,6 +119,9 @@ export class LocalAccount {
     const { table } = storage;
     const events = new EventSink(() => meter.record('eventbridge', 'PutEvents'));
     const scheduler = new LocalRetryScheduler(clock);
+    const pacer = virtual
+      ? new DynamoControlPlanePacer(table, options.pacedCallsPerSecond ?? PACED_CALLS_PER_SECOND)
+      : new MemoryControlPlanePacer(Number.POSITIVE_INFINITY);
 
     const deps: RemediationDeps = {
       firehose: new SdkFirehoseGateway(() => firehose),
@@ -111,9 +135,16 @@ export class LocalAccount {
       clock,
       policy: parsePolicy(options.policy ?? {}),
       settings: { ...DEFAULT_WORKFLOW_SETTINGS, ...options.settings },
+      pacer,
+      estimates: virtual ? pacer : FIXED_POLLING,
+      sleep: (ms) => time.sleep(ms),
     };
     const runner = new WorkflowRunner(remediationHandlers(deps), clock, meter);
     const starter = new LocalWorkflowStarter(runner);
+    if (virtual) {
+      runner.time = time;
+      starter.track = (work) => time.busy(work);
+    }
     const deadLetters = new LocalDeadLetters(clock);
     const intakeHandler = makeIntakeHandler({
       ...deps,
@@ -131,6 +162,7 @@ export class LocalAccount {
         awsRequestId: 'local',
       });
     const bus = new LocalEventBus();
+    if (virtual) bus.track = (work) => time.busy(work);
     bus.addTriggerRules(intake);
     const unsubscribe = options.triggers ? emulator.emulator.cloudTrail.subscribe((event) => bus.put(event)) : () => true;
     const closers = [
@@ -173,11 +205,14 @@ export class LocalAccount {
       closers,
     );
     account.table = table;
+    account.time = time;
     return account;
   }
 
   /** The state table the stores share (fault injection and inspection in tests). */
   table!: StateTable;
+  /** How time passes here (see LocalAccountOptions.time). */
+  time!: LocalTime;
 
   /**
    * Waits until the bus has delivered everything, every execution it led to has ended, and every
@@ -185,13 +220,14 @@ export class LocalAccount {
    */
   async drain(): Promise<void> {
     for (;;) {
+      await this.time.run();
       while (!this.bus.idle || this.starter.running > 0) {
         await this.bus.drain();
         await this.starter.drain();
       }
       const due = this.scheduler.takeDue();
       if (due.length === 0) return;
-      for (const retry of due) await this.intake(scheduledRetryEvent(retry.ref, retry.reason, retry.at, retry.id));
+      for (const retry of due) await this.time.busy(() => this.intake(scheduledRetryEvent(retry.ref, retry.reason, retry.at, retry.id)));
     }
   }
 

@@ -28,6 +28,8 @@ export class LocalEventBus {
   readonly #pending = new Set<Promise<void>>();
   readonly failed: FailedDelivery[] = [];
   delivered = 0;
+  /** Counts each delivery as busy on the local time (virtual time). */
+  track: (work: () => Promise<void>) => Promise<void> = (work) => work();
 
   addRule(name: string, pattern: unknown, target: BusTarget): void {
     validatePattern(pattern);
@@ -50,7 +52,7 @@ export class LocalEventBus {
   /** Puts an event on the bus; its deliveries run in the background. */
   put(event: unknown): void {
     for (const rule of this.#rules.filter((r) => matchesPattern(r.pattern, event))) {
-      const delivery = this.deliver(rule, event).finally(() => this.#pending.delete(delivery));
+      const delivery = this.track(() => this.deliver(rule, event)).finally(() => this.#pending.delete(delivery));
       this.#pending.add(delivery);
     }
   }

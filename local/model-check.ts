@@ -270,7 +270,7 @@ export class ModelChecker {
     // The scheduled sweep (every 6 hours when deployed): catches whatever trigger was lost, and takes
     // over a lease whose execution never started.
     account.clock.advance(10 * 60_000);
-    await runLocalSweep(account, { describesPerSecond: 1_000 });
+    await runLocalSweep(account);
     await account.drain();
     account.clock.advance(10_000);
     await account.drain();

@@ -4,7 +4,6 @@ import type { StreamRef } from '../functions/domain/stream-ref.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION, LocalAccount } from './account.ts';
 import { iamUserIdentity } from './emulator/index.ts';
 import { runLocalSweep } from './local-sweep.ts';
-import { scaledTime } from './scaled-time.ts';
 
 /** The kinds of stream a realistic account has, and what each must end as. */
 export const STREAM_KINDS = {
@@ -136,10 +135,13 @@ export async function runScenario(options: ScenarioOptions = {}): Promise<Scenar
   const total = options.streams ?? 40;
   const progress = options.progress ?? (() => {});
   const rnd = random(options.seed ?? 42);
+  // Virtual time: executions, the sweep and the shared pacing on one simulated timeline, with
+  // Firehose's 5-calls-per-second limit on, so time to protected is what an account would see.
   const account = await LocalAccount.start({
     triggers: true,
+    time: 'virtual',
     ...(options.ports ? { ports: options.ports } : {}),
-    emulator: { timings: { creatingMs: 5_000, enablingMs: 20_000, disablingMs: 10_000, deletingMs: 5_000 } },
+    emulator: { rateLimit: {}, timings: { creatingMs: 5_000, enablingMs: 20_000, disablingMs: 10_000, deletingMs: 5_000 } },
   });
   try {
     const emulator = account.emulator.emulator;
@@ -168,7 +170,7 @@ export async function runScenario(options: ScenarioOptions = {}): Promise<Scenar
         progress(`${label}: ${account.starter.started} executions started, ${account.starter.reports.length} finished`, live);
       const timer = setInterval(() => done(true), 200);
       const finals = new Map<string, StreamDecision>();
-      await runLocalSweep(account, { time: scaledTime(200), onStream: (ref: StreamRef, d) => finals.set(ref.name, d) });
+      await runLocalSweep(account, { onStream: (ref: StreamRef, d) => finals.set(ref.name, d) });
       await account.drain();
       clearInterval(timer);
       done(false);
@@ -177,7 +179,11 @@ export async function runScenario(options: ScenarioOptions = {}): Promise<Scenar
     await sweepAndSettle('initial sweep');
 
     const burst = streams.filter((s) => s.kind === 'burst');
-    for (const { name } of burst) await emulator.call('firehose', 'CreateDeliveryStream', { DeliveryStreamName: name, ...S3 }, person);
+    // A person creates them as a script would, a quarter of a second apart: under the 5-per-second limit.
+    for (const { name } of burst) {
+      await emulator.call('firehose', 'CreateDeliveryStream', { DeliveryStreamName: name, ...S3 }, person);
+      account.clock.advance(250);
+    }
     account.clock.advance(10_000);
     await account.drain();
     progress(`a burst of ${burst.length} new streams: ${account.starter.reports.length} executions finished`);

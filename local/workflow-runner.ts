@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { Clock } from './emulator/clock.ts';
 import { ManualClock } from './emulator/clock.ts';
+import type { LocalTime } from './virtual-time.ts';
 import { Meter, type CallMeter } from './metering.ts';
 import { assertSupportedNode } from './node-version.ts';
 
@@ -74,6 +75,11 @@ export class WorkflowRunner {
    * work). Throwing from it fails that invocation as Lambda would, and the ASL's Retry and Catch apply.
    */
   intercept?: (fn: string, when: 'before' | 'after' | 'end', input: unknown) => void;
+  /**
+   * Virtual time (local/virtual-time.ts): a Wait sleeps the execution on it instead of jumping the
+   * clock. The caller runs each execution as its own unit of work (the local starter does).
+   */
+  time?: LocalTime;
   readonly #machine: StateMachine;
   readonly #taskFunctions: Record<string, string>;
 
@@ -102,7 +108,7 @@ export class WorkflowRunner {
     const local: Record<string, (input: unknown) => Promise<never>> = {};
     for (const [stateName, fn] of Object.entries(this.#taskFunctions)) {
       local[stateName] = async (taskInput: unknown) => {
-        appliedWait = this.applyWait(taskInput, appliedWait);
+        appliedWait = await this.applyWait(taskInput, appliedWait);
         invocations[fn] = (invocations[fn] ?? 0) + 1;
         const context = {
           functionName: `firehose-sse-guard-${fn}`,
@@ -166,10 +172,16 @@ export class WorkflowRunner {
     };
   }
 
-  /** Moves the manual clock by the wait the previous Wait state took, once per wait. */
-  private applyWait(input: unknown, applied: number): number {
+  /** Moves the manual clock by the wait the previous Wait state took, once per wait (or sleeps on virtual time). */
+  private async applyWait(input: unknown, applied: number): Promise<number> {
     const wait = (input as { wait?: { id: number; seconds?: number; until?: string } } | null)?.wait;
-    if (!wait || wait.id <= applied || !(this.clock instanceof ManualClock)) return Math.max(applied, wait?.id ?? 0);
+    if (!wait || wait.id <= applied) return Math.max(applied, wait?.id ?? 0);
+    if (this.time) {
+      if (wait.seconds !== undefined) await this.time.sleep(wait.seconds * 1000);
+      else if (wait.until !== undefined) await this.time.sleepUntil(Date.parse(wait.until));
+      return wait.id;
+    }
+    if (!(this.clock instanceof ManualClock)) return wait.id;
     if (wait.seconds !== undefined) this.clock.advance(wait.seconds * 1000);
     else if (wait.until !== undefined) this.clock.set(Math.max(this.clock.now(), Date.parse(wait.until)));
     return wait.id;

@@ -21,13 +21,15 @@ export interface FirehoseClients {
 }
 
 /**
- * Reads retry throttling (LimitExceeded on a read is only the rate limit). Writes make exactly one
- * attempt: the SDK counts LimitExceededException as throttling and would retry a spent 25-call
- * budget, and a blind retry of Start after a timeout could spend a second call. The workflow decides.
+ * Every call makes one attempt. Reads: throttling is absorbed by the shared pacing and by waiting in
+ * the state machine (functions/domain/pacing.ts), never by SDK retries that spend the Lambda's
+ * timeout; a transient failure is retried by the state machine. Writes: the SDK counts
+ * LimitExceededException as throttling and would retry a spent 25-call budget, and a blind retry of
+ * Start after a timeout could spend a second call. The workflow decides.
  */
 export function firehoseClients(config: FirehoseClientConfig = {}): FirehoseClients {
   return {
-    read: new FirehoseClient({ maxAttempts: 6, retryMode: 'adaptive', ...config }),
+    read: new FirehoseClient({ maxAttempts: 1, ...config }),
     write: new FirehoseClient({ ...config, maxAttempts: 1 }),
   };
 }

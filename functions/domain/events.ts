@@ -50,7 +50,7 @@ export interface BudgetPart {
 }
 
 /** Why a remediation was deferred, and why it failed: one list each, for the outcomes and their events. */
-export const DEFERRED_REASONS = ['BUDGET_SPENT', 'STREAM_BUSY', 'KEY_CAPACITY', 'AUDIT_MODE'] as const;
+export const DEFERRED_REASONS = ['BUDGET_SPENT', 'STREAM_BUSY', 'KEY_CAPACITY', 'AUDIT_MODE', 'CONTROL_PLANE_BUSY'] as const;
 export type DeferredReason = (typeof DEFERRED_REASONS)[number];
 export const FAILED_REASONS = ['KEY_PROBLEM', 'CONFIGURATION', 'ATTEMPTS_EXHAUSTED', 'INVALID', 'UNEXPECTED'] as const;
 export type FailedReason = (typeof FAILED_REASONS)[number];

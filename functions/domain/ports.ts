@@ -170,3 +170,42 @@ export interface DeadLetterQueue {
 export interface SweepContinuation {
   continueWith(cursor: SweepCursor): Promise<void>;
 }
+
+/** What one pacing frontier covers: a Firehose control-plane operation in one account and region (each has its own quota). */
+export interface PaceScope {
+  readonly account: string;
+  readonly region: string;
+  readonly operation: PacedOperation;
+}
+
+/** The control-plane operations the remediator calls. */
+export type PacedOperation =
+  'DescribeDeliveryStream' | 'ListTagsForDeliveryStream' | 'ListDeliveryStreams' | 'StartDeliveryStreamEncryption';
+
+/**
+ * The one pacing of every Firehose control-plane call of the system (the sweep, Inspect, Enable and
+ * Check), shared by all Lambdas through one frontier per scope: the earliest time the next call may
+ * be made. A caller reserves a slot (the frontier moves on by one interval) and calls at it; calls
+ * are thus spaced at the pacing rate, in the order they were reserved, whoever makes them.
+ */
+export interface ControlPlanePacer {
+  /** The calls per second each scope is paced at. */
+  readonly callsPerSecond: number;
+  /** Reserves the next free slot (epoch ms, never before `now`) for one call. */
+  reserve(scope: PaceScope, now: number): Promise<number>;
+  /** The next free slot, without reserving it (`now` when the frontier is behind). */
+  frontier(scope: PaceScope, now: number): Promise<number>;
+  /** Moves the frontier to `until` at least: the service throttled a call, so the quota is busier than the frontier knew. */
+  backOff(scope: PaceScope, until: number): Promise<void>;
+}
+
+/**
+ * How long ENABLING typically lasts in an account and region, learnt from the first look after each
+ * Start: the first poll comes when ENABLING typically ends.
+ */
+export interface EnablingEstimates {
+  /** The wait before the first look after a Start (ms), or undefined when nothing was learnt yet. */
+  typical(scope: { account: string; region: string }): Promise<number | undefined>;
+  /** Records the wait the first look came after, and whether ENABLING was over by then. */
+  learn(scope: { account: string; region: string }, waitedMs: number, enabledByThen: boolean): Promise<void>;
+}

@@ -8,7 +8,8 @@ import { DynamoLeaseStore } from '../adapters/dynamo/lease-store.ts';
 import { DynamoKeyFailureStore } from '../adapters/dynamo/key-failure-store.ts';
 import { EventBridgeRetryScheduler } from '../adapters/retry-scheduler.ts';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
-import { stateTable } from '../adapters/dynamo/state-table.ts';
+import { stateTable, type StateTable } from '../adapters/dynamo/state-table.ts';
+import { DynamoControlPlanePacer } from '../adapters/dynamo/pacer.ts';
 import { DynamoStreamStateStore } from '../adapters/dynamo/stream-state-store.ts';
 import { loadConfig, type GuardConfig } from '../config.ts';
 import type { CheckDeps, ConcludeDeps, EnableDeps, InspectDeps } from '../domain/remediation/deps.ts';
@@ -22,7 +23,7 @@ import { StepFunctionsStarter } from '../adapters/step-functions-starter.ts';
 import { SqsDeadLetters } from '../adapters/sqs-dead-letters.ts';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { LambdaContinuation } from '../adapters/lambda-continuation.ts';
-import { sweepTuning } from '../domain/sweep/sweep.ts';
+import { SWEEP_TUNING } from '../domain/sweep/sweep.ts';
 import { sleep } from '../adapters/sleep.ts';
 
 /**
@@ -77,6 +78,13 @@ const systemClock = { now: () => Date.now() };
 const publisherFor = (config: GuardConfig) =>
   new EventBridgePublisher(new EventBridgeClient({ region: config.region }), { busName: config.busName });
 
+/** The shared pacing of Firehose calls (the PACE# items of the state table). */
+const pacerOn = (table: StateTable, config: GuardConfig) => new DynamoControlPlanePacer(table, config.pacedCallsPerSecond);
+const pacing = (table: StateTable, config: GuardConfig) => {
+  const pacer = pacerOn(table, config);
+  return { pacer, estimates: pacer, sleep };
+};
+
 /**
  * Each function's adapters, created once per cold start from the environment: a function builds only
  * the ports its use case takes, so its bundle holds no other client (esbuild drops the rest).
@@ -93,6 +101,8 @@ export function inspectDeps(config: GuardConfig = loadConfig()): InspectDeps {
     clock: systemClock,
     policy: config.policy,
     settings: config.settings,
+    pacer: pacerOn(table, config),
+    sleep,
   };
 }
 
@@ -107,6 +117,7 @@ export function enableDeps(config: GuardConfig = loadConfig()): EnableDeps {
     clock: systemClock,
     policy: config.policy,
     settings: config.settings,
+    ...pacing(table, config),
   };
 }
 
@@ -119,6 +130,7 @@ export function checkDeps(config: GuardConfig = loadConfig()): CheckDeps {
     clock: systemClock,
     policy: config.policy,
     settings: config.settings,
+    ...pacing(table, config),
   };
 }
 
@@ -166,7 +178,7 @@ export function intakeDeps(config: GuardConfig = loadConfig()): IntakeDeps & { d
   };
 }
 
-/** The sweep's adapters; its describe rate leaves headroom under the 5-per-second quota. */
+/** The sweep's adapters; its calls take slots of the shared pacing, after the workflows' calls. */
 export function sweepDeps(config: GuardConfig = loadConfig()) {
   const table = stateTable(config.tableName, { region: config.region });
   return {
@@ -177,7 +189,9 @@ export function sweepDeps(config: GuardConfig = loadConfig()) {
     policy: config.policy,
     starter: new StepFunctionsStarter(new SFNClient({ region: config.region }), required('STATE_MACHINE_ARN')),
     continuation: new LambdaContinuation(new LambdaClient({ region: config.region }), required('AWS_LAMBDA_FUNCTION_NAME')),
-    ...sweepTuning(config.sweep.describesPerSecond, systemClock, sleep),
+    ...SWEEP_TUNING,
+    pacer: pacerOn(table, config),
+    sleep,
     reserveMs: 60_000,
     settings: { regions: config.sweep.regions },
   };

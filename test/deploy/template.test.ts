@@ -99,7 +99,8 @@ describe('the deployment (osls package, offline)', () => {
   it('grants each function exactly the actions its stores and clients call (besides its own logs)', () => {
     // Read off functions/adapters: the lease store takes (PutItem), renews and notes triggers (UpdateItem),
     // releases (DeleteItem) and reads (GetItem); the ledger, key failures and stream state get and put whole
-    // items; StepFunctionsStarter.isRunning is DescribeExecution; the KMS pre-flight is DescribeKey + GetKeyPolicy.
+    // items; StepFunctionsStarter.isRunning is DescribeExecution; the KMS pre-flight is DescribeKey + GetKeyPolicy;
+    // the shared pacing reads and moves PACE# items (GetItem, UpdateItem; adapters/dynamo/pacer.ts).
     const expected: Record<string, string[]> = {
       InspectRole: [
         'firehose:DescribeDeliveryStream',
@@ -115,6 +116,9 @@ describe('the deployment (osls package, offline)', () => {
         'firehose:StartDeliveryStreamEncryption',
         'dynamodb:GetItem',
         'dynamodb:PutItem',
+        // The shared pacing (PACE# items only).
+        'dynamodb:GetItem',
+        'dynamodb:UpdateItem',
         'events:PutEvents',
         'kms:DescribeKey',
         'kms:GetKeyPolicy',
@@ -125,6 +129,8 @@ describe('the deployment (osls package, offline)', () => {
         'firehose:DescribeDeliveryStream',
         'dynamodb:GetItem',
         'dynamodb:PutItem',
+        'dynamodb:GetItem',
+        'dynamodb:UpdateItem',
         'kms:DescribeKey',
         'kms:GetKeyPolicy',
         'sts:AssumeRole',

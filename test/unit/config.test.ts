@@ -29,7 +29,8 @@ describe('configuration from the environment', () => {
       remediatorRoleArns: [],
       // Derived, not configured: the lease outlives the state machine's timeout (bounds.ts).
       leaseSeconds: LEASE_SECONDS,
-      sweep: { regions: ['eu-west-1'], describesPerSecond: 4.6 },
+      pacedCallsPerSecond: 4.75,
+      sweep: { regions: ['eu-west-1'] },
     });
   });
 

@@ -30,7 +30,8 @@ describe('Lambda entry points', () => {
       region: 'eu-west-1',
       remediatorRoleArns: [],
       leaseSeconds: 7200,
-      sweep: { regions: ['eu-west-1'], describesPerSecond: 4.6 },
+      pacedCallsPerSecond: 4.75,
+      sweep: { regions: ['eu-west-1'] },
     };
     const keys = (deps: object) => Object.keys(deps).sort();
     expect(keys(inspectDeps(config))).toEqual([
@@ -40,12 +41,36 @@ describe('Lambda entry points', () => {
       'keys',
       'leases',
       'ledger',
+      'pacer',
       'policy',
       'settings',
+      'sleep',
       'states',
     ]);
-    expect(keys(enableDeps(config))).toEqual(['clock', 'firehose', 'keyFailures', 'keys', 'ledger', 'policy', 'publisher', 'settings']);
-    expect(keys(checkDeps(config))).toEqual(['clock', 'firehose', 'keyFailures', 'keys', 'policy', 'settings']);
+    expect(keys(enableDeps(config))).toEqual([
+      'clock',
+      'estimates',
+      'firehose',
+      'keyFailures',
+      'keys',
+      'ledger',
+      'pacer',
+      'policy',
+      'publisher',
+      'settings',
+      'sleep',
+    ]);
+    expect(keys(checkDeps(config))).toEqual([
+      'clock',
+      'estimates',
+      'firehose',
+      'keyFailures',
+      'keys',
+      'pacer',
+      'policy',
+      'settings',
+      'sleep',
+    ]);
     expect(keys(concludeDeps(config))).toEqual(['clock', 'leases', 'policy', 'publisher', 'scheduler', 'states']);
     expect(Math.abs(concludeDeps(config).clock.now() - Date.now())).toBeLessThan(60_000);
   });

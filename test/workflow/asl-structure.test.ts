@@ -25,7 +25,7 @@ type State = {
 
 const definition = JSON.parse(readFileSync(STATE_MACHINE_FILE, 'utf8')) as Definition & { StartAt: string; TimeoutSeconds?: number };
 const states = definition.States as Record<string, State>;
-const PHASES = ['INSPECT', 'WAIT_BUSY', 'ENABLE', 'WAIT_RETRY', 'WAIT_BUDGET', 'POLL', 'SETTLE', 'CONCLUDE'];
+const PHASES = ['INSPECT', 'WAIT_BUSY', 'ENABLE', 'WAIT_RETRY', 'WAIT_BUDGET', 'POLL', 'SETTLE', 'WAIT_SLOT', 'CONCLUDE'];
 /** DynamoDB's own retryable errors, as the SDK names them once its retries are spent. */
 const DYNAMODB_RETRYABLE = [
   'InternalServerError',
@@ -113,7 +113,21 @@ describe('the state machine definition (infra/state-machine.asl.json)', () => {
   });
 
   it('routes only on the phases the tasks produce, and waits only as the tasks ask', () => {
-    for (const state of Object.values(states).filter((s) => s.Type === 'Choice')) {
+    // After a wait for a slot of the shared pacing: back to the task that waited (Check), else Inspect.
+    expect(states.WaitSlot?.Next).toBe('RouteAfterSlot');
+    expect(states.RouteAfterSlot?.Default).toBe('Inspect');
+    expect(JSON.stringify(states.RouteAfterSlot?.Choices)).toBe(
+      JSON.stringify([
+        {
+          And: [
+            { Variable: '$.resume', IsPresent: true },
+            { Variable: '$.resume', StringEquals: 'CHECK' },
+          ],
+          Next: 'Check',
+        },
+      ]),
+    );
+    for (const state of Object.values(states).filter((s) => s.Type === 'Choice' && s !== states.RouteAfterSlot)) {
       for (const choice of state.Choices ?? []) {
         expect(choice.Variable).toBe('$.phase');
         expect(PHASES).toContain(choice.StringEquals);

@@ -12,7 +12,8 @@ export interface StreamRecordSummary {
 
 /**
  * Every stream the table knows, with its last conclusion and its budget (all pages of a Scan).
- * For the `status` and `report` commands: a table holds three items per stream at most.
+ * For the `status` and `report` commands: a table holds four items per stream at most (and a few
+ * items of the shared pacing per account and region).
  *
  * IAM: dynamodb:Scan on the table (the CLI's user, not the functions).
  */
@@ -24,6 +25,8 @@ export async function scanStreams(table: StateTable, now: number, share: number)
       new ScanCommand({ TableName: table.tableName, ConsistentRead: true, ...(start ? { ExclusiveStartKey: start } : {}) }),
     );
     for (const item of page.Items ?? []) {
+      // Only the streams' items: the shared pacing's PACE# items belong to no stream.
+      if (!String(item.pk).startsWith('STREAM#')) continue;
       const stream = String(item.pk).replace(/^STREAM#/, '');
       const entry = byStream.get(stream) ?? { calls: [] };
       if (item.sk === 'STATE') {

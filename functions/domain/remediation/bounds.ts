@@ -1,12 +1,14 @@
 import { ENCRYPTION_SETTLE_MS } from '../firehose-facts.ts';
 import type { WorkflowSettings } from './state.ts';
+import { ENABLING_ESTIMATE_MAX_MS } from '../pacing.ts';
+import { MAX_SLOT_WAIT_MS } from './paced-calls.ts';
 
 /**
  * One set of numbers bounds an execution, its lease and the state machine's timeout.
  *
  * - `EXECUTION_TIMEOUT_SECONDS` is the ASL's `TimeoutSeconds` (a test holds them equal).
- * - `worstCaseExecutionSeconds(settings)` adds up every wait the settings allow and every task at its
- *   Lambda timeout with all of its ASL retries; the configuration refuses settings whose worst case
+ * - `worstCaseExecutionSeconds(settings)` adds up every wait the settings allow, the waits for slots
+ *   of the shared pacing, and every task at its Lambda timeout with all of its ASL retries; the configuration refuses settings whose worst case
  *   does not fit in the timeout.
  * - `LEASE_SECONDS` outlives the timeout by the time the cleanup needs to hear of a timed-out
  *   execution, so a lease never dies before its execution; the cleanup (Step Functions status change)
@@ -27,10 +29,16 @@ export const TASK_RETRY = { invocations: 1 + 4 + 3, retryWaitSeconds: 2 + 4 + 8 
 /** Conclude may send the workflow back to Inspect when triggers arrived; this many rounds at most. */
 export const MAX_CONCLUDE_ROUNDS = 3;
 
-/** The sum of the polling waits after one Start (each doubles from pollSeconds up to maxPollSeconds). */
+/**
+ * The sum of the polling waits after one Start, at most: the first one is the learnt ENABLING
+ * estimate (at most ENABLING_ESTIMATE_MAX_MS) or pollSeconds; the next ones start at half of it and
+ * double, up to maxPollSeconds (check.ts, nextPollSeconds).
+ */
 export function pollWaitSeconds(settings: WorkflowSettings): number {
-  let total = settings.pollSeconds;
-  for (let poll = 1; poll < settings.maxPolls; poll += 1) total += Math.min(settings.pollSeconds * 2 ** poll, settings.maxPollSeconds);
+  const first = Math.max(settings.pollSeconds, ENABLING_ESTIMATE_MAX_MS / 1000);
+  let total = first;
+  for (let poll = 1; poll < settings.maxPolls; poll += 1)
+    total += Math.min(Math.max(2, Math.ceil(first / 2)) * 2 ** (poll - 1), settings.maxPollSeconds);
   return total;
 }
 
@@ -42,7 +50,9 @@ export function worstCaseExecutionSeconds(settings: WorkflowSettings): number {
     settings.maxBudgetWaits * (settings.budgetWaitHorizonSeconds + 1) +
     settings.maxAttempts * pollWaitSeconds(settings) +
     Array.from({ length: settings.maxAttempts }, (_, attempt) => settings.retrySeconds * 2 ** attempt).reduce((a, b) => a + b, 0) +
-    (settings.maxInspections + 1) * settleSeconds;
+    (settings.maxInspections + 1) * settleSeconds +
+    // Waits for slots of the shared pacing (WAIT_SLOT), in all: past this the execution is deferred.
+    MAX_SLOT_WAIT_MS / 1000;
   const tasks =
     settings.maxInspections +
     1 + // Inspect (the one past the bound concludes)

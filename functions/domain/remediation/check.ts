@@ -3,6 +3,7 @@ import type { CheckDeps } from './deps.ts';
 import { nextKeyOrFail } from './enable.ts';
 import { rememberKeyFailure } from './inspect.ts';
 import { conclude, goTo, refOf, settle, type RemediationState } from './state.ts';
+import { afterThrottle, atSlot, takeSlots, throttled } from './paced-calls.ts';
 
 /**
  * Check (the poll): look at the stream after Start. ENABLING polls again with a growing wait, up to
@@ -12,20 +13,31 @@ import { conclude, goTo, refOf, settle, type RemediationState } from './state.ts
  * allow and goes back to Inspect, a configuration problem fails. Anything else (someone interfered)
  * goes back to Inspect.
  */
-export async function checkEncryption(state: RemediationState, deps: CheckDeps): Promise<RemediationState> {
+export async function checkEncryption(held: RemediationState, deps: CheckDeps): Promise<RemediationState> {
+  const slot = await takeSlots(held, ['DescribeDeliveryStream'], 'CHECK', deps);
+  if ('wait' in slot) return slot.wait;
+  const state = slot.ready;
   const { settings } = deps;
-  const description = await deps.firehose.describe(refOf(state));
+  let description;
+  try {
+    description = await atSlot(slot.at.DescribeDeliveryStream, deps, () => deps.firehose.describe(refOf(state)));
+  } catch (error) {
+    const limited = throttled(error);
+    if (limited) return afterThrottle(state, 'DescribeDeliveryStream', 'CHECK', limited, deps);
+    throw error;
+  }
   if (!description) return conclude(state, { status: 'GONE', reason: 'deleted during remediation' });
   const { encryption } = description;
   const target = state.target;
+  await learnEnablingTime(state, encryption.status, deps);
 
   if (encryption.status === 'ENABLING') {
     const polls = state.counters.polls + 1;
     if (polls >= settings.maxPolls) {
       return conclude(state, { status: 'FAILED', reason: 'ATTEMPTS_EXHAUSTED', details: `encryption still ENABLING after ${polls} polls` });
     }
-    const seconds = Math.min(settings.pollSeconds * 2 ** polls, settings.maxPollSeconds);
-    return goTo({ ...state, counters: { ...state.counters, polls } }, 'POLL', { seconds });
+    const seconds = nextPollSeconds(state, polls, settings);
+    return goTo({ ...state, counters: { ...state.counters, polls }, lookDueAt: deps.clock.now() + seconds * 1000 }, 'POLL', { seconds });
   }
 
   if (
@@ -67,4 +79,37 @@ export async function checkEncryption(state: RemediationState, deps: CheckDeps):
   }
 
   return goTo(state, 'INSPECT');
+}
+
+/** A first look that came this much later than planned says nothing about whether the planned wait was enough. */
+const LATE_LOOK_MS = 2_000;
+
+/**
+ * The first look after a Start teaches the ENABLING estimate: ENABLING still means the wait was too
+ * short (so was any shorter one); ENABLED means it was long enough, but only if the look came about
+ * when planned (a look delayed by its slot would have found ENABLED anyway).
+ */
+async function learnEnablingTime(state: RemediationState, status: string, deps: CheckDeps): Promise<void> {
+  if (state.startedAt === undefined || state.firstLookAfterMs === undefined) return;
+  const place = { account: state.stream.account, region: state.stream.region };
+  const now = deps.clock.now();
+  const lookedAfter = now - state.startedAt;
+  const onTime = now <= (state.lookDueAt ?? now) + LATE_LOOK_MS;
+  if (state.counters.polls === 0) {
+    // Still ENABLING: the wait was too short, however late the look came.
+    if (status === 'ENABLING') await deps.estimates.learn(place, Math.max(lookedAfter, state.firstLookAfterMs), false);
+    else if (status === 'ENABLED' && onTime) await deps.estimates.learn(place, state.firstLookAfterMs, true);
+  } else if (status === 'ENABLED' && onTime) {
+    // After looks that found ENABLING, the first that finds ENABLED (on time) bounds how long it took.
+    await deps.estimates.learn(place, lookedAfter, true);
+  }
+}
+
+/**
+ * The wait before the next look at a stream still ENABLING: half the first wait, doubling per look,
+ * up to maxPollSeconds (a first look at the learnt estimate rarely misses; one that did, misses by little).
+ */
+export function nextPollSeconds(state: RemediationState, polls: number, settings: CheckDeps['settings']): number {
+  const first = (state.firstLookAfterMs ?? settings.pollSeconds * 1000) / 1000;
+  return Math.min(Math.max(2, Math.ceil(first / 2)) * 2 ** (polls - 1), settings.maxPollSeconds);
 }

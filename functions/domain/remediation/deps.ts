@@ -2,6 +2,8 @@ import type { GuardPolicy } from '../policy.ts';
 import type {
   BudgetLedger,
   Clock,
+  ControlPlanePacer,
+  EnablingEstimates,
   EventPublisher,
   FirehoseGateway,
   KeyFailureStore,
@@ -25,18 +27,27 @@ export interface RemediationDeps {
   clock: Clock;
   policy: GuardPolicy;
   settings: WorkflowSettings;
+  /** The shared pacing of Firehose control-plane calls (functions/domain/pacing.ts). */
+  pacer: ControlPlanePacer;
+  /** How long ENABLING typically lasts, for the first look after a Start. */
+  estimates: EnablingEstimates;
+  /** Waits in the Lambda (a slot at most INLINE_SLOT_WAIT_MS away). */
+  sleep: (ms: number) => Promise<void>;
 }
 
 /** What each task needs of the adapters: each Lambda builds only these (its bundle holds no other client). */
 export type InspectDeps = Pick<
   RemediationDeps,
-  'firehose' | 'keys' | 'ledger' | 'states' | 'leases' | 'keyFailures' | 'clock' | 'policy' | 'settings'
+  'firehose' | 'keys' | 'ledger' | 'states' | 'leases' | 'keyFailures' | 'clock' | 'policy' | 'settings' | 'pacer' | 'sleep'
 >;
 export type EnableDeps = Pick<
   RemediationDeps,
-  'firehose' | 'keys' | 'ledger' | 'keyFailures' | 'publisher' | 'clock' | 'policy' | 'settings'
+  'firehose' | 'keys' | 'ledger' | 'keyFailures' | 'publisher' | 'clock' | 'policy' | 'settings' | 'pacer' | 'estimates' | 'sleep'
 >;
-export type CheckDeps = Pick<RemediationDeps, 'firehose' | 'keys' | 'keyFailures' | 'clock' | 'policy' | 'settings'>;
+export type CheckDeps = Pick<
+  RemediationDeps,
+  'firehose' | 'keys' | 'keyFailures' | 'clock' | 'policy' | 'settings' | 'pacer' | 'estimates' | 'sleep'
+>;
 export type ConcludeDeps = Pick<RemediationDeps, 'states' | 'leases' | 'publisher' | 'scheduler' | 'clock' | 'policy'>;
 /** What remembering a failed key needs. */
 export type KeyMemoryDeps = Pick<RemediationDeps, 'keys' | 'keyFailures' | 'clock'>;

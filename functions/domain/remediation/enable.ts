@@ -16,6 +16,7 @@ import { UNCONFIRMED_CALL_MS, type BudgetStatus } from '../budget.ts';
 import type { EnableDeps, RemediationDeps } from './deps.ts';
 import { keyStateOf, placeOf, rememberKeyFailure, usableTarget } from './inspect.ts';
 import { conclude, goTo, keyLabel, refOf, type RemediationState } from './state.ts';
+import { afterThrottle, atSlot, takeSlots, throttled } from './paced-calls.ts';
 
 /** When Firehose says the budget is spent but the ledger cannot say until when: look again after this. */
 const UNKNOWN_BUDGET_RETRY_MS = 3_600_000;
@@ -31,8 +32,12 @@ const UNKNOWN_BUDGET_RETRY_MS = 3_600_000;
  * gives its reservation back, so the ledger equals the calls Firehose accepted; only a call whose
  * fate is unknown (a 5xx or a lost connection) keeps it.
  */
-export async function enableEncryption(state: RemediationState, deps: EnableDeps): Promise<RemediationState> {
-  const { clock, policy, settings } = deps;
+export async function enableEncryption(held: RemediationState, deps: EnableDeps): Promise<RemediationState> {
+  // A Start slot further off than a Lambda waits goes back through Inspect (a Start stands on a fresh look), holding the slot.
+  const slot = await takeSlots(held, ['StartDeliveryStreamEncryption'], 'INSPECT', deps);
+  if ('wait' in slot) return slot.wait;
+  const state = slot.ready;
+  const { clock, policy } = deps;
   const ref = refOf(state);
   const target = state.target;
   if (!target) return conclude(state, { status: 'FAILED', reason: 'INVALID', details: 'Enable reached without a target key' });
@@ -60,7 +65,7 @@ export async function enableEncryption(state: RemediationState, deps: EnableDeps
 
   let requestId: string | undefined;
   try {
-    ({ requestId } = await deps.firehose.startEncryption(ref, target));
+    ({ requestId } = await atSlot(slot.at.StartDeliveryStreamEncryption, deps, () => deps.firehose.startEncryption(ref, target)));
   } catch (error) {
     return startRefused(state, error, reservationId, deps);
   }
@@ -74,7 +79,12 @@ export async function enableEncryption(state: RemediationState, deps: EnableDeps
       ? { budgetLow: { remainingOurs: budget.remainingOurs, remainingTotal: budget.remainingTotal } }
       : {};
   const budgetRemaining = { ours: budget.remainingOurs, total: budget.remainingTotal };
-  return goTo({ ...state, counters, reservationId, budgetRemaining, ...low }, 'POLL', { seconds: settings.pollSeconds });
+  // The first look comes when ENABLING typically ends here (learnt by Check), then Check backs off.
+  const firstLookAfterMs = (await deps.estimates.typical(ref)) ?? deps.settings.pollSeconds * 1000;
+  const lookDueAt = now + firstLookAfterMs;
+  return goTo({ ...state, counters, reservationId, budgetRemaining, ...low, startedAt: now, firstLookAfterMs, lookDueAt }, 'POLL', {
+    seconds: firstLookAfterMs / 1000,
+  });
 }
 
 async function publishStarted(
@@ -207,5 +217,8 @@ async function startRefused(state: RemediationState, error: unknown, reservation
     });
   }
   if (error instanceof InvalidRequestError) return conclude(state, { status: 'FAILED', reason: 'INVALID', details: error.message });
+  // Throttled: Firehose did not take the call (its reservation is given back above); a new slot, then a fresh look.
+  const limited = throttled(error);
+  if (limited) return afterThrottle(state, 'StartDeliveryStreamEncryption', 'INSPECT', limited, deps);
   throw error;
 }

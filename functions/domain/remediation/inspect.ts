@@ -3,7 +3,8 @@ import type { StreamPlace } from '../policy.ts';
 import { decisionReason } from '../events.ts';
 import { classifyEnableFailure } from '../failure-classes.ts';
 import { LeaseHeldError } from '../errors.ts';
-import type { KeyCheck, KeyFailure } from '../ports.ts';
+import type { KeyCheck, KeyFailure, PacedOperation } from '../ports.ts';
+import { afterThrottle, atSlot, takeSlots, throttled } from './paced-calls.ts';
 import { LEASE_SECONDS } from './bounds.ts';
 import type { InspectDeps, KeyMemoryDeps, RemediationDeps } from './deps.ts';
 import { conclude, goTo, initialOf, keyLabel, protectedFrom, refOf, settle, verdictOutcome, type RemediationState } from './state.ts';
@@ -19,7 +20,13 @@ import { ENCRYPTABLE_STREAM_TYPE } from '../firehose-facts.ts';
  *   (unless their state has changed), or concludes when none is left. A failed key change that left
  *   the stream encrypted with an old key the policy accepts is COMPLIANT, with no Start.
  */
-export async function inspectStream(state: RemediationState, deps: InspectDeps): Promise<RemediationState> {
+export async function inspectStream(held: RemediationState, deps: InspectDeps): Promise<RemediationState> {
+  // The look that confirms a settle needs the status and key only: the tags were read before the Start.
+  const confirming = held.enabledSeenAt !== undefined;
+  const calls: PacedOperation[] = confirming ? ['DescribeDeliveryStream'] : ['DescribeDeliveryStream', 'ListTagsForDeliveryStream'];
+  const slots = await takeSlots(held, calls, 'INSPECT', deps);
+  if ('wait' in slots) return slots.wait;
+  const state = slots.ready;
   const { settings, policy } = deps;
   const now = deps.clock.now();
   const counters = { ...state.counters, inspections: state.counters.inspections + 1 };
@@ -40,10 +47,23 @@ export async function inspectStream(state: RemediationState, deps: InspectDeps):
       details: "another execution holds the stream's lease: it looks at the stream instead",
     });
   }
-  const description = await deps.firehose.describe(ref);
-  // The look that confirms a settle needs the status and key only: the tags were read before the Start.
-  const confirming = state.enabledSeenAt !== undefined;
-  const tags = description?.type === ENCRYPTABLE_STREAM_TYPE && !confirming ? await deps.firehose.tags(ref) : {};
+  let description: StreamDescription | undefined;
+  let tags: Record<string, string> = {};
+  try {
+    description = await atSlot(slots.at.DescribeDeliveryStream, deps, () => deps.firehose.describe(ref));
+  } catch (error) {
+    const limited = throttled(error);
+    if (limited) return afterThrottle(state, 'DescribeDeliveryStream', 'INSPECT', limited, deps);
+    throw error;
+  }
+  try {
+    if (description?.type === ENCRYPTABLE_STREAM_TYPE && !confirming)
+      tags = await atSlot(slots.at.ListTagsForDeliveryStream, deps, () => deps.firehose.tags(ref));
+  } catch (error) {
+    const limited = throttled(error);
+    if (limited) return afterThrottle(state, 'ListTagsForDeliveryStream', 'INSPECT', limited, deps);
+    throw error;
+  }
   const decision = decideStream(description, tags, policy, placeOf(current));
   const encryption = {
     status: description?.encryption.status ?? 'DISABLED',

@@ -18,7 +18,7 @@ import { ENCRYPTION_SETTLE_MS, type EncryptionStatus, type KeyType } from '../fi
 import { streamRef, type StreamRef } from '../stream-ref.ts';
 
 /** Where the state machine goes next; the ASL's Choice states route on it. */
-const phaseSchema = z.enum(['INSPECT', 'WAIT_BUSY', 'ENABLE', 'WAIT_RETRY', 'WAIT_BUDGET', 'POLL', 'SETTLE', 'CONCLUDE']);
+const phaseSchema = z.enum(['INSPECT', 'WAIT_BUSY', 'ENABLE', 'WAIT_RETRY', 'WAIT_BUDGET', 'POLL', 'SETTLE', 'WAIT_SLOT', 'CONCLUDE']);
 export type Phase = z.infer<typeof phaseSchema>;
 
 /** A key as the workflow carries it: its type, and its ARN when it is a customer managed key. */
@@ -123,6 +123,25 @@ const remediationStateSchema = z.object({
   rounds: z.optional(countSchema),
   /** Events of this execution already published (by id), so that a retried Conclude publishes none twice. */
   published: z.optional(z.array(z.string())),
+  /** Slots of the shared pacing held across a WAIT_SLOT, by operation (epoch ms; functions/domain/pacing.ts). */
+  slots: z.optional(
+    z.object({
+      DescribeDeliveryStream: z.optional(z.number()),
+      ListTagsForDeliveryStream: z.optional(z.number()),
+      ListDeliveryStreams: z.optional(z.number()),
+      StartDeliveryStreamEncryption: z.optional(z.number()),
+    }),
+  ),
+  /** The task a WAIT_SLOT goes back to (a Start always goes back through Inspect). */
+  resume: z.optional(z.enum(['INSPECT', 'CHECK'])),
+  /** Milliseconds this execution waited for slots in the state machine, and throttled calls it waited out (both bounded). */
+  slotWaitedMs: z.optional(z.number().check(z.minimum(0))),
+  throttleWaits: z.optional(countSchema),
+  /** When the latest Start was accepted, and the wait planned before the first look after it (ms): what the ENABLING estimate learns from. */
+  startedAt: z.optional(z.number()),
+  firstLookAfterMs: z.optional(z.number()),
+  /** When the next look after a Start is due (epoch ms): a look that comes much later (its slot was far) teaches nothing. */
+  lookDueAt: z.optional(z.number()),
 });
 export type RemediationState = z.infer<typeof remediationStateSchema>;
 
@@ -201,8 +220,10 @@ export function refOf(state: RemediationState): StreamRef {
 
 /** The next state, going to `phase`, with a wait when one is given. */
 export function goTo(state: RemediationState, phase: Phase, wait?: { seconds: number } | { until: number }): RemediationState {
+  // Without a wait, the last directive stays (no Wait state reads it): its id keeps the ids of one
+  // execution increasing, so a local runner that applies each wait once never mistakes a new one for it.
+  if (!wait) return { ...state, phase };
   const { wait: _previous, ...rest } = state;
-  if (!wait) return { ...rest, phase };
   const id = (state.wait?.id ?? 0) + 1;
   const directive: WaitDirective =
     'seconds' in wait ? { id, seconds: Math.max(0, Math.ceil(wait.seconds)) } : { id, until: new Date(wait.until).toISOString() };

@@ -1,11 +1,11 @@
 import { decideStream, type StreamDecision } from '../decision.ts';
-import { RateLimitedError } from '../errors.ts';
+import { RateLimitedError, TransientServiceError } from '../errors.ts';
 import { buildEvent, decisionReason, SNAPSHOT_LIST_LIMIT } from '../events.ts';
 import { startWorkflow } from '../workflow-start.ts';
 import type { GuardPolicy } from '../policy.ts';
-import type { Clock, EventPublisher, FirehoseGateway, LeaseStore, WorkflowStarter } from '../ports.ts';
+import type { Clock, ControlPlanePacer, EventPublisher, FirehoseGateway, LeaseStore, PacedOperation, WorkflowStarter } from '../ports.ts';
+import { slotAfterThrottle, sweepYieldMs, waitInline } from '../pacing.ts';
 import type { StreamRef } from '../stream-ref.ts';
-import { Pacer } from './pacer.ts';
 import { LEASE_SECONDS } from '../remediation/bounds.ts';
 import type { SweepCursor, SweepTotals } from '../shapes.ts';
 import { ENCRYPTABLE_STREAM_TYPE } from '../firehose-facts.ts';
@@ -21,45 +21,32 @@ export interface SweepDeps {
   publisher: EventPublisher;
   clock: Clock;
   policy: GuardPolicy;
-  /** Paces DescribeDeliveryStream below its quota. */
-  describePacer: Pacer;
-  /** Paces ListTagsForDeliveryStream (its own quota). */
-  tagsPacer: Pacer;
+  /** The shared pacing of Firehose calls: the sweep yields to the workflows' calls (functions/domain/pacing.ts). */
+  pacer: ControlPlanePacer;
+  sleep: (ms: number) => Promise<void>;
   /** Milliseconds left in this invocation. */
   remainingMs: () => number;
   /** Hand the rest on when fewer milliseconds than this are left. */
   reserveMs: number;
   pageSize: number;
   leaseSeconds: number;
-  /** Streams evaluated at once; the pacers, not this, set the call rate. */
+  /** Streams evaluated at once; the pacing, not this, sets the call rate. */
   concurrency: number;
+  /** Runs the chunk's evaluations at once (default Promise.all; the local account's virtual clock counts each as its own work). */
+  inParallel?: (works: (() => Promise<void>)[]) => Promise<unknown>;
   /** Told of every stream's decision (reports, progress). */
   onStream?: (ref: StreamRef, decision: StreamDecision) => void;
 }
 
-/**
- * The sweep's DescribeDeliveryStream rate: 0.92 of the 5-per-second control-plane quota, leaving the
- * rest for the workflows' own Describes (FSG_SWEEP_DESCRIBES_PER_SECOND, the CLI's --rate).
- */
-export const SWEEP_DESCRIBES_PER_SECOND = 4.6;
+/** How a sweep runs, the same deployed, on the local account and from the CLI: the part of SweepDeps that is neither an adapter nor the invocation's. */
+export const SWEEP_TUNING = { pageSize: 1_000, concurrency: 8, leaseSeconds: LEASE_SECONDS } as const satisfies Partial<SweepDeps>;
 
-/** How a sweep runs, the same deployed, on the local account and from the CLI: the part of SweepDeps that is not an adapter. */
-export function sweepTuning(
-  describesPerSecond: number,
-  clock: Clock,
-  sleep: (ms: number) => Promise<void>,
-): Pick<SweepDeps, 'describePacer' | 'tagsPacer' | 'pageSize' | 'concurrency' | 'leaseSeconds'> {
-  return {
-    describePacer: new Pacer(describesPerSecond, clock, sleep),
-    tagsPacer: new Pacer(describesPerSecond, clock, sleep),
-    pageSize: 1_000,
-    concurrency: 8,
-    leaseSeconds: LEASE_SECONDS,
-  };
-}
-
-/** Throttling that outlasted the SDK's retries is waited out here, this many times, before it counts. */
+/** A throttled call is waited out (after the frontier moved on) this many times before it counts as a failure. */
 const THROTTLE_RETRIES = 6;
+/** A transient failure (5xx, a lost connection) is tried again after this, doubling. */
+const TRANSIENT_RETRY_MS = 500;
+/** The longest the sweep sleeps at once while it yields to the workflows' calls. */
+const YIELD_STEP_MS = 10_000;
 /** A sweep that needed more invocations than this is stopped, in case something keeps it from progressing. */
 export const MAX_SWEEP_INVOCATIONS = 500;
 
@@ -90,16 +77,19 @@ export async function sweepStep(start: SweepCursor, deps: SweepDeps): Promise<{ 
   cursor.invocations += 1;
   while (cursor.regionIndex < cursor.regions.length) {
     const region = cursor.regions[cursor.regionIndex] as string;
-    const page = await deps.firehose.listNames(
-      { account: cursor.account, region },
-      { limit: deps.pageSize, ...(cursor.startAfter ? { startAfter: cursor.startAfter } : {}) },
+    const scope = { account: cursor.account, region };
+    const page = await paced('ListDeliveryStreams', scope, deps, () =>
+      deps.firehose.listNames(
+        { account: cursor.account, region },
+        { limit: deps.pageSize, ...(cursor.startAfter ? { startAfter: cursor.startAfter } : {}) },
+      ),
     );
     // A chunk at a time, so that a Describe is always waiting for the pacer's next slot while tags,
     // leases and starts of other streams are under way; the cursor only moves past whole chunks.
     for (let i = 0; i < page.names.length; i += deps.concurrency) {
-      if (deps.remainingMs() < deps.reserveMs) return { done: false, cursor };
+      if (!(await yieldToWorkflows(scope, deps))) return { done: false, cursor };
       const chunk = page.names.slice(i, i + deps.concurrency);
-      await Promise.all(chunk.map((name) => evaluate({ account: cursor.account, region, name }, cursor, deps)));
+      await (deps.inParallel ?? allAtOnce)(chunk.map((name) => () => evaluate({ account: cursor.account, region, name }, cursor, deps)));
       cursor.startAfter = chunk.at(-1);
     }
     if (!page.more) {
@@ -115,11 +105,11 @@ export async function sweepStep(start: SweepCursor, deps: SweepDeps): Promise<{ 
 }
 
 async function evaluate(ref: StreamRef, cursor: SweepCursor, deps: SweepDeps): Promise<void> {
-  const description = await paced(deps.describePacer, () => deps.firehose.describe(ref));
+  const description = await paced('DescribeDeliveryStream', ref, deps, () => deps.firehose.describe(ref));
   let decision: StreamDecision = decideStream(description, {}, deps.policy, ref);
   // Tags matter only to a stream that is not already compliant: read them then, and only then.
   if (description?.type === ENCRYPTABLE_STREAM_TYPE && (decision.verdict === 'REMEDIATE' || decision.verdict === 'BUSY')) {
-    const tags = await paced(deps.tagsPacer, () => deps.firehose.tags(ref));
+    const tags = await paced('ListTagsForDeliveryStream', ref, deps, () => deps.firehose.tags(ref));
     decision = decideStream(description, tags, deps.policy, ref);
   }
   cursor.totals.streams += 1;
@@ -137,15 +127,48 @@ async function evaluate(ref: StreamRef, cursor: SweepCursor, deps: SweepDeps): P
   }
 }
 
-/** Calls under the pacer; throttling that got past the SDK's retries slows the pacer and tries again. */
-async function paced<T>(pacer: Pacer, call: () => Promise<T>): Promise<T> {
+/**
+ * A call at the sweep's slot of the shared pacing. Throttling (someone else uses the quota too) moves
+ * the frontier on for every caller, and the call waits for a new slot; a transient failure waits for
+ * a slot after a growing pause. Both a bounded number of times.
+ */
+async function paced<T>(
+  operation: PacedOperation,
+  place: { account: string; region: string },
+  deps: SweepDeps,
+  call: () => Promise<T>,
+): Promise<T> {
+  let slot = await deps.pacer.reserve({ ...pick(place), operation }, deps.clock.now());
   for (let attempt = 0; ; attempt += 1) {
-    await pacer.take();
+    await waitInline(slot, deps);
     try {
       return await call();
     } catch (error) {
-      if (!(error instanceof RateLimitedError) || attempt >= THROTTLE_RETRIES) throw error;
-      pacer.backOff(1000 * 2 ** attempt);
+      if (!(error instanceof RateLimitedError || error instanceof TransientServiceError) || attempt >= THROTTLE_RETRIES) throw error;
+      slot =
+        error instanceof RateLimitedError
+          ? await slotAfterThrottle(operation, place, deps)
+          : await deps.pacer.reserve({ ...pick(place), operation }, deps.clock.now() + TRANSIENT_RETRY_MS * 2 ** attempt);
     }
+  }
+}
+
+const allAtOnce = (works: (() => Promise<void>)[]) => Promise.all(works.map((work) => work()));
+
+const pick = (place: { account: string; region: string }) => ({ account: place.account, region: place.region });
+
+/**
+ * The sweep yields to the workflows: while the Describe frontier is more than SWEEP_YIELD_MS ahead
+ * (workflow calls are queued), it waits. False when the invocation's time would run out first: the
+ * sweep hands on from its cursor instead.
+ */
+async function yieldToWorkflows(scope: { account: string; region: string }, deps: SweepDeps): Promise<boolean> {
+  for (;;) {
+    if (deps.remainingMs() < deps.reserveMs) return false;
+    const wait = await sweepYieldMs(scope, deps);
+    if (wait <= 0) return true;
+    const step = Math.min(wait, YIELD_STEP_MS);
+    if (deps.remainingMs() - step < deps.reserveMs) return false;
+    await deps.sleep(step);
   }
 }

@@ -3,7 +3,6 @@ import {
   StartDeliveryStreamEncryptionCommand,
   StopDeliveryStreamEncryptionCommand,
   TagDeliveryStreamCommand,
-  type FirehoseClient,
 } from '@aws-sdk/client-firehose';
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -28,17 +27,6 @@ const ref = (name: string): StreamRef => ({ account: ACCOUNT, region: REGION, na
  * Moves `clock` by `ms` before every retry the client makes: the SDK's backoff, played on the rate
  * limiter's clock instead of waited for. Runs inside the retry middleware, so once per attempt.
  */
-function backOffOn(clock: ManualClock, ms: number, client: FirehoseClient): void {
-  client.middlewareStack.add(
-    (next) => async (args) => {
-      const header = (args.request as { headers?: Record<string, string> }).headers?.['amz-sdk-request'] ?? '';
-      if (Number(/attempt=(\d+)/.exec(header)?.[1] ?? 1) > 1) clock.advance(ms);
-      return next(args);
-    },
-    { step: 'finalizeRequest', priority: 'low', name: 'backOffOnTheRateClock' },
-  );
-}
-
 describe('Firehose gateway against the emulator', () => {
   let h: Harness;
   let clients: FirehoseClients;
@@ -142,23 +130,28 @@ describe('Firehose gateway against the emulator', () => {
     );
   });
 
-  it('the control-plane rate limit is RateLimitedError on a write, and retried away on reads', async () => {
-    // The limiter's clock stands still but for the reads' backoffs (a second each): what is throttled
-    // follows from the calls made, not from how fast this machine makes them.
+  it('the control-plane rate limit is RateLimitedError on reads and writes alike, after one attempt: no SDK retry spends the Lambda timeout', async () => {
+    // The limiter's clock stands still: what is throttled follows from the calls made alone.
+    // Issue 13: "throttling is absorbed by waiting in the state machine ..., not inside one invocation."
     const rateClock = new ManualClock();
     await setUp({ rateLimit: { perSecond: 2 }, rateClock });
-    backOffOn(rateClock, 1_000, clients.read);
     await create('orders');
     await create('other');
     const writes = await Promise.allSettled(
       ['orders', 'other', 'orders'].map((n) => gateway.startEncryption(ref(n), { keyType: 'AWS_OWNED_CMK' })),
     );
-    const refused = writes.filter((w) => w.status === 'rejected').map((w) => w.reason as Error);
-    expect(refused.some((e) => e instanceof RateLimitedError)).toBe(true);
+    const refusedWrites = writes.filter((w) => w.status === 'rejected').map((w) => w.reason as Error);
+    expect(refusedWrites).toHaveLength(1);
+    expect(refusedWrites[0]).toBeInstanceOf(RateLimitedError);
 
-    const reads = await Promise.all(Array.from({ length: 5 }, () => gateway.describe(ref('orders'))));
-    expect(reads.every((d) => d?.name === 'orders')).toBe(true);
-    expect(h.running.emulator.rateLimiter?.throttledCount).toBeGreaterThan(1);
+    const reads = await Promise.allSettled(Array.from({ length: 5 }, () => gateway.describe(ref('orders'))));
+    const refusedReads = reads.filter((r) => r.status === 'rejected').map((r) => r.reason as Error);
+    expect(reads.filter((r) => r.status === 'fulfilled')).toHaveLength(2);
+    expect(refusedReads).toHaveLength(3);
+    expect(refusedReads.every((e) => e instanceof RateLimitedError)).toBe(true);
+    // One attempt each: 3 + 5 calls reached Firehose, 4 were throttled, none was tried again.
+    expect(h.running.emulator.rateLimiter?.throttledCount).toBe(4);
+    expect(h.running.emulator.cloudTrail.events({ eventName: 'DescribeDeliveryStream' })).toHaveLength(5);
   });
 
   it('maps ResourceInUse to StreamBusyError, a missing stream to StreamGoneError and a non-DirectPut stream to InvalidRequestError', async () => {
