@@ -104,7 +104,6 @@ function permissions(guard, names) {
       start,
       readExecutions,
       publish,
-      { Sid: 'ContinueSweep', Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: functionArn(names.sweep) },
       { Sid: 'DeadLetters', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: { 'Fn::GetAtt': ['IntakeDeadLetterQueue', 'Arn'] } },
       ...member,
     ],
@@ -155,13 +154,16 @@ function alarm(description, props) {
   };
 }
 
-const executionMetric = (name) => ({
+const executionMetric = (name, stateMachine = STATE_MACHINE) => ({
   Namespace: 'AWS/States',
   MetricName: name,
-  Dimensions: [{ Name: 'StateMachineArn', Value: STATE_MACHINE }],
+  Dimensions: [{ Name: 'StateMachineArn', Value: stateMachine }],
   Statistic: 'Sum',
   Period: 300,
 });
+
+const SWEEP_STATE_MACHINE = { Ref: 'SweepStateMachine' };
+const executionMetricId = (name) => ({ Namespace: 'AWS/States', MetricName: name, Dimensions: [{ Name: 'StateMachineArn', Value: SWEEP_STATE_MACHINE }] });
 
 const guardMetric = (name, stat = 'Sum', extra = {}) => ({
   Namespace: 'FirehoseSseGuard',
@@ -233,6 +235,14 @@ module.exports.resources = async ({ resolveVariable }) => {
     FailedExecutionsAlarm: alarm('A remediation execution failed (for example ConcludeFailed); the cleanup function released its lease', executionMetric('ExecutionsFailed')),
     ExecutionsTimedOutAlarm: alarm('A remediation execution timed out; the cleanup function released its lease', executionMetric('ExecutionsTimedOut')),
     ExecutionsAbortedAlarm: alarm('A remediation execution was aborted (stopped); the cleanup function released its lease', executionMetric('ExecutionsAborted')),
+    // The sweep state machine retries each invocation; an execution that still fails (or times out) left streams unswept.
+    SweepFailedAlarm: alarm('A scheduled sweep failed or timed out: the next one starts afresh at the next schedule', {
+      Metrics: [
+        { Id: 'failed', MetricStat: { Metric: executionMetricId('ExecutionsFailed'), Period: 300, Stat: 'Sum' }, ReturnData: false },
+        { Id: 'timedOut', MetricStat: { Metric: executionMetricId('ExecutionsTimedOut'), Period: 300, Stat: 'Sum' }, ReturnData: false },
+        { Id: 'total', Expression: 'failed + timedOut', ReturnData: true },
+      ],
+    }),
     RemediationFailedAlarm: alarm('A stream could not be remediated: a FAILED outcome (see the Remediation Failed event for the reason)', guardMetric('OutcomeFAILED')),
     IntakeDeadLettersAlarm: alarm('Events or invocations were dead-lettered', {
       Namespace: 'AWS/SQS',

@@ -1,7 +1,7 @@
 import type { BudgetStatus, LedgerCall } from './budget.ts';
 import type { StreamDescription, TargetKey } from './decision.ts';
 import type { GuardEvent } from './events.ts';
-import type { SweepCursor, WorkflowInput } from './shapes.ts';
+import type { WorkflowInput } from './shapes.ts';
 import type { EncryptionFailureType } from './firehose-facts.ts';
 import type { StreamRef } from './stream-ref.ts';
 
@@ -164,11 +164,6 @@ export interface WorkflowStarter {
 /** Where events that cannot be processed go, with the reason, instead of being retried forever. */
 export interface DeadLetterQueue {
   send(event: unknown, reason: string): Promise<void>;
-}
-
-/** Hands the rest of a sweep to a fresh invocation. */
-export interface SweepContinuation {
-  continueWith(cursor: SweepCursor): Promise<void>;
 }
 
 /** What one pacing frontier covers: a Firehose control-plane operation in one account and region (each has its own quota). */

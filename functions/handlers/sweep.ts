@@ -4,7 +4,6 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod/mini';
 import { MalformedEventError } from '../domain/errors.ts';
-import type { SweepContinuation } from '../domain/ports.ts';
 import { readShape, sweepCursorSchema } from '../domain/shapes.ts';
 import { MAX_SWEEP_INVOCATIONS, newSweep, sweepStep, type SweepCursor, type SweepDeps } from '../domain/sweep/sweep.ts';
 import { observability, type Observability } from './observability.ts';
@@ -20,7 +19,7 @@ export interface SweepSettings {
   account?: string;
 }
 
-/** The sweep's event: the schedule's (a new sweep, named after its `id`), or `{ cursor }` (the rest of one). */
+/** The sweep's event: the schedule's (a new sweep, named after its `id`), or `{ cursor }` (the rest of one, from the sweep state machine). */
 const sweepEventSchema = z.object({ cursor: z.optional(sweepCursorSchema), id: z.optional(z.string().check(z.minLength(1))) });
 
 /** The cursor to go on from: the event's, or a new sweep's. A malformed event is refused, naming each field. */
@@ -49,20 +48,23 @@ export function sweepCursorOf(event: unknown, settings: SweepSettings, context: 
   );
 }
 
-/** The sweep Lambda: runs until time is short, then hands the cursor to a fresh invocation. */
+/**
+ * The sweep Lambda, one step of the sweep state machine (infra/sweep-machine.asl.json): runs until
+ * its time is short and returns the cursor; the state machine invokes it again with `{ cursor }`
+ * until `done`, and retries a failed invocation with the cursor it was given.
+ */
 export function makeSweepHandler(
-  deps: Omit<SweepDeps, 'remainingMs'> & { continuation: SweepContinuation; settings: SweepSettings },
+  deps: Omit<SweepDeps, 'remainingMs'> & { settings: SweepSettings },
   tools: Observability = observability(),
 ) {
   return middy(async (event: unknown, context: LambdaContextLike) => {
     const cursor = sweepCursorOf(event, deps.settings, context, deps.clock.now());
     const { done, cursor: next } = await sweepStep(cursor, { ...deps, remainingMs: () => context.getRemainingTimeInMillis() });
-    if (!done) await deps.continuation.continueWith(next);
     tools.metrics.addMetric('SweepStreamsEvaluated', MetricUnit.Count, next.totals.streams - cursor.totals.streams);
     tools.metrics.addMetric('SweepWorkflowsStarted', MetricUnit.Count, next.workflowsStarted - cursor.workflowsStarted);
     if (done) tools.metrics.addMetric('NonCompliantStreams', MetricUnit.Count, next.totals.REMEDIATE);
     tools.logger.info('sweep step', { sweepId: next.sweepId, done, totals: next.totals });
-    return { done, sweepId: next.sweepId, totals: next.totals, workflowsStarted: next.workflowsStarted };
+    return { done, cursor: next };
   })
     .use(injectLambdaContext(tools.logger, { resetKeys: true }))
     .use(logMetrics(tools.metrics));

@@ -21,8 +21,6 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { StepFunctionsStarter } from '../adapters/step-functions-starter.ts';
 import { SqsDeadLetters } from '../adapters/sqs-dead-letters.ts';
-import { LambdaClient } from '@aws-sdk/client-lambda';
-import { LambdaContinuation } from '../adapters/lambda-continuation.ts';
 import { SWEEP_TUNING } from '../domain/sweep/sweep.ts';
 import { sleep } from '../adapters/sleep.ts';
 
@@ -188,7 +186,6 @@ export function sweepDeps(config: GuardConfig = loadConfig()) {
     clock: systemClock,
     policy: config.policy,
     starter: new StepFunctionsStarter(new SFNClient({ region: config.region }), required('STATE_MACHINE_ARN')),
-    continuation: new LambdaContinuation(new LambdaClient({ region: config.region }), required('AWS_LAMBDA_FUNCTION_NAME')),
     ...SWEEP_TUNING,
     pacer: pacerOn(table, config),
     sleep,

@@ -172,7 +172,6 @@ describe('the deployment (osls package, offline)', () => {
         'states:StartExecution',
         'states:DescribeExecution',
         'events:PutEvents',
-        'lambda:InvokeFunction',
         'sqs:SendMessage',
         'sts:AssumeRole',
       ],
@@ -222,10 +221,18 @@ describe('the deployment (osls package, offline)', () => {
     );
     expect(toIntake, 'one rule per row of the trigger table, no other').toHaveLength(Object.keys(TRIGGER_RULES).length);
     const schedules = rules.filter(([, r]) => r.Properties.ScheduleExpression);
-    expect(schedules.map(([, r]) => (r.Properties.Targets as { Arn: { 'Fn::GetAtt': [string] } }[])[0]!.Arn['Fn::GetAtt'][0])).toEqual([
-      'SweepLambdaFunction',
-    ]);
+    // Issue 13: "The sweep's continuation never self-throttles": the schedule starts the sweep state
+    // machine, which invokes the sweep Lambda step after step; the Lambda may invoke nothing.
+    expect(schedules.map(([, r]) => (r.Properties.Targets as { Arn: { Ref: string } }[])[0]!.Arn.Ref)).toEqual(['SweepStateMachine']);
     expect(schedules[0]![1].Properties.ScheduleExpression).toBe('rate(6 hours)');
+    const sweepMachineRole = packaged.template.Resources.SweepStateMachineRole!.Properties as {
+      Policies: { PolicyDocument: { Statement: { Action: string[]; Resource: unknown[] }[] } }[];
+    };
+    expect(sweepMachineRole.Policies.flatMap((p) => p.PolicyDocument.Statement.flatMap((st) => st.Action))).toEqual([
+      'lambda:InvokeFunction',
+    ]);
+    expect(JSON.stringify(sweepMachineRole.Policies)).not.toMatch(/Intake|Inspect|Enable|Check|Conclude|Cleanup/);
+    expect(packaged.template.Resources.SweepLambdaFunction?.Properties.ReservedConcurrentExecutions).toBeUndefined();
   });
 
   it('deploys exactly the infra/ state machine definition', () => {
@@ -257,7 +264,7 @@ describe('the deployment (osls package, offline)', () => {
       expect((JSON.parse(s.Properties.Content as string) as { $schema: string }).$schema).toBe('http://json-schema.org/draft-04/schema#');
   });
 
-  it('has dead-letter queues, the eight alarms, a dashboard, and the optional organization and e-mail resources only when asked', () => {
+  it('has dead-letter queues, the nine alarms, a dashboard, and the optional organization and e-mail resources only when asked', () => {
     expect(
       resourcesOfType(packaged, 'AWS::SQS::Queue')
         .map(([id]) => id)
@@ -275,6 +282,7 @@ describe('the deployment (osls package, offline)', () => {
       'IntakeDeadLettersAlarm',
       'RemediationFailedAlarm',
       'RuleDeadLettersAlarm',
+      'SweepFailedAlarm',
       'ThrottlingAlarm',
     ]);
     expect(resourcesOfType(packaged, 'AWS::CloudWatch::Dashboard')).toHaveLength(1);
