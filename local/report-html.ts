@@ -108,6 +108,17 @@ export function renderReport(input: ReportInput): string {
         `<tr class="${s.ok === false ? 'bad' : ''}"><td>${escape(s.name)}</td><td>${escape(s.kind ?? '')}</td><td>${escape(s.verdict)}</td><td>${escape(s.lastOutcome ?? '')}${s.lastReason ? ` (${escape(s.lastReason)})` : ''}</td><td>${s.ok === undefined ? '' : s.ok ? 'yes' : `no (expected ${escape(s.expected)})`}</td></tr>`,
     )
     .join('');
+  // Time to protected: from the trigger (or the sweep) finding the stream to ENABLED plus the 5-second settle.
+  const protectedTimes = input.events
+    .map((e) => (e.detail as { timeToCompliantSeconds?: number }).timeToCompliantSeconds)
+    .filter((t): t is number => typeof t === 'number')
+    .sort((a, b) => a - b);
+  const percentile = (p: number) =>
+    protectedTimes[Math.min(protectedTimes.length - 1, Math.ceil((p / 100) * protectedTimes.length) - 1)] ?? 0;
+  const timeToProtected =
+    protectedTimes.length === 0
+      ? '<p id="time-to-protected">No remediation in this report.</p>'
+      : `<div class="cards" id="time-to-protected"><div class="card"><span class="n" data-p50="${percentile(50)}">${percentile(50).toFixed(1)} s</span>median (p50)</div><div class="card"><span class="n" data-p95="${percentile(95)}">${percentile(95).toFixed(1)} s</span>p95</div><div class="card"><span class="n">${protectedTimes.length}</span>remediations</div></div>`;
   const status =
     input.converged === undefined
       ? ''
@@ -125,6 +136,7 @@ svg.timeline{background:#fff;border:1px solid #d0d7de;max-width:100%}svg text{fo
 </style></head><body>
 <h1>${escape(input.title)}</h1>${status}
 <h2>Streams by status</h2><div class="cards" id="by-status">${cards}</div>
+<h2>Time to protected</h2>${timeToProtected}
 <h2>Compliance events</h2><table id="event-counts"><tr><th>detail-type</th><th>events</th></tr>${typeRows}<tr><td><b>total</b></td><td class="num" id="event-total">${input.events.length}</td></tr></table>
 <h2>Timeline</h2>${timeline(input.events)}
 <h2>Encryption budget used in the last 24 hours</h2><table id="budget"><tr><th>stream</th><th>remediator</th><th>everyone</th><th>left</th><th></th></tr>${budgetRows || '<tr><td colspan="5">No Start or Stop calls in the last 24 hours.</td></tr>'}</table>

@@ -36,7 +36,7 @@ describe('report.html in headless Chromium', () => {
     const events = readFileSync(join(dir, 'events.jsonl'), 'utf8')
       .trim()
       .split('\n')
-      .map((line) => JSON.parse(line) as { 'detail-type': string });
+      .map((line) => JSON.parse(line) as { 'detail-type': string; detail: Record<string, unknown> });
     const expected = new Map<string, number>();
     for (const e of events) expected.set(e['detail-type'], (expected.get(e['detail-type']) ?? 0) + 1);
 
@@ -59,6 +59,16 @@ describe('report.html in headless Chromium', () => {
     );
     expect(cards.join(' ')).toMatch(/\d+ COMPLIANT/);
     expect(await page.locator('svg.timeline circle').count()).toBe(events.length);
+    // Issue 13: time to protected, p50 and p95, from the remediations' own events; the median within
+    // the modelled ENABLING (20 s) + the 5-second settle + 10 s.
+    const times = events
+      .map((e) => (e.detail as { timeToCompliantSeconds?: number }).timeToCompliantSeconds)
+      .filter((t): t is number => typeof t === 'number')
+      .sort((a, b) => a - b);
+    const p50 = Number(await page.getAttribute('#time-to-protected [data-p50]', 'data-p50'));
+    expect(p50).toBe(times[Math.ceil(times.length / 2) - 1]);
+    expect(p50).toBeLessThanOrEqual(20 + 5 + 10);
+    expect(Number(await page.getAttribute('#time-to-protected [data-p95]', 'data-p95'))).toBeGreaterThanOrEqual(p50);
     await page.close();
   });
 });

@@ -209,7 +209,10 @@ export function concludableState(input: unknown): RemediationState {
     return continueState(input);
   } catch (notAState) {
     const caught = z.object({ error: caughtErrorSchema }).safeParse(input);
-    if (!caught.success) throw notAState;
+    // Only a workflow input (no counters: the first Inspect failed) starts afresh; a task's state that
+    // cannot be read is refused, never replaced by a fresh one (that would lose the calls it spent).
+    const stateShaped = typeof input === 'object' && input !== null && 'counters' in input;
+    if (!caught.success || stateShaped) throw notAState;
     return { ...startState(input), error: caught.data.error };
   }
 }

@@ -427,6 +427,13 @@ describe('concludableState: what Conclude reads, a Catch after the very first In
     expect(concludableState(overTheWire(state))).toStrictEqual(state);
   });
 
+  it('refuses a task state it cannot read, even with a Catch error: never a fresh state that forgets the calls spent', () => {
+    const state = { ...stateWaitingForSlot(), slotWaitedMs: null, error: caught };
+    const error = refusalOf(() => concludableState(overTheWire(state)));
+    expect(error).toBeInstanceOf(MalformedEventError);
+    expect(error.problems).toEqual(['slotWaitedMs must be a number, got null']);
+  });
+
   it('refuses a workflow input that carries no error, with the reason it is no state', () => {
     const error = refusalOf(() => concludableState(workflowInput()));
     expect(error).toBeInstanceOf(MalformedEventError);
