@@ -99,9 +99,10 @@ async function learnEnablingTime(state: RemediationState, status: string, deps: 
     // Still ENABLING: the wait was too short, however late the look came.
     if (status === 'ENABLING') await deps.estimates.learn(place, Math.max(lookedAfter, state.firstLookAfterMs), false);
     else if (status === 'ENABLED' && onTime) await deps.estimates.learn(place, state.firstLookAfterMs, true);
-  } else if (status === 'ENABLED' && onTime) {
-    // After looks that found ENABLING, the first that finds ENABLED (on time) bounds how long it took.
-    await deps.estimates.learn(place, lookedAfter, true);
+  } else if (status === 'ENABLED' && onTime && lookedAfter > state.firstLookAfterMs * 1.25) {
+    // After looks that found ENABLING, the first that finds ENABLED (on time) bounds how long it took:
+    // between the first wait and now. When that is more than the first miss taught, learn from the middle.
+    await deps.estimates.learn(place, (state.firstLookAfterMs + lookedAfter) / 2, false);
   }
 }
 

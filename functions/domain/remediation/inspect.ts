@@ -4,7 +4,8 @@ import { decisionReason } from '../events.ts';
 import { classifyEnableFailure } from '../failure-classes.ts';
 import { LeaseHeldError } from '../errors.ts';
 import type { KeyCheck, KeyFailure, PacedOperation } from '../ports.ts';
-import { afterThrottle, atSlot, takeSlots, throttled } from './paced-calls.ts';
+import { afterThrottle, atSlot, controlPlaneBusy, takeSlots, throttled } from './paced-calls.ts';
+import { THROTTLE_BACKOFF_MS } from '../pacing.ts';
 import { LEASE_SECONDS } from './bounds.ts';
 import type { InspectDeps, KeyMemoryDeps, RemediationDeps } from './deps.ts';
 import { conclude, goTo, initialOf, keyLabel, protectedFrom, refOf, settle, verdictOutcome, type RemediationState } from './state.ts';
@@ -31,6 +32,14 @@ export async function inspectStream(held: RemediationState, deps: InspectDeps): 
   const now = deps.clock.now();
   const counters = { ...state.counters, inspections: state.counters.inspections + 1 };
   const current: RemediationState = { ...state, counters, detectedAt: Number.isFinite(state.detectedAt) ? state.detectedAt : now };
+  if (counters.inspections > settings.maxInspections && (state.throttleWaits ?? 0) > 0) {
+    // The looks were spent going around throttled calls: the quota is busy, not the stream.
+    return controlPlaneBusy(
+      current,
+      now + THROTTLE_BACKOFF_MS,
+      `throttled ${state.throttleWaits} times in ${settings.maxInspections} inspections`,
+    );
+  }
   if (counters.inspections > settings.maxInspections) {
     return conclude(current, {
       status: 'DEFERRED',

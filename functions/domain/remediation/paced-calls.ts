@@ -60,9 +60,11 @@ export async function afterThrottle(
   deps: PacingDeps,
 ): Promise<RemediationState> {
   const throttleWaits = (state.throttleWaits ?? 0) + 1;
-  // Beyond the bound, throttling is a failure the state machine's Retry and Catch deal with.
-  if (throttleWaits > MAX_THROTTLE_WAITS) throw error;
   const slot = await slotAfterThrottle(operation, state.stream, deps);
+  // Beyond the bound, the account's quota is taken by someone else: the remediation is deferred to a
+  // scheduled retry, visibly, rather than failed (nothing went wrong with the stream).
+  if (throttleWaits > MAX_THROTTLE_WAITS)
+    return controlPlaneBusy(state, slot, `${error.message} (${MAX_THROTTLE_WAITS} throttled calls waited out)`);
   return slotWait({ ...state, throttleWaits, slots: { ...state.slots, [operation]: slot } }, slot, resume, deps.clock.now());
 }
 
@@ -71,14 +73,17 @@ export const throttled = (error: unknown): RateLimitedError | undefined => (erro
 
 function slotWait(state: RemediationState, at: number, resume: Resume, now: number): RemediationState {
   const slotWaitedMs = (state.slotWaitedMs ?? 0) + Math.max(0, at - now);
-  if (slotWaitedMs > MAX_SLOT_WAIT_MS) {
-    const { slots: _slots, resume: _resume, ...rest } = state;
-    return conclude(rest, {
-      status: 'DEFERRED',
-      reason: 'CONTROL_PLANE_BUSY',
-      details: `the account's queue of Firehose calls would keep this remediation waiting for its slots more than ${MAX_SLOT_WAIT_MS / 60_000} minutes`,
-      nextAttemptAt: at,
-    });
-  }
+  if (slotWaitedMs > MAX_SLOT_WAIT_MS)
+    return controlPlaneBusy(
+      state,
+      at,
+      `the account's queue of Firehose calls would keep this remediation waiting for its slots more than ${MAX_SLOT_WAIT_MS / 60_000} minutes`,
+    );
   return goTo({ ...state, resume, slotWaitedMs }, 'WAIT_SLOT', { until: at });
+}
+
+/** Deferred: the account's Firehose quota is too busy for this remediation now; it comes back at `at`. */
+export function controlPlaneBusy(state: RemediationState, at: number, details: string): RemediationState {
+  const { slots: _slots, resume: _resume, ...rest } = state;
+  return conclude(rest, { status: 'DEFERRED', reason: 'CONTROL_PLANE_BUSY', details, nextAttemptAt: at });
 }

@@ -199,7 +199,7 @@ describe('takeSlots and afterThrottle: where a task waits', () => {
     expect('wait' in taken && taken.wait.slots).toBeUndefined();
   });
 
-  it('waits out a throttled call in the state machine, and gives up to the ASL Retry/Catch after MAX_THROTTLE_WAITS', async () => {
+  it('waits out a throttled call in the state machine, and after MAX_THROTTLE_WAITS defers (CONTROL_PLANE_BUSY) with a retry', async () => {
     const deps = pacing();
     const error = new RateLimitedError('DescribeDeliveryStream orders: LimitExceededException: Rate exceeded');
 
@@ -212,9 +212,10 @@ describe('takeSlots and afterThrottle: where a task waits', () => {
       slots: { [DESCRIBE]: T0 + THROTTLE_BACKOFF_MS },
       wait: { until: new Date(T0 + THROTTLE_BACKOFF_MS).toISOString() },
     });
-    await expect(afterThrottle({ ...inspecting(), throttleWaits: MAX_THROTTLE_WAITS }, DESCRIBE, 'INSPECT', error, deps)).rejects.toBe(
-      error,
-    );
+    const busy = await afterThrottle({ ...inspecting(), throttleWaits: MAX_THROTTLE_WAITS }, DESCRIBE, 'INSPECT', error, deps);
+    expect(busy).toMatchObject({ phase: 'CONCLUDE', outcome: { status: 'DEFERRED', reason: 'CONTROL_PLANE_BUSY' } });
+    expect(busy.outcome).toMatchObject({ nextAttemptAt: expect.any(Number), details: expect.stringContaining('Rate exceeded') });
+    expect(busy.slots).toBeUndefined();
   });
 });
 

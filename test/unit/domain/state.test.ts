@@ -429,7 +429,7 @@ describe('concludableState: what Conclude reads, a Catch after the very first In
 
   it('refuses a task state it cannot read, even with a Catch error: never a fresh state that forgets the calls spent', () => {
     const state = { ...stateWaitingForSlot(), slotWaitedMs: null, error: caught };
-    const error = refusalOf(() => concludableState(overTheWire(state)));
+    const error = refusalOf(() => concludableState(overTheWire(state as never)));
     expect(error).toBeInstanceOf(MalformedEventError);
     expect(error.problems).toEqual(['slotWaitedMs must be a number, got null']);
   });
