@@ -20,7 +20,9 @@ function readmeLine(prefix: string): string {
 /** Runs `npm …` as a shell would (no shell: the words are plain), with its exit code and output. */
 function npm(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile('npm', args, { cwd: root, env: { ...process.env, ...env }, maxBuffer: 32 * 1024 * 1024 }, (error, stdout, stderr) => {
+    // As a user's shell runs it: not silenced by the `-s` of an npm script this test may run under.
+    const { npm_config_loglevel: _silenced, ...outer } = process.env;
+    execFile('npm', args, { cwd: root, env: { ...outer, ...env }, maxBuffer: 32 * 1024 * 1024 }, (error, stdout, stderr) => {
       resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
