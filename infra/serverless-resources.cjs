@@ -96,6 +96,7 @@ function permissions(guard, names) {
       publish,
       { Sid: 'DeadLetters', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: { 'Fn::GetAtt': ['IntakeDeadLetterQueue', 'Arn'] } },
     ],
+    // The sweep covers the home account only: it assumes no member role (sts:AssumeRole is not granted).
     sweep: [
       // ListDeliveryStreams has no resource-level permission: IAM only accepts "*" for it.
       { Sid: 'ListStreams', Effect: 'Allow', Action: ['firehose:ListDeliveryStreams'], Resource: '*' },
@@ -105,7 +106,6 @@ function permissions(guard, names) {
       readExecutions,
       publish,
       { Sid: 'DeadLetters', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: { 'Fn::GetAtt': ['IntakeDeadLetterQueue', 'Arn'] } },
-      ...member,
     ],
   };
 }
@@ -323,7 +323,11 @@ module.exports.resources = async ({ resolveVariable }) => {
     Resources,
     Outputs: {
       ComplianceBusName: { Value: { Ref: 'ComplianceBus' }, Description: 'Subscribe dashboards to this bus (source firehose-sse-guard)' },
-      ComplianceBusArn: { Value: BUS, Description: 'Target of infra/regional-forwarder.yml and infra/organization-member.yml' },
+      MemberTrustRoleArns: {
+        Value: { 'Fn::Join': [',', ['InspectRole', 'EnableRole', 'CheckRole'].map((role) => ({ 'Fn::GetAtt': [role, 'Arn'] }))] },
+        Description: 'The roles that act in member accounts: the CentralRoleArns parameter of infra/organization-member.yml',
+      },
+      ComplianceBusArn: { Value: BUS, Description: 'The compliance events bus (dashboards and SIEMs subscribe here); forwarders target the default bus' },
       StateTableName: { Value: { Ref: 'StateTable' } },
       StateMachineArn: { Value: STATE_MACHINE },
       EnableRoleArn: { Value: { 'Fn::GetAtt': ['EnableRole', 'Arn'] }, Description: 'The role behind every Start call of the remediator' },

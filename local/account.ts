@@ -155,6 +155,7 @@ export class LocalAccount {
       deadLetters,
       remediatorRoleArns: [REMEDIATOR_ROLE_ARN],
       leaseSeconds: LEASE_SECONDS,
+      scope: { accounts: [LOCAL_ACCOUNT_ID], regions: [LOCAL_REGION] },
     });
     const intake = (event: unknown): Promise<IntakeOutcome> =>
       (intakeHandler as unknown as (e: unknown, c: unknown) => Promise<IntakeOutcome>)(event, {

@@ -86,3 +86,14 @@ export const CONTROL_PLANE_OPERATIONS = [
 export function streamArn(partition: string, region: string, account: string, name: string): string {
   return `arn:${partition}:firehose:${region}:${account}:deliverystream/${name}`;
 }
+
+/** The partition a region belongs to (ARNs of its resources and roles start `arn:<partition>:`). */
+export function partitionOf(region: string): string {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  if (region.startsWith('us-isob-')) return 'aws-iso-b';
+  if (region.startsWith('us-iso-')) return 'aws-iso';
+  if (region.startsWith('eu-isoe-')) return 'aws-iso-e';
+  if (region.startsWith('us-isof-')) return 'aws-iso-f';
+  return 'aws';
+}

@@ -14,8 +14,10 @@ import { DynamoStreamStateStore } from '../adapters/dynamo/stream-state-store.ts
 import { loadConfig, type GuardConfig } from '../config.ts';
 import type { CheckDeps, ConcludeDeps, EnableDeps, InspectDeps } from '../domain/remediation/deps.ts';
 import type { IntakeDeps } from '../domain/intake/intake.ts';
+import type { DeploymentScope } from '../domain/intake/scope.ts';
 import type { DeadLetterQueue, RetryScheduler } from '../domain/ports.ts';
 import { InvalidConfigurationError } from '../domain/errors.ts';
+import { partitionOf } from '../domain/firehose-facts.ts';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -29,20 +31,24 @@ import { sleep } from '../adapters/sleep.ts';
  * the member role (`FSG_MEMBER_ROLE_NAME`, deployed by infra/organization-member.yml) in the stream's
  * account. Credentials are fresh (under an hour), as Firehose's KMS grant needs (at most 6 hours old).
  */
-function credentialsFor(account: string): ReturnType<typeof fromTemporaryCredentials> | undefined {
+function credentialsFor(account: string, region: string): ReturnType<typeof fromTemporaryCredentials> | undefined {
   const home = process.env.FSG_HOME_ACCOUNT_ID;
   const memberRole = process.env.FSG_MEMBER_ROLE_NAME;
   if (!home || account === home || !memberRole) return undefined;
   return fromTemporaryCredentials({
-    params: { RoleArn: `arn:aws:iam::${account}:role/${memberRole}`, RoleSessionName: 'firehose-sse-guard', DurationSeconds: 3600 },
+    params: { RoleArn: memberRoleArn(account, region, memberRole), RoleSessionName: 'firehose-sse-guard', DurationSeconds: 3600 },
   });
 }
+
+/** The member role in an account, in the partition of the region the call goes to (not always `aws`). */
+export const memberRoleArn = (account: string, region: string, roleName: string): string =>
+  `arn:${partitionOf(region)}:iam::${account}:role/${roleName}`;
 
 /** One Firehose client pair per account and region, created on first use. */
 function regionalGateway(): SdkFirehoseGateway {
   const clients = keyedCache((key) => {
     const [account, region] = key.split('/') as [string, string];
-    const credentials = credentialsFor(account);
+    const credentials = credentialsFor(account, region);
     return firehoseClients({ region, ...(credentials ? { credentials } : {}) });
   });
   return new SdkFirehoseGateway(({ account, region }) => clients(`${account}/${region}`));
@@ -173,7 +179,23 @@ export function intakeDeps(config: GuardConfig = loadConfig()): IntakeDeps & { d
     deadLetters: new SqsDeadLetters(new SQSClient({ region: config.region }), required('DEAD_LETTER_QUEUE_URL')),
     remediatorRoleArns: config.remediatorRoleArns,
     leaseSeconds: config.leaseSeconds,
+    scope: deploymentScope(config),
   };
+}
+
+/**
+ * The accounts and regions the deployment acts in: FSG_ACCOUNTS when given; else any account of the
+ * organization when FSG_ORGANIZATION_ID is set (the default bus accepts only its accounts' events);
+ * else the home account alone. The regions are the sweep's (FSG_REGIONS, default the home region).
+ */
+export function deploymentScope(config: GuardConfig, env: Record<string, string | undefined> = process.env): DeploymentScope {
+  const listed = (env.FSG_ACCOUNTS ?? '')
+    .split(',')
+    .map((a) => a.trim())
+    .filter(Boolean);
+  const home = env.FSG_HOME_ACCOUNT_ID;
+  const accounts = listed.length > 0 ? listed : env.FSG_ORGANIZATION_ID ? 'organization' : home ? [home] : 'organization';
+  return { accounts, regions: config.sweep.regions };
 }
 
 /** The sweep's adapters; its calls take slots of the shared pacing, after the workflows' calls. */

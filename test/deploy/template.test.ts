@@ -173,7 +173,6 @@ describe('the deployment (osls package, offline)', () => {
         'states:DescribeExecution',
         'events:PutEvents',
         'sqs:SendMessage',
-        'sts:AssumeRole',
       ],
     };
     for (const [id, list] of Object.entries(expected)) {
@@ -262,6 +261,12 @@ describe('the deployment (osls package, offline)', () => {
     expect(schemas).toHaveLength(readdirSync(new URL('../../infra/schemas/', import.meta.url)).length);
     for (const [, s] of schemas)
       expect((JSON.parse(s.Properties.Content as string) as { $schema: string }).$schema).toBe('http://json-schema.org/draft-04/schema#');
+  });
+
+  it('outputs the exact roles that act in member accounts, for the member template to trust (issue 14)', () => {
+    expect(packaged.template.Outputs?.MemberTrustRoleArns).toMatchObject({
+      Value: { 'Fn::Join': [',', ['InspectRole', 'EnableRole', 'CheckRole'].map((role) => ({ 'Fn::GetAtt': [role, 'Arn'] }))] },
+    });
   });
 
   it('has dead-letter queues, the nine alarms, a dashboard, and the optional organization and e-mail resources only when asked', () => {

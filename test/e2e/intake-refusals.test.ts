@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { scheduledRetryEvent } from '../../functions/domain/intake/intake-event.ts';
 import type { StreamRef } from '../../functions/domain/stream-ref.ts';
 import { useScenario } from '../support/local-account.ts';
+import { S3_DESTINATION } from '../support/emulator-harness.ts';
 
 /** "SQS message bodies and attributes together are limited to 256 KiB." */
 const SQS_MAX_MESSAGE_BYTES = 256 * 1024;
@@ -92,4 +93,55 @@ describe('the intake on the local account refuses what it cannot use, within bou
     expect(s.account.starter.started).toBe(1);
     expect(s.account.deadLetters.letters).toEqual([]);
   });
+});
+
+// Issue 14: "The intake accepted a CreateDeliveryStream event for account 999999999999 and remediated
+// the local stream of the same name." ... "The intake refuses events for accounts outside the
+// organization or configured list, and regions outside the configured set, with a dead letter that says why."
+describe('the intake refuses events for streams outside the deployment', () => {
+  const s = useScenario({ triggers: true });
+
+  const foreign = (account: string, region: string) => {
+    const event = stop('orders', new Date(s.account.clock.now()).toISOString());
+    return {
+      ...event,
+      account,
+      region,
+      detail: {
+        ...event.detail,
+        recipientAccountId: account,
+        awsRegion: region,
+        userIdentity: { type: 'IAMUser', arn: `arn:aws:iam::${account}:user/x` },
+      },
+    };
+  };
+
+  it.each([
+    [
+      'an account outside the configured list',
+      '999999999999',
+      'us-east-1',
+      /^account 999999999999 is outside this deployment's accounts \(123456789012\)/,
+    ],
+    [
+      'a region outside the configured set',
+      '123456789012',
+      'eu-west-1',
+      /^region eu-west-1 is outside this deployment's regions \(us-east-1\)/,
+    ],
+  ])(
+    '%s: dead-lettered with the reason, no workflow, no ledger entry, the local stream of the same name untouched',
+    async (_what, account, region, reason) => {
+      // The local stream of the same name, made without an API call (no CloudTrail, no trigger).
+      s.account.emulator.emulator.firehose.handle('CreateDeliveryStream', { DeliveryStreamName: 'orders', ...S3_DESTINATION });
+      s.account.bus.put(foreign(account, region));
+      await s.account.drain();
+
+      expect(s.account.deadLetters.letters).toEqual([expect.objectContaining({ reason: expect.stringMatching(reason) })]);
+      expect(s.account.starter.started).toBe(0);
+      expect(s.acceptedStarts('orders')).toBe(0);
+      expect(await s.account.deps.ledger.calls({ account, region, name: 'orders' }, s.account.clock.now())).toEqual([]);
+      expect(s.account.emulator.emulator.firehose.stream('orders').encryption.status).toBe('DISABLED');
+    },
+  );
 });

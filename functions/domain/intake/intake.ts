@@ -8,6 +8,7 @@ import { startWorkflow, type WorkflowStartResult } from '../workflow-start.ts';
 import type { IntakeEvent } from './intake-event.ts';
 import { ENCRYPTABLE_STREAM_TYPE } from '../firehose-facts.ts';
 import { ruleForCall, triggerOf, TRIGGER_RULES } from './triggers.ts';
+import type { DeploymentScope } from './scope.ts';
 
 export interface IntakeDeps {
   ledger: BudgetLedger;
@@ -21,6 +22,8 @@ export interface IntakeDeps {
   remediatorRoleArns: readonly string[];
   /** How long a started workflow holds the stream's lease at most (it releases it when it ends). */
   leaseSeconds: number;
+  /** The accounts and regions this deployment acts in; an event for a stream outside is refused (dead-lettered). */
+  scope: DeploymentScope;
 }
 
 export type IntakeResult =

@@ -31,6 +31,7 @@ describe('intake', () => {
       policy: parsePolicy({ key: { type: 'CUSTOMER_MANAGED_CMK', approvedKeyArns: [APPROVED] } }),
       remediatorRoleArns: ['arn:aws:iam::123456789012:role/guard-enable'],
       leaseSeconds: 3600,
+      scope: { accounts: ['123456789012'], regions: ['us-east-1'] },
     };
   });
   beforeEach(() => {
@@ -155,6 +156,7 @@ describe('intake: drift, old events and scheduled retries', () => {
       policy: parsePolicy({ key: { type: 'CUSTOMER_MANAGED_CMK', approvedKeyArns: [APPROVED] } }),
       remediatorRoleArns: ['arn:aws:iam::123456789012:role/guard-enable'],
       leaseSeconds: 3600,
+      scope: { accounts: ['123456789012'], regions: ['us-east-1'] },
     };
   });
 
