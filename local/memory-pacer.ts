@@ -1,4 +1,4 @@
-import { nextEstimate } from '../functions/domain/pacing.ts';
+import { FRONTIER_HORIZON_MS, nextEstimate } from '../functions/domain/pacing.ts';
 import type { ControlPlanePacer, EnablingEstimates, PaceScope } from '../functions/domain/ports.ts';
 
 const keyOf = (scope: { account: string; region: string; operation?: string }) =>
@@ -19,18 +19,24 @@ export class MemoryControlPlanePacer implements ControlPlanePacer, EnablingEstim
     this.#intervalMs = Math.ceil(1000 / callsPerSecond);
   }
 
+  /** The frontier as the DynamoDB pacer reads it: one beyond the horizon (a fast clock's) counts as none. */
+  #frontier(scope: PaceScope, now: number): number {
+    const next = this.#next.get(keyOf(scope)) ?? now;
+    return next > now + FRONTIER_HORIZON_MS ? now : Math.max(now, next);
+  }
+
   async reserve(scope: PaceScope, now: number): Promise<number> {
-    const slot = Math.max(now, this.#next.get(keyOf(scope)) ?? now);
+    const slot = this.#frontier(scope, now);
     this.#next.set(keyOf(scope), slot + this.#intervalMs);
     return slot;
   }
 
   async frontier(scope: PaceScope, now: number): Promise<number> {
-    return Math.max(now, this.#next.get(keyOf(scope)) ?? now);
+    return this.#frontier(scope, now);
   }
 
   async backOff(scope: PaceScope, until: number): Promise<void> {
-    this.#next.set(keyOf(scope), Math.max(until, this.#next.get(keyOf(scope)) ?? until));
+    this.#next.set(keyOf(scope), Math.max(until, this.#frontier(scope, until)));
   }
 
   async typical(scope: { account: string; region: string }): Promise<number | undefined> {

@@ -125,6 +125,7 @@ export class VirtualTime implements LocalTime {
   }
 
   #leave(): void {
+    if (this.#busy <= 0) throw new Error('virtual time: a sleep or an end of work outside any unit of work (run it in busy())');
     this.#busy -= 1;
     if (this.#busy === 0) for (const resolve of this.#idle.splice(0)) resolve();
   }

@@ -23,8 +23,15 @@ export const INLINE_SLOT_WAIT_MS = 3_000;
 export const STALE_SLOT_MS = 2_000;
 /** A throttled call pushes the frontier this far ahead of now. */
 export const THROTTLE_BACKOFF_MS = 1_000;
-/** Throttled calls one execution waits out before it gives up on throttling as a failure. */
-export const MAX_THROTTLE_WAITS = 50;
+/** Waits for slots in the state machine (WaitSlot, throttles included) one execution takes at most before it defers. */
+export const MAX_SLOT_WAITS = 20;
+/** Throttled calls one execution waits out before it defers (CONTROL_PLANE_BUSY). */
+export const MAX_THROTTLE_WAITS = MAX_SLOT_WAITS;
+/**
+ * A frontier further ahead than this is not a queue but a clock that ran fast (a caller whose clock
+ * was hours ahead): reservations restart it from now instead of queueing behind it.
+ */
+export const FRONTIER_HORIZON_MS = 3 * 3_600_000;
 /** The sweep takes a slot only while the frontier is less than this far ahead. */
 export const SWEEP_YIELD_MS = 5_000;
 
@@ -55,6 +62,7 @@ export async function reserveSlots(
   operations: readonly PacedOperation[],
   place: { account: string; region: string },
   deps: PacingDeps,
+  options: { keepLate?: boolean } = {},
 ): Promise<{ slots: Slots; at: number }> {
   const now = deps.clock.now();
   const slots: Slots = { ...held };
@@ -62,7 +70,10 @@ export async function reserveSlots(
   let last = now;
   for (const operation of operations) {
     let slot = slots[operation];
-    if (slot === undefined || slot < now - STALE_SLOT_MS) slot = await deps.pacer.reserve(scopeOf(place, operation), last);
+    // A held slot that passed long ago is given up, unless the caller keeps it (a Start slot that passed
+    // while the Inspect before it ran: reserving anew could keep the Start away forever).
+    const stale = slot !== undefined && slot < now - STALE_SLOT_MS && !options.keepLate;
+    if (slot === undefined || stale) slot = await deps.pacer.reserve(scopeOf(place, operation), last);
     slots[operation] = slot;
     first ??= slot;
     last = Math.max(last, slot);

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { FRONTIER_HORIZON_MS } from '../../functions/domain/pacing.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ControlPlanePacer, EnablingEstimates, PacedOperation, PaceScope } from '../../functions/domain/ports.ts';
 
@@ -123,6 +124,22 @@ export function describePacer(backendName: string, start: () => Promise<PacerBac
       expect(await pacer.reserve(scope, T0)).toBe(T0 + 211);
       // A frontier behind now is now.
       expect(await pacer.frontier(scope, T0 + 60_000)).toBe(T0 + 60_000);
+    });
+
+    // Review finding: "One fast clock blocks the account for as long as its skew": a caller 3 hours fast
+    // set the frontier 3 hours ahead, and every other caller queued behind it.
+    it('restarts a frontier further ahead than FRONTIER_HORIZON_MS (a fast clock set it) instead of queueing behind it', async () => {
+      const pacer = backend.pacer(4.75);
+      const scope = scopeOf(newAccount());
+      const fastClock = T0 + FRONTIER_HORIZON_MS + 60_000;
+      expect(await pacer.reserve(scope, fastClock)).toBe(fastClock);
+
+      expect(await pacer.frontier(scope, T0)).toBe(T0);
+      expect(await pacer.reserve(scope, T0)).toBe(T0);
+      expect(await pacer.reserve(scope, T0)).toBe(T0 + 211);
+      // A frontier within the horizon is a queue: it is kept.
+      await pacer.backOff(scope, T0 + 60_000);
+      expect(await pacer.reserve(scope, T0)).toBe(T0 + 60_000);
     });
 
     it('backs off only forward: an earlier `until` never pulls the frontier back', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CONTROL_PLANE_CALLS_PER_SECOND } from '../../functions/domain/firehose-facts.ts';
-import { INLINE_SLOT_WAIT_MS, MAX_THROTTLE_WAITS, THROTTLE_BACKOFF_MS } from '../../functions/domain/pacing.ts';
+import { INLINE_SLOT_WAIT_MS, MAX_SLOT_WAITS, MAX_THROTTLE_WAITS, THROTTLE_BACKOFF_MS } from '../../functions/domain/pacing.ts';
 import type { PacedOperation } from '../../functions/domain/ports.ts';
 import { MAX_SLOT_WAIT_MS } from '../../functions/domain/remediation/paced-calls.ts';
 import { DEFAULT_WORKFLOW_SETTINGS } from '../../functions/domain/remediation/state.ts';
@@ -191,7 +191,7 @@ describe('workflow: throttling that does not stop', () => {
     },
   );
 
-  it('a Start throttled for good goes back through Inspect each time, and ends DEFERRED (CONTROL_PLANE_BUSY) within maxInspections: nothing spent, lease released', async () => {
+  it('a Start throttled for good goes back through Inspect each time, and ends DEFERRED (CONTROL_PLANE_BUSY) after MAX_SLOT_WAITS: nothing spent, lease released', async () => {
     const s = await freshScenario();
     await s.createStream('orders');
     throttleFrom(s, 'enable', 'StartDeliveryStreamEncryption', 100_000);
@@ -201,10 +201,11 @@ describe('workflow: throttling that does not stop', () => {
     expect(report.status).toBe('SUCCEEDED');
     // The looks were spent going around throttled Starts: the quota is busy, not the stream.
     expect(report.output).toMatchObject({ status: 'DEFERRED', reason: 'CONTROL_PLANE_BUSY', callsSpent: 0 });
-    const { maxInspections } = DEFAULT_WORKFLOW_SETTINGS;
-    expect(report.lambdaInvocations).toMatchObject({ inspect: maxInspections + 1, enable: maxInspections });
-    expect(report.states.filter((n) => n === 'WaitSlot')).toHaveLength(maxInspections);
-    expect(trail(s, 'StartDeliveryStreamEncryption')).toHaveLength(maxInspections);
+    // Bounded by MAX_SLOT_WAITS (below maxInspections): each throttled Start waits once in WaitSlot, then the next defers.
+    expect(MAX_SLOT_WAITS).toBeLessThan(DEFAULT_WORKFLOW_SETTINGS.maxInspections);
+    expect(report.lambdaInvocations).toMatchObject({ inspect: MAX_SLOT_WAITS + 1, enable: MAX_SLOT_WAITS + 1 });
+    expect(report.states.filter((n) => n === 'WaitSlot')).toHaveLength(MAX_SLOT_WAITS);
+    expect(trail(s, 'StartDeliveryStreamEncryption')).toHaveLength(MAX_SLOT_WAITS + 1);
     expect(s.acceptedStarts('orders')).toBe(0);
     // Every throttled Start's reservation was given back: the ledger holds no call of ours.
     expect(await ledgerStarts(s, refOf('orders'))).toEqual({ confirmed: 0, total: 0 });
@@ -327,11 +328,26 @@ describe('workflow: pacing on virtual time with Firehose rate limit on', () => {
     expect(reports[0]!.firehoseCalls.DescribeDeliveryStream).toBeGreaterThan(3);
     // Learnt: the first look comes when ENABLING typically ends; most find it over (a miss costs one Describe more).
     const learnt = reports.slice(1).map((r) => r.firehoseCalls.DescribeDeliveryStream!);
-    expect(learnt.filter((n) => n === 3).length).toBeGreaterThanOrEqual(learnt.length * 0.75);
+    // (A lesson moves the estimate by 25% at most, so from the 10 s guess it takes a few remediations.)
+    expect(learnt.filter((n) => n === 3).length).toBeGreaterThanOrEqual(learnt.length * 0.7);
     expect(Math.max(...learnt)).toBeLessThanOrEqual(4);
     const typical = await s.account.deps.estimates.typical(place);
     expect(typical).toBeGreaterThan(ENABLING_MS * 0.9);
     expect(typical).toBeLessThan(ENABLING_MS * 1.5);
+  });
+
+  // Review finding: "A far Start slot livelocks the whole workflow": with the Start frontier 5 s ahead,
+  // 150 streams created at once got no Start at all (each held Start slot went stale during its Inspect).
+  it('a Start frontier pushed ahead (someone else uses the Start quota) delays the Starts, but every stream is remediated', async () => {
+    const s = await freshScenario(virtual);
+    const names = Array.from({ length: 40 }, (_, i) => `queued-${String(i).padStart(2, '0')}`);
+    seedStreams(s, names);
+    await s.account.deps.pacer.backOff({ ...place, operation: 'StartDeliveryStreamEncryption' }, s.account.clock.now() + 5_000);
+
+    const reports = await runWorkflows(s, names);
+
+    for (const report of reports) expect(report.output, report.name).toMatchObject({ status: 'REMEDIATED', callsSpent: 1 });
+    expect(trail(s, 'StartDeliveryStreamEncryption').filter((e) => !e.detail.errorCode)).toHaveLength(40);
   });
 
   it('30 remediations at once share the pacing: far slots are waited for in WaitSlot, Firehose never throttles, every call is under 5 per second', async () => {

@@ -1,7 +1,7 @@
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { LedgerContentionError } from '../../domain/errors.ts';
 import type { ControlPlanePacer, EnablingEstimates, PaceScope } from '../../domain/ports.ts';
-import { nextEstimate } from '../../domain/pacing.ts';
+import { FRONTIER_HORIZON_MS, nextEstimate } from '../../domain/pacing.ts';
 import { isConditionFailure, toEpochSeconds, type StateTable } from './state-table.ts';
 
 const DAY_MS = 86_400_000;
@@ -18,7 +18,8 @@ export function paceKey(scope: { account: string; region: string }, item: string
  * - while the frontier is ahead of now, `next = next + interval` (condition `next >= now`), and the
  *   slot is the old value;
  * - otherwise the frontier restarts from now (condition: missing or behind now), and the slot is now.
- * A lost race only means the other branch applies; both are retried a bounded number of times.
+ * A lost race only means the other branch applies; both are retried a bounded number of times. A
+ * frontier more than FRONTIER_HORIZON_MS ahead was set by a caller whose clock ran fast: it restarts.
  *
  * IAM: dynamodb:GetItem and dynamodb:UpdateItem on the table, for the leading keys `PACE#*` only.
  */
@@ -44,9 +45,14 @@ export class DynamoControlPlanePacer implements ControlPlanePacer, EnablingEstim
             TableName: this.table.tableName,
             Key,
             UpdateExpression: 'SET #next = #next + :interval, expiresAt = :expiresAt',
-            ConditionExpression: '#next >= :now',
+            ConditionExpression: '#next BETWEEN :now AND :horizon',
             ExpressionAttributeNames: { '#next': 'next' },
-            ExpressionAttributeValues: { ':interval': this.#intervalMs, ':now': now, ':expiresAt': expiresAt },
+            ExpressionAttributeValues: {
+              ':interval': this.#intervalMs,
+              ':now': now,
+              ':horizon': now + FRONTIER_HORIZON_MS,
+              ':expiresAt': expiresAt,
+            },
             ReturnValues: 'UPDATED_OLD',
           }),
         );
@@ -60,9 +66,14 @@ export class DynamoControlPlanePacer implements ControlPlanePacer, EnablingEstim
             TableName: this.table.tableName,
             Key,
             UpdateExpression: 'SET #next = :after, expiresAt = :expiresAt',
-            ConditionExpression: 'attribute_not_exists(#next) OR #next < :now',
+            ConditionExpression: 'attribute_not_exists(#next) OR #next < :now OR #next > :horizon',
             ExpressionAttributeNames: { '#next': 'next' },
-            ExpressionAttributeValues: { ':after': now + this.#intervalMs, ':now': now, ':expiresAt': expiresAt },
+            ExpressionAttributeValues: {
+              ':after': now + this.#intervalMs,
+              ':now': now,
+              ':horizon': now + FRONTIER_HORIZON_MS,
+              ':expiresAt': expiresAt,
+            },
           }),
         );
         return now;
@@ -77,7 +88,8 @@ export class DynamoControlPlanePacer implements ControlPlanePacer, EnablingEstim
     const item = await this.table.documents.send(
       new GetCommand({ TableName: this.table.tableName, Key: paceKey(scope, scope.operation), ConsistentRead: true }),
     );
-    return Math.max(now, (item.Item as { next?: number } | undefined)?.next ?? now);
+    const next = (item.Item as { next?: number } | undefined)?.next ?? now;
+    return next > now + FRONTIER_HORIZON_MS ? now : Math.max(now, next);
   }
 
   async backOff(scope: PaceScope, until: number): Promise<void> {
@@ -87,9 +99,13 @@ export class DynamoControlPlanePacer implements ControlPlanePacer, EnablingEstim
           TableName: this.table.tableName,
           Key: paceKey(scope, scope.operation),
           UpdateExpression: 'SET #next = :until, expiresAt = :expiresAt',
-          ConditionExpression: 'attribute_not_exists(#next) OR #next < :until',
+          ConditionExpression: 'attribute_not_exists(#next) OR #next < :until OR #next > :horizon',
           ExpressionAttributeNames: { '#next': 'next' },
-          ExpressionAttributeValues: { ':until': until, ':expiresAt': toEpochSeconds(until + DAY_MS) },
+          ExpressionAttributeValues: {
+            ':until': until,
+            ':horizon': until + FRONTIER_HORIZON_MS,
+            ':expiresAt': toEpochSeconds(until + DAY_MS),
+          },
         }),
       );
     } catch (error) {

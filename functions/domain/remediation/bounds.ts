@@ -1,6 +1,6 @@
 import { ENCRYPTION_SETTLE_MS } from '../firehose-facts.ts';
 import type { WorkflowSettings } from './state.ts';
-import { ENABLING_ESTIMATE_MAX_MS } from '../pacing.ts';
+import { ENABLING_ESTIMATE_MAX_MS, MAX_SLOT_WAITS } from '../pacing.ts';
 import { MAX_SLOT_WAIT_MS } from './paced-calls.ts';
 
 /**
@@ -59,7 +59,8 @@ export function worstCaseExecutionSeconds(settings: WorkflowSettings): number {
     settings.maxInspections + // Enable: only ever after an Inspect
     settings.maxAttempts * settings.maxPolls + // Check
     MAX_CONCLUDE_ROUNDS +
-    1; // Conclude
+    1 + // Conclude
+    MAX_SLOT_WAITS; // a task run again after each WaitSlot (throttles included)
   const perTask = TASK_RETRY.invocations * TASK_TIMEOUT_SECONDS + TASK_RETRY.retryWaitSeconds;
   return waits + tasks * perTask;
 }

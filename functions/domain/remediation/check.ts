@@ -95,14 +95,19 @@ async function learnEnablingTime(state: RemediationState, status: string, deps: 
   const now = deps.clock.now();
   const lookedAfter = now - state.startedAt;
   const onTime = now <= (state.lookDueAt ?? now) + LATE_LOOK_MS;
+  // One slow stream must not drag the estimate: one lesson moves it by 25% at most.
+  const current = (await deps.estimates.typical(place)) ?? state.firstLookAfterMs;
+  const learn = (waitedMs: number, enabledByThen: boolean) =>
+    deps.estimates.learn(place, Math.min(waitedMs, enabledByThen ? (current * 1.25) / 0.95 : current), enabledByThen);
   if (state.counters.polls === 0) {
     // Still ENABLING: the wait was too short, however late the look came.
-    if (status === 'ENABLING') await deps.estimates.learn(place, Math.max(lookedAfter, state.firstLookAfterMs), false);
-    else if (status === 'ENABLED' && onTime) await deps.estimates.learn(place, state.firstLookAfterMs, true);
-  } else if (status === 'ENABLED' && onTime && lookedAfter > state.firstLookAfterMs * 1.25) {
-    // After looks that found ENABLING, the first that finds ENABLED (on time) bounds how long it took:
-    // between the first wait and now. When that is more than the first miss taught, learn from the middle.
-    await deps.estimates.learn(place, (state.firstLookAfterMs + lookedAfter) / 2, false);
+    if (status === 'ENABLING') await learn(Math.max(lookedAfter, state.firstLookAfterMs), false);
+    else if (status === 'ENABLED' && onTime) await learn(state.firstLookAfterMs, true);
+  } else if (status === 'ENABLED' && onTime && state.lookDueAt !== undefined) {
+    // After looks that found ENABLING, the first that finds ENABLED (on time) brackets how long it took:
+    // after the previous look, by this one. Learn from the middle.
+    const previousLook = state.lookDueAt - state.startedAt - nextPollSeconds(state, state.counters.polls, deps.settings) * 1000;
+    await learn((previousLook + lookedAfter) / 2, true);
   }
 }
 

@@ -34,7 +34,7 @@ const UNKNOWN_BUDGET_RETRY_MS = 3_600_000;
  */
 export async function enableEncryption(held: RemediationState, deps: EnableDeps): Promise<RemediationState> {
   // A Start slot further off than a Lambda waits goes back through Inspect (a Start stands on a fresh look), holding the slot.
-  const slot = await takeSlots(held, ['StartDeliveryStreamEncryption'], 'INSPECT', deps);
+  const slot = await takeSlots(held, ['StartDeliveryStreamEncryption'], 'INSPECT', deps, { keepLate: true });
   if ('wait' in slot) return slot.wait;
   const state = slot.ready;
   const { clock, policy } = deps;
@@ -142,7 +142,9 @@ async function startedBefore(
   const counters = { ...state.counters, attempts: attempt, callsSpent: state.counters.callsSpent + 1, polls: 0 };
   const budget = await deps.ledger.status(ref, now, deps.policy.budget.share);
   await publishStarted(state, target, attempt, budget, now, deps);
-  return goTo({ ...state, counters, reservationId }, 'POLL', { seconds: deps.settings.pollSeconds });
+  // No lesson for the ENABLING estimate from this attempt: when the call was made is not known exactly.
+  const { startedAt: _startedAt, firstLookAfterMs: _first, lookDueAt: _due, ...unlearnt } = state;
+  return goTo({ ...unlearnt, counters, reservationId }, 'POLL', { seconds: deps.settings.pollSeconds });
 }
 
 /**

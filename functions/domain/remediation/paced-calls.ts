@@ -1,6 +1,7 @@
 import { RateLimitedError } from '../errors.ts';
 import {
   INLINE_SLOT_WAIT_MS,
+  MAX_SLOT_WAITS,
   MAX_THROTTLE_WAITS,
   reserveSlots,
   slotAfterThrottle,
@@ -17,7 +18,7 @@ import { conclude, goTo, type RemediationState } from './state.ts';
  * the account is longer than a remediation should wait: it is deferred to a scheduled retry, visibly,
  * instead of waiting without bound (functions/domain/remediation/bounds.ts counts this wait).
  */
-export const MAX_SLOT_WAIT_MS = 2 * 3_600_000;
+export const MAX_SLOT_WAIT_MS = 3_600_000;
 
 type Resume = NonNullable<RemediationState['resume']>;
 
@@ -32,8 +33,9 @@ export async function takeSlots(
   operations: readonly PacedOperation[],
   resume: Resume,
   deps: PacingDeps,
+  options: { keepLate?: boolean } = {},
 ): Promise<{ ready: RemediationState; at: Slots } | { wait: RemediationState }> {
-  const { slots, at } = await reserveSlots(state.slots, operations, state.stream, deps);
+  const { slots, at } = await reserveSlots(state.slots, operations, state.stream, deps, options);
   const now = deps.clock.now();
   if (at - now > INLINE_SLOT_WAIT_MS) return { wait: slotWait({ ...state, slots }, at, resume, now) };
   const { slots: _held, resume: _resume, ...rest } = state;
@@ -73,13 +75,16 @@ export const throttled = (error: unknown): RateLimitedError | undefined => (erro
 
 function slotWait(state: RemediationState, at: number, resume: Resume, now: number): RemediationState {
   const slotWaitedMs = (state.slotWaitedMs ?? 0) + Math.max(0, at - now);
+  const slotWaits = (state.slotWaits ?? 0) + 1;
+  if (slotWaits > MAX_SLOT_WAITS)
+    return controlPlaneBusy(state, at, `waited for slots of the account's Firehose calls ${MAX_SLOT_WAITS} times in the state machine`);
   if (slotWaitedMs > MAX_SLOT_WAIT_MS)
     return controlPlaneBusy(
       state,
       at,
       `the account's queue of Firehose calls would keep this remediation waiting for its slots more than ${MAX_SLOT_WAIT_MS / 60_000} minutes`,
     );
-  return goTo({ ...state, resume, slotWaitedMs }, 'WAIT_SLOT', { until: at });
+  return goTo({ ...state, resume, slotWaitedMs, slotWaits }, 'WAIT_SLOT', { until: at });
 }
 
 /** Deferred: the account's Firehose quota is too busy for this remediation now; it comes back at `at`. */

@@ -136,6 +136,7 @@ const remediationStateSchema = z.object({
   resume: z.optional(z.enum(['INSPECT', 'CHECK'])),
   /** Milliseconds this execution waited for slots in the state machine, and throttled calls it waited out (both bounded). */
   slotWaitedMs: z.optional(z.number().check(z.minimum(0))),
+  slotWaits: z.optional(countSchema),
   throttleWaits: z.optional(countSchema),
   /** When the latest Start was accepted, and the wait planned before the first look after it (ms): what the ENABLING estimate learns from. */
   startedAt: z.optional(z.number()),

@@ -47,8 +47,11 @@ const THROTTLE_RETRIES = 6;
 const TRANSIENT_RETRY_MS = 500;
 /** The longest the sweep sleeps at once while it yields to the workflows' calls. */
 const YIELD_STEP_MS = 10_000;
-/** A sweep that needed more invocations than this is stopped, in case something keeps it from progressing. */
-export const MAX_SWEEP_INVOCATIONS = 500;
+/**
+ * A sweep that needed more invocations than this is stopped, in case something keeps it from
+ * progressing: the sweep state machine's 24-hour timeout allows 96 invocations of 15 minutes.
+ */
+export const MAX_SWEEP_INVOCATIONS = 90;
 
 export function newSweep(sweepId: string, account: string, regions: string[], now: number): SweepCursor {
   const totals: Totals = { streams: 0, COMPLIANT: 0, NOT_APPLICABLE: 0, EXEMPT: 0, GONE: 0, BUSY: 0, REMEDIATE: 0 };
