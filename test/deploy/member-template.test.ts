@@ -31,3 +31,21 @@ describe('infra/organization-member.yml: the member role', () => {
     expect(block(member, '- Sid: PreflightApprovedKeys')).not.toContain('CreateGrant');
   });
 });
+
+// Issue 14: "Member template. It optionally deploys the managed Config rule KINESIS_FIREHOSE_DELIVERY_STREAM_ENCRYPTED and the forwarder rules."
+describe('infra/organization-member.yml: the optional Config rule', () => {
+  it('deploys the managed rule only when asked, under the name the intake listens for', () => {
+    const rule = block(member, 'FirehoseEncryptedRule:');
+    expect(rule).toContain('Condition: WithConfigRule');
+    expect(rule).toContain('SourceIdentifier: KINESIS_FIREHOSE_DELIVERY_STREAM_ENCRYPTED');
+    const name = /ConfigRuleName: (\S+)/.exec(rule)?.[1];
+    const pattern = JSON.parse(
+      readFileSync(new URL('../../infra/event-patterns/config-compliance-change.json', import.meta.url), 'utf8'),
+    ) as {
+      detail: { configRuleName: unknown[] };
+    };
+    expect(pattern.detail.configRuleName).toContain(name);
+    expect(member).toMatch(/WithConfigRule: !Equals \[!Ref DeployConfigRule, 'true'\]/);
+    expect(block(member, 'DeployConfigRule:')).toContain("Default: 'false'");
+  });
+});
