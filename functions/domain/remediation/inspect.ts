@@ -32,12 +32,13 @@ export async function inspectStream(held: RemediationState, deps: InspectDeps): 
   const now = deps.clock.now();
   const counters = { ...state.counters, inspections: state.counters.inspections + 1 };
   const current: RemediationState = { ...state, counters, detectedAt: Number.isFinite(state.detectedAt) ? state.detectedAt : now };
-  if (counters.inspections > settings.maxInspections && (state.throttleWaits ?? 0) > 0) {
-    // The looks were spent going around throttled calls: the quota is busy, not the stream.
+  if (counters.inspections > settings.maxInspections && ((state.throttleWaits ?? 0) > 0 || (state.slotWaits ?? 0) > 0)) {
+    // The looks were spent waiting for, or going around, the account's busy quota: not the stream's doing.
     return controlPlaneBusy(
       current,
       now + THROTTLE_BACKOFF_MS,
-      `throttled ${state.throttleWaits} times in ${settings.maxInspections} inspections`,
+      `waited for slots ${state.slotWaits ?? 0} times, throttled ${state.throttleWaits ?? 0} times in ${settings.maxInspections} inspections`,
+      now,
     );
   }
   if (counters.inspections > settings.maxInspections) {

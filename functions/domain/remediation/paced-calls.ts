@@ -66,7 +66,7 @@ export async function afterThrottle(
   // Beyond the bound, the account's quota is taken by someone else: the remediation is deferred to a
   // scheduled retry, visibly, rather than failed (nothing went wrong with the stream).
   if (throttleWaits > MAX_THROTTLE_WAITS)
-    return controlPlaneBusy(state, slot, `${error.message} (${MAX_THROTTLE_WAITS} throttled calls waited out)`);
+    return controlPlaneBusy(state, slot, `${error.message} (${MAX_THROTTLE_WAITS} throttled calls waited out)`, deps.clock.now());
   return slotWait({ ...state, throttleWaits, slots: { ...state.slots, [operation]: slot } }, slot, resume, deps.clock.now());
 }
 
@@ -77,18 +77,35 @@ function slotWait(state: RemediationState, at: number, resume: Resume, now: numb
   const slotWaitedMs = (state.slotWaitedMs ?? 0) + Math.max(0, at - now);
   const slotWaits = (state.slotWaits ?? 0) + 1;
   if (slotWaits > MAX_SLOT_WAITS)
-    return controlPlaneBusy(state, at, `waited for slots of the account's Firehose calls ${MAX_SLOT_WAITS} times in the state machine`);
+    return controlPlaneBusy(
+      state,
+      at,
+      `waited for slots of the account's Firehose calls ${MAX_SLOT_WAITS} times in the state machine`,
+      now,
+    );
   if (slotWaitedMs > MAX_SLOT_WAIT_MS)
     return controlPlaneBusy(
       state,
       at,
       `the account's queue of Firehose calls would keep this remediation waiting for its slots more than ${MAX_SLOT_WAIT_MS / 60_000} minutes`,
+      now,
     );
   return goTo({ ...state, resume, slotWaitedMs, slotWaits }, 'WAIT_SLOT', { until: at });
 }
 
-/** Deferred: the account's Firehose quota is too busy for this remediation now; it comes back at `at`. */
-export function controlPlaneBusy(state: RemediationState, at: number, details: string): RemediationState {
+/**
+ * A deferral for a busy quota comes back no sooner than this: someone else holds the account's
+ * quota, and coming back at once would spend it on more throttled calls.
+ */
+export const CONTROL_PLANE_BUSY_RETRY_MS = 15 * 60_000;
+
+/** Deferred: the account's Firehose quota is too busy for this remediation now; it comes back at `at`, 15 minutes on at the soonest. */
+export function controlPlaneBusy(state: RemediationState, at: number, details: string, now: number): RemediationState {
   const { slots: _slots, resume: _resume, ...rest } = state;
-  return conclude(rest, { status: 'DEFERRED', reason: 'CONTROL_PLANE_BUSY', details, nextAttemptAt: at });
+  return conclude(rest, {
+    status: 'DEFERRED',
+    reason: 'CONTROL_PLANE_BUSY',
+    details,
+    nextAttemptAt: Math.max(at, now + CONTROL_PLANE_BUSY_RETRY_MS),
+  });
 }

@@ -19,7 +19,12 @@ import {
   type PacingDeps,
 } from '../../../functions/domain/pacing.ts';
 import type { PacedOperation } from '../../../functions/domain/ports.ts';
-import { afterThrottle, MAX_SLOT_WAIT_MS, takeSlots } from '../../../functions/domain/remediation/paced-calls.ts';
+import {
+  afterThrottle,
+  CONTROL_PLANE_BUSY_RETRY_MS,
+  MAX_SLOT_WAIT_MS,
+  takeSlots,
+} from '../../../functions/domain/remediation/paced-calls.ts';
 import { DEFAULT_WORKFLOW_SETTINGS, startState, type RemediationState } from '../../../functions/domain/remediation/state.ts';
 import { MemoryControlPlanePacer } from '../../../local/memory-pacer.ts';
 
@@ -193,7 +198,12 @@ describe('takeSlots and afterThrottle: where a task waits', () => {
     expect(taken).toEqual({
       wait: expect.objectContaining({
         phase: 'CONCLUDE',
-        outcome: expect.objectContaining({ status: 'DEFERRED', reason: 'CONTROL_PLANE_BUSY', nextAttemptAt: T0 + 60_000 }),
+        // The slot is a minute away, but a busy quota is not retried sooner than CONTROL_PLANE_BUSY_RETRY_MS.
+        outcome: expect.objectContaining({
+          status: 'DEFERRED',
+          reason: 'CONTROL_PLANE_BUSY',
+          nextAttemptAt: T0 + CONTROL_PLANE_BUSY_RETRY_MS,
+        }),
       }),
     });
     expect('wait' in taken && taken.wait.slots).toBeUndefined();
