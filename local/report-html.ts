@@ -1,3 +1,4 @@
+import { percentile, timesToProtected } from './time-to-protected.ts';
 import { ENCRYPTION_CALLS_PER_WINDOW } from '../functions/domain/firehose-facts.ts';
 import { EVENT_TYPES, type GuardEvent } from '../functions/domain/events.ts';
 
@@ -108,17 +109,12 @@ export function renderReport(input: ReportInput): string {
         `<tr class="${s.ok === false ? 'bad' : ''}"><td>${escape(s.name)}</td><td>${escape(s.kind ?? '')}</td><td>${escape(s.verdict)}</td><td>${escape(s.lastOutcome ?? '')}${s.lastReason ? ` (${escape(s.lastReason)})` : ''}</td><td>${s.ok === undefined ? '' : s.ok ? 'yes' : `no (expected ${escape(s.expected)})`}</td></tr>`,
     )
     .join('');
-  // Time to protected: from the trigger (or the sweep) finding the stream to ENABLED plus the 5-second settle.
-  const protectedTimes = input.events
-    .map((e) => (e.detail as { timeToCompliantSeconds?: number }).timeToCompliantSeconds)
-    .filter((t): t is number => typeof t === 'number')
-    .sort((a, b) => a - b);
-  const percentile = (p: number) =>
-    protectedTimes[Math.min(protectedTimes.length - 1, Math.ceil((p / 100) * protectedTimes.length) - 1)] ?? 0;
+  const protectedTimes = timesToProtected(input.events);
+  const p = (rank: number) => percentile(protectedTimes, rank);
   const timeToProtected =
     protectedTimes.length === 0
       ? '<p id="time-to-protected">No remediation in this report.</p>'
-      : `<div class="cards" id="time-to-protected"><div class="card"><span class="n" data-p50="${percentile(50)}">${percentile(50).toFixed(1)} s</span>median (p50)</div><div class="card"><span class="n" data-p95="${percentile(95)}">${percentile(95).toFixed(1)} s</span>p95</div><div class="card"><span class="n">${protectedTimes.length}</span>remediations</div></div>`;
+      : `<div class="cards" id="time-to-protected"><div class="card"><span class="n" data-p50="${p(50)}">${p(50).toFixed(1)} s</span>median (p50)</div><div class="card"><span class="n" data-p95="${p(95)}">${p(95).toFixed(1)} s</span>p95</div><div class="card"><span class="n">${protectedTimes.length}</span>remediations</div></div>`;
   const status =
     input.converged === undefined
       ? ''

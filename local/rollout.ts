@@ -2,6 +2,7 @@ import { CONTROL_PLANE_CALLS_PER_SECOND, ENCRYPTION_CALLS_PER_WINDOW } from '../
 import type { GuardEvent } from '../functions/domain/events.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION, LocalAccount } from './account.ts';
 import { runLocalSweep } from './local-sweep.ts';
+import { percentile, timesToProtected } from './time-to-protected.ts';
 
 /** The operations the rollout measures (the ones the remediator calls). */
 const OPERATIONS = ['ListDeliveryStreams', 'DescribeDeliveryStream', 'ListTagsForDeliveryStream', 'StartDeliveryStreamEncryption'] as const;
@@ -42,9 +43,6 @@ export interface RolloutResult {
   transitions: number;
   realSeconds: number;
 }
-
-const percentile = (sorted: number[], p: number): number =>
-  sorted.length === 0 ? 0 : (sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number);
 
 /**
  * The rollout: an account that already has `streams` unencrypted DirectPut streams turns the system
@@ -133,10 +131,7 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutResult
     }
 
     const sum = (operation: string) => reports.reduce((total, r) => total + (r.firehoseCalls[operation] ?? 0), 0);
-    const times = account.events.events
-      .filter((e: GuardEvent) => e.detail.kind === 'remediationSucceeded')
-      .map((e) => (e.detail as { timeToCompliantSeconds: number }).timeToCompliantSeconds)
-      .sort((a, b) => a - b);
+    const times = timesToProtected(account.events.events.filter((e: GuardEvent) => e.detail.kind === 'remediationSucceeded'));
     return {
       streams: options.streams,
       remediated,

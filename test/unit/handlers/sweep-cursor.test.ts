@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidInputError, MalformedEventError } from '../../../functions/domain/errors.ts';
+import { MalformedEventError } from '../../../functions/domain/errors.ts';
 import { MAX_SWEEP_INVOCATIONS, type SweepCursor } from '../../../functions/domain/sweep/sweep.ts';
 import { sweepCursorOf } from '../../../functions/handlers/sweep.ts';
+import { refusalOf } from '../../support/refusal.ts';
 
 const NOW = Date.parse('2026-11-01T10:00:00Z');
 const SETTINGS = { regions: ['eu-west-1', 'us-east-1'] };
@@ -31,18 +32,6 @@ const cursor = (fields: Record<string, unknown> = {}): SweepCursor & Record<stri
   alreadyRunning: 1,
   ...fields,
 });
-
-/** The error a read throws; fails the test when the read accepts its input. */
-function refusalOf(read: () => unknown): InvalidInputError {
-  let accepted: unknown;
-  try {
-    accepted = read();
-  } catch (error) {
-    if (error instanceof InvalidInputError) return error;
-    throw error;
-  }
-  throw new Error(`expected a refusal, but the event was read as ${JSON.stringify(accepted)}`);
-}
 
 describe('sweepCursorOf: a scheduled event starts a sweep', () => {
   const fresh = {
