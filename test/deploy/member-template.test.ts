@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
 const member = readFileSync(new URL('../../infra/organization-member.yml', import.meta.url), 'utf8');
+const forwarder = readFileSync(new URL('../../infra/regional-forwarder.yml', import.meta.url), 'utf8');
 /** The text of a resource or statement block: from a line to the next line as little indented or less. */
 function block(text: string, start: string): string {
   const lines = text.split('\n');
@@ -47,5 +48,78 @@ describe('infra/organization-member.yml: the optional Config rule', () => {
     expect(pattern.detail.configRuleName).toContain(name);
     expect(member).toMatch(/WithConfigRule: !Equals \[!Ref DeployConfigRule, 'true'\]/);
     expect(block(member, 'DeployConfigRule:')).toContain("Default: 'false'");
+  });
+});
+
+/** `${Name}` in a !Sub string, from `values`: a name it does not know fails the test. */
+function substitute(text: string, values: Record<string, string>): string {
+  return text.replace(/\$\{([\w:]+)\}/g, (_all, name: string) => {
+    expect(values, `\${${name}} in ${text}`).toHaveProperty([name]);
+    return values[name]!;
+  });
+}
+const defaultOf = (template: string, parameter: string) => /Default: '?([^'\n]*)'?/.exec(block(template, `  ${parameter}:`))?.[1] ?? '';
+
+/**
+ * The member role's name as CloudFormation resolves the template's own `RoleName: !If [...]` for these
+ * parameters: the condition's parameter empty means the stage's !Sub name, else that parameter.
+ */
+function memberRoleName(parameters: { Stage?: string; MemberRoleName?: string }): string {
+  const [, condition, stageName, custom] = /RoleName: !If \[(\w+), !Sub '([^']+)', !Ref (\w+)\]/.exec(block(member, 'MemberRole:'))!;
+  expect(member).toContain(`  ${condition}: !Equals [!Ref ${custom}, '']`);
+  const value = (name: string) => (parameters as Record<string, string | undefined>)[name] ?? defaultOf(member, name);
+  return value(custom!) === '' ? substitute(stageName!, { Stage: value('Stage') }) : value(custom!);
+}
+
+// Issue 14: "Two stages in one account or organization never both remediate a stream: their rules, roles and
+// names are scoped per stage." IAM: "IAM user, group, role, and policy names must be unique within the account"
+// (CreateRole, RoleName); a member account holds one member role per stage.
+describe('infra/organization-member.yml and infra/regional-forwarder.yml: names per stage', () => {
+  it("names the member role per stage, as serverless.yml's memberRoleName does: two stages' roles differ", () => {
+    expect(memberRoleName({})).toBe('firehose-sse-guard-prod-member');
+    expect(memberRoleName({ Stage: 'staging' })).toBe('firehose-sse-guard-staging-member');
+    expect(memberRoleName({ Stage: 'staging' })).not.toBe(memberRoleName({ Stage: 'prod' }));
+    const central = /^\s+memberRoleName: (\S+)/m.exec(readFileSync(new URL('../../serverless.yml', import.meta.url), 'utf8'))?.[1];
+    for (const stage of ['prod', 'staging']) expect(central?.replace('${sls:stage}', stage)).toBe(memberRoleName({ Stage: stage }));
+  });
+
+  it('lets a custom MemberRoleName win over the stage default', () => {
+    expect(memberRoleName({ Stage: 'staging', MemberRoleName: 'acme-sse-remediator' })).toBe('acme-sse-remediator');
+    expect(memberRoleName({ MemberRoleName: 'acme-sse-remediator' })).toBe('acme-sse-remediator');
+  });
+
+  it('takes the same Stage parameter in both templates: prod by default, at most 16 letters, digits and hyphens', () => {
+    for (const template of [member, forwarder]) {
+      const stage = block(template, '  Stage:');
+      expect(stage).toContain('Default: prod');
+      expect(stage).toContain("AllowedPattern: '^[a-zA-Z0-9-]{1,16}$'");
+    }
+    expect(block(member, '  MemberRoleName:')).toContain("Default: ''");
+  });
+
+  // The CloudFormation resource schemas (as cfn-lint 1.51 bundles them): AWS::IAM::Role RoleName and
+  // AWS::Events::Rule Name have "maxLength": 64; a !Sub name is only known at deploy time, so it is checked here.
+  it("names the member's forwarding role and rules per stage (and the role per region), within 64 characters", () => {
+    const names = [...member.matchAll(/^\s+(?:RoleName|Name): !Sub '([^']+)'/gm)].map((m) => m[1]!);
+    expect(names).toEqual([
+      'firehose-sse-guard-${Stage}-member-fwd-${AWS::Region}',
+      'firehose-sse-guard-${Stage}-member-firehose-calls',
+      'firehose-sse-guard-${Stage}-member-config-changes',
+    ]);
+    // The longest stage the pattern allows, and the longest region name botocore knows.
+    const longest = { Stage: 'x'.repeat(16), 'AWS::Region': 'us-isof-south-1' };
+    for (const name of [...names, 'firehose-sse-guard-${Stage}-member'])
+      expect(substitute(name, longest).length, name).toBeLessThanOrEqual(64);
+    const prod = names.map((n) => substitute(n, { Stage: 'prod', 'AWS::Region': 'eu-west-1' }));
+    const dev = names.map((n) => substitute(n, { Stage: 'dev', 'AWS::Region': 'eu-west-1' }));
+    expect(prod.filter((n) => dev.includes(n))).toEqual([]);
+  });
+
+  it('says the stage in the description of every role and rule of both templates', () => {
+    for (const template of [member, forwarder]) {
+      const resources = [...template.matchAll(/^ {2}(\w+):\n {4}Type: AWS::(?:IAM::Role|Events::Rule)$/gm)].map((m) => m[1]!);
+      expect(resources.length).toBeGreaterThanOrEqual(3);
+      for (const id of resources) expect(block(template, `  ${id}:`), id).toMatch(/Description: !Sub .*\(stage \$\{Stage\}\)/);
+    }
   });
 });
