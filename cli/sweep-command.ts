@@ -1,5 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import {
+  assumedRole,
+  callerAccount,
+  callerSetup,
+  DEFAULT_MEMBER_ROLE_NAME,
+  organizationTargets,
+  ROLE_ARN_PATTERN,
+  type SweepTarget,
+} from './identity.ts';
 import { CONTROL_PLANE_CALLS_PER_SECOND } from '../functions/domain/firehose-facts.ts';
 import { parsePolicy } from '../functions/domain/policy.ts';
 import { integerOption, parseCommandArgs, UsageError } from './args.ts';
@@ -59,13 +67,23 @@ Options:
                           system and this run cannot see each other's calls of the 25-per-day budget
   --policy FILE           the policy as JSON (see README, Configuration); default: any SSE is compliant
   --account ID            the account id (default: from STS, or from the emulator)
+  --profile P             the profile's credentials, and its region unless --region is given (~/.aws/config)
+  --role-arn ARN          sweep the role's account, as that role (assumed from your credentials)
+  --org                   sweep every ACTIVE account of your organization (Organizations ListAccounts), each
+                          through its member role (infra/organization-member.yml); your own account as you
+  --member-role-name N    the member role's name with --org (default ${DEFAULT_MEMBER_ROLE_NAME}: the prod stage's)
   --rate N                Firehose calls per second per operation, shared with the deployed system
                           through --table (default ${PACED_CALLS_PER_SECOND}, at most ${CONTROL_PLANE_CALLS_PER_SECOND})
   --poll-seconds N        first wait after Start when fixing (default 10)
   --json                  print the result as JSON
   -h, --help              show this help`;
 
-async function accountOf(explicit: string | undefined, endpointUrl: string | undefined, region: string): Promise<string> {
+/** The account behind an emulator endpoint (its health path), else STS's answer; --account wins. */
+async function accountOf(
+  explicit: string | undefined,
+  endpointUrl: string | undefined,
+  stsAccount: () => Promise<string>,
+): Promise<string> {
   if (explicit) {
     if (!/^\d{12}$/.test(explicit)) throw new UsageError(`--account must be 12 digits, got '${explicit}'`);
     return explicit;
@@ -75,14 +93,8 @@ async function accountOf(explicit: string | undefined, endpointUrl: string | und
       .then((r) => (r.ok ? (r.json() as Promise<{ account?: string }>) : undefined))
       .catch(() => undefined);
     if (health?.account) return health.account;
-    throw new UsageError(`${endpointUrl} does not say its account id; pass --account`);
   }
-  const sts = new STSClient({ region });
-  try {
-    return (await sts.send(new GetCallerIdentityCommand({}))).Account as string;
-  } finally {
-    sts.destroy();
-  }
+  return stsAccount();
 }
 
 export async function sweepCommand(argv: string[], out: (line: string) => void): Promise<number> {
@@ -100,6 +112,10 @@ export async function sweepCommand(argv: string[], out: (line: string) => void):
     rate: { type: 'string' },
     'poll-seconds': { type: 'string' },
     json: { type: 'boolean' },
+    profile: { type: 'string' },
+    'role-arn': { type: 'string' },
+    org: { type: 'boolean' },
+    'member-role-name': { type: 'string' },
   });
   if (values.help) {
     out(sweepHelp);
@@ -114,7 +130,23 @@ export async function sweepCommand(argv: string[], out: (line: string) => void):
   const explicitRegions = (values.region as string[] | undefined) ?? [];
   if (values['all-regions'] && explicitRegions.length > 0) throw new UsageError('--region and --all-regions exclude each other');
   for (const r of explicitRegions) if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(r)) throw new UsageError(`not a region: '${r}'`);
-  const home = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  const roleArn = values['role-arn'] as string | undefined;
+  if (roleArn !== undefined && !ROLE_ARN_PATTERN.test(roleArn))
+    throw new UsageError(`--role-arn must be an IAM role ARN (arn:aws:iam::<12 digits>:role/<name>), got '${roleArn}'`);
+  const exclusive = (['role-arn', 'org', 'account'] as const).filter((flag) => values[flag] !== undefined);
+  if (exclusive.length > 1) throw new UsageError(`${exclusive.map((f) => `--${f}`).join(' and ')} exclude each other`);
+  const memberRoleName = (values['member-role-name'] as string | undefined) ?? DEFAULT_MEMBER_ROLE_NAME;
+  if (!/^[\w+=,.@-]{1,64}$/.test(memberRoleName)) throw new UsageError(`--member-role-name is not a role name: '${memberRoleName}'`);
+  if (values['member-role-name'] !== undefined && !values.org) throw new UsageError('--member-role-name goes with --org');
+  const endpointUrl = values['endpoint-url'] as string | undefined;
+  if (endpointUrl !== undefined && !URL.canParse(endpointUrl)) throw new UsageError(`--endpoint-url is not a URL: '${endpointUrl}'`);
+  const profile = values.profile as string | undefined;
+  const setup = await callerSetup({
+    ...(profile ? { profile } : {}),
+    ...(endpointUrl ? { endpointUrl } : {}),
+    ...(explicitRegions[0] ? { region: explicitRegions[0] } : {}),
+  });
+  const home = setup.home;
   const regions = values['all-regions'] ? FIREHOSE_REGIONS : explicitRegions.length > 0 ? explicitRegions : [home];
   const rate = values.rate === undefined ? PACED_CALLS_PER_SECOND : Number(values.rate);
   if (!(rate > 0 && rate <= CONTROL_PLANE_CALLS_PER_SECOND))
@@ -126,12 +158,22 @@ export async function sweepCommand(argv: string[], out: (line: string) => void):
     throw new UsageError(`--policy: ${(error as Error).message}`);
   }
   const pollSeconds = integerOption(values['poll-seconds'], 'poll-seconds', 1, 3_600);
-  const endpointUrl = values['endpoint-url'] as string | undefined;
-  const account = await accountOf(values.account as string | undefined, endpointUrl, regions[0] as string);
+  let targets: SweepTarget[];
+  if (values.org) targets = await organizationTargets(setup, memberRoleName);
+  else if (roleArn) {
+    const credentials = assumedRole(setup, roleArn);
+    targets = [{ account: roleArn.split(':')[4] as string, credentials }];
+  } else {
+    const account = await accountOf(values.account as string | undefined, endpointUrl, () => callerAccount(setup));
+    targets = [{ account, ...(setup.credentials ? { credentials: setup.credentials } : {}) }];
+  }
+  const accounts = targets.map((t) => t.account);
   const tty = process.stderr.isTTY === true && !values.json;
   const result = await runSweep({
-    account,
+    targets,
     regions,
+    ...(setup.credentials ? { credentials: setup.credentials } : {}),
+    ...(profile ? { profile } : {}),
     ...(endpointUrl ? { endpointUrl } : {}),
     fix: values.fix === true,
     policy,
@@ -156,7 +198,8 @@ export async function sweepCommand(argv: string[], out: (line: string) => void):
       : {}),
   });
   if (tty) process.stderr.write('\r\x1b[2K');
-  if (values.json) out(JSON.stringify({ account, regions, mode: values.fix ? 'fix' : 'dry-run', ...result }, null, 2));
+  if (values.json)
+    out(JSON.stringify({ account: accounts[0], accounts, regions, mode: values.fix ? 'fix' : 'dry-run', ...result }, null, 2));
   else print(result, values.fix === true, out);
   return result.remaining === 0 ? 0 : 1;
 }
@@ -168,10 +211,15 @@ function progressBar(n: number): string {
 
 function print(result: SweepRunResult, fix: boolean, out: (line: string) => void): void {
   const width = Math.max(6, ...result.streams.map((s) => s.name.length));
-  out(`${'region'.padEnd(14)} ${'stream'.padEnd(width)} ${'status'.padEnd(14)} ${'reason'.padEnd(22)}${fix ? ' outcome' : ''}`);
+  // Several accounts (--org): each row names its account, and the rows come grouped by account and region.
+  const several = new Set(result.streams.map((s) => s.account)).size > 1;
+  const accountColumn = (text: string) => (several ? `${text.padEnd(13)} ` : '');
+  out(
+    `${accountColumn('account')}${'region'.padEnd(14)} ${'stream'.padEnd(width)} ${'status'.padEnd(14)} ${'reason'.padEnd(22)}${fix ? ' outcome' : ''}`,
+  );
   for (const s of result.streams) {
     out(
-      `${s.region.padEnd(14)} ${s.name.padEnd(width)} ${s.verdict.padEnd(14)} ${(s.reason ?? '').padEnd(22)}${fix ? ` ${s.outcome ?? ''}${s.outcomeReason ? ` (${s.outcomeReason})` : ''}` : ''}`,
+      `${accountColumn(s.account)}${s.region.padEnd(14)} ${s.name.padEnd(width)} ${s.verdict.padEnd(14)} ${(s.reason ?? '').padEnd(22)}${fix ? ` ${s.outcome ?? ''}${s.outcomeReason ? ` (${s.outcomeReason})` : ''}` : ''}`,
     );
   }
   const noun = result.remaining === 1 ? 'stream' : 'streams';

@@ -26,10 +26,17 @@ import { WorkflowRunner, type ExecutionReport } from '../local/workflow-runner.t
 import { sleep } from '../functions/adapters/sleep.ts';
 import { concurrencyLimit, keyedCache } from '../functions/adapters/keyed-cache.ts';
 import { decisionReason } from '../functions/domain/events.ts';
+import type { Credentials, SweepTarget } from './identity.ts';
 
 export interface SweepRunOptions {
-  account: string;
+  /** The one account to sweep with the default credentials; or `targets`. */
+  account?: string;
+  /** The accounts to sweep, each with its own credentials (--role-arn, --org). */
+  targets?: SweepTarget[];
   regions: string[];
+  /** The base credentials and profile of KMS and Firehose clients where a target has none of its own. */
+  credentials?: Credentials;
+  profile?: string;
   endpointUrl?: string;
   fix: boolean;
   policy: GuardPolicy;
@@ -42,6 +49,7 @@ export interface SweepRunOptions {
 }
 
 export interface SweptStream {
+  account: string;
   region: string;
   name: string;
   verdict: StreamDecision['verdict'];
@@ -88,10 +96,24 @@ async function openTable(options: SweepRunOptions): Promise<{ table: StateTable;
 
 /** Sweeps the account; with `fix`, runs the remediation state machine for every stream that needs it. */
 export async function runSweep(options: SweepRunOptions): Promise<SweepRunResult> {
-  const endpoint = options.endpointUrl ? { endpoint: options.endpointUrl } : {};
-  const firehoseFor = keyedCache((region) => firehoseClients({ region, ...endpoint }));
-  const firehose = new SdkFirehoseGateway(({ region }) => firehoseFor(region));
-  const kmsFor = keyedCache((region) => new KMSClient({ region, ...endpoint }));
+  const targets: SweepTarget[] = options.targets ?? (options.account ? [{ account: options.account }] : []);
+  if (targets.length === 0) throw new RangeError('runSweep: no account to sweep');
+  const credentialsOf = new Map(targets.map((t) => [t.account, t.credentials ?? options.credentials]));
+  const base = (account: string) => {
+    const credentials = credentialsOf.get(account) ?? options.credentials;
+    return {
+      ...(options.endpointUrl ? { endpoint: options.endpointUrl } : {}),
+      ...(credentials ? { credentials } : options.profile ? { profile: options.profile } : {}),
+    };
+  };
+  // One client pair per account and region, with the account's credentials (its member role with --org).
+  const firehoseFor = keyedCache((key) => {
+    const [account, region] = key.split('/') as [string, string];
+    return firehoseClients({ region, ...base(account) });
+  });
+  const firehose = new SdkFirehoseGateway(({ account, region }) => firehoseFor(`${account}/${region}`));
+  // Keys are checked by ARN with the first account's credentials (a member's key policy decides; unknown is no veto).
+  const kmsFor = keyedCache((region) => new KMSClient({ region, ...base(targets[0]?.account ?? '') }));
   const keys = new SdkKeyInspector(kmsFor);
   const storage = options.fix ? await openTable(options) : undefined;
   // With the deployed table, this run paces through the deployed system's frontiers: together they stay under the quota.
@@ -129,7 +151,7 @@ export async function runSweep(options: SweepRunOptions): Promise<SweepRunResult
         remediationHandlers(deps),
         clock,
         new CallMeter(),
-        { account: options.account, region: options.regions[0] ?? 'us-east-1' },
+        { account: targets[0]?.account ?? '123456789012', region: options.regions[0] ?? 'us-east-1' },
         true,
       );
       // Enough remediations at once to keep the Describe quota busy while others wait out ENABLING; the pacing sets the rate.
@@ -145,50 +167,53 @@ export async function runSweep(options: SweepRunOptions): Promise<SweepRunResult
         },
       };
     }
-    let cursor = newSweep(
-      `cli-${new Date()
-        .toISOString()
-        .replace(/[^0-9]/g, '')
-        .slice(0, 14)}`,
-      options.account,
-      options.regions,
-      clock.now(),
-    );
-    for (;;) {
-      const step = await sweepStep(cursor, {
-        firehose,
-        leases,
-        starter,
-        publisher: events,
-        clock,
-        policy: options.policy,
-        ...SWEEP_TUNING,
-        pacer,
-        sleep,
-        remainingMs: () => Number.POSITIVE_INFINITY,
-        reserveMs: 0,
-        onStream: (ref, decision) => {
-          const reason = decisionReason(decision);
-          rows.set(`${ref.region}/${ref.name}`, {
-            region: ref.region,
-            name: ref.name,
-            verdict: decision.verdict,
-            ...(reason ? { reason } : {}),
-          });
-          options.onProgress?.(rows.size, running);
-        },
-      });
-      cursor = step.cursor;
-      if (step.done) break;
+    const sweepId = `cli-${new Date()
+      .toISOString()
+      .replace(/[^0-9]/g, '')
+      .slice(0, 14)}`;
+    // Accounts one after another; each account's regions in turn (the pacing is per account and region).
+    for (const target of targets) {
+      let cursor = newSweep(sweepId, target.account, options.regions, clock.now());
+      for (;;) {
+        const step = await sweepStep(cursor, {
+          firehose,
+          leases,
+          starter,
+          publisher: events,
+          clock,
+          policy: options.policy,
+          ...SWEEP_TUNING,
+          pacer,
+          sleep,
+          remainingMs: () => Number.POSITIVE_INFINITY,
+          reserveMs: 0,
+          onStream: (ref, decision) => {
+            const reason = decisionReason(decision);
+            rows.set(`${ref.account}/${ref.region}/${ref.name}`, {
+              account: ref.account,
+              region: ref.region,
+              name: ref.name,
+              verdict: decision.verdict,
+              ...(reason ? { reason } : {}),
+            });
+            options.onProgress?.(rows.size, running);
+          },
+        });
+        cursor = step.cursor;
+        if (step.done) break;
+      }
     }
     for (const report of await Promise.all(reports)) {
-      const output = report.output as { stream?: { region: string; name: string }; status?: string; reason?: string } | undefined;
-      const row = output?.stream ? rows.get(`${output.stream.region}/${output.stream.name}`) : undefined;
+      const output = report.output as
+        { stream?: { account: string; region: string; name: string }; status?: string; reason?: string } | undefined;
+      const row = output?.stream ? rows.get(`${output.stream.account}/${output.stream.region}/${output.stream.name}`) : undefined;
       if (row)
         Object.assign(row, { outcome: output?.status ?? report.status, ...(output?.reason ? { outcomeReason: output.reason } : {}) });
       options.onProgress?.(rows.size, running);
     }
-    const streams = [...rows.values()].sort((a, b) => (a.region + a.name).localeCompare(b.region + b.name));
+    const streams = [...rows.values()].sort((a, b) =>
+      `${a.account}/${a.region}/${a.name}`.localeCompare(`${b.account}/${b.region}/${b.name}`),
+    );
     const fixed = (s: SweptStream) =>
       s.outcome === 'REMEDIATED' ||
       s.outcome === 'COMPLIANT' ||

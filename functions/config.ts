@@ -19,8 +19,16 @@ export interface GuardConfig {
   /** The shared pacing's rate per account, region and operation (FSG_PACED_CALLS_PER_SECOND): below the 5-per-second quota. */
   pacedCallsPerSecond: number;
   sweep: {
-    /** The regions the sweep covers (default: the home region). */
-    regions: string[];
+    /**
+     * The regions the sweep covers (FSG_REGIONS): a list; or `enabled`, every region enabled in each
+     * account (FSG_REGIONS=enabled, and the default of an organization sweep); else the home region.
+     */
+    regions: string[] | 'enabled';
+    /** Sweep every ACTIVE account of the organization (FSG_ORGANIZATION_ID set), not only this one. */
+    organization: boolean;
+    /** Only these accounts (FSG_ACCOUNTS; empty: all), never these (FSG_EXCLUDE_ACCOUNTS). */
+    include: string[];
+    exclude: string[];
   };
 }
 
@@ -115,8 +123,23 @@ export function loadConfig(env: Env = process.env): GuardConfig {
       `workflow settings: their worst case (${worstCase} s of waits and task retries) exceeds the state machine's timeout of ${EXECUTION_TIMEOUT_SECONDS} s; lower the waits or the counts`,
     );
   }
-  const regions = list(env.FSG_REGIONS) ?? (region ? [region] : []);
-  for (const r of regions) if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(r)) problems.push(`FSG_REGIONS: not a region: "${r}"`);
+  const organization = (env.FSG_ORGANIZATION_ID ?? '') !== '';
+  if (organization && !/^o-[a-z0-9]{10,32}$/.test(env.FSG_ORGANIZATION_ID ?? ''))
+    problems.push(`FSG_ORGANIZATION_ID: expected o- and 10 to 32 lowercase letters or digits, got "${env.FSG_ORGANIZATION_ID}"`);
+  const listedRegions = list(env.FSG_REGIONS);
+  const regions: string[] | 'enabled' =
+    listedRegions?.length === 1 && listedRegions[0] === 'enabled'
+      ? 'enabled'
+      : (listedRegions ?? (organization ? 'enabled' : region ? [region] : []));
+  if (regions !== 'enabled')
+    for (const r of regions) if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(r)) problems.push(`FSG_REGIONS: not a region: "${r}"`);
+  const include = list(env.FSG_ACCOUNTS) ?? [];
+  const exclude = list(env.FSG_EXCLUDE_ACCOUNTS) ?? [];
+  for (const [name, ids] of [
+    ['FSG_ACCOUNTS', include],
+    ['FSG_EXCLUDE_ACCOUNTS', exclude],
+  ] as const)
+    for (const id of ids) if (!/^\d{12}$/.test(id)) problems.push(`${name}: not an account id (12 digits): "${id}"`);
   const rateText = env.FSG_PACED_CALLS_PER_SECOND ?? String(PACED_CALLS_PER_SECOND);
   const pacedCallsPerSecond = Number(rateText);
   if (!(pacedCallsPerSecond > 0 && pacedCallsPerSecond <= CONTROL_PLANE_CALLS_PER_SECOND)) {
@@ -132,6 +155,6 @@ export function loadConfig(env: Env = process.env): GuardConfig {
     remediatorRoleArns: list(env.FSG_REMEDIATOR_ROLE_ARNS) ?? [],
     leaseSeconds,
     pacedCallsPerSecond,
-    sweep: { regions },
+    sweep: { regions, organization, include, exclude },
   };
 }

@@ -76,7 +76,10 @@ function permissions(guard, names) {
     // Inspect and the sweep also take slots of the shared pacing: their table statements cover it.
     inspect: [describe, table(['GetItem', 'PutItem', 'UpdateItem']), ...preflight, ...member],
     enable: [
-      { Sid: 'StartEncryption', Effect: 'Allow', Action: ['firehose:StartDeliveryStreamEncryption'], Resource: FIREHOSE_STREAMS },
+      // An audit stage never starts encryption: its Enable role cannot (the stage-isolation guarantee).
+      ...(guard.mode === 'audit'
+        ? []
+        : [{ Sid: 'StartEncryption', Effect: 'Allow', Action: ['firehose:StartDeliveryStreamEncryption'], Resource: FIREHOSE_STREAMS }]),
       table(['GetItem', 'PutItem']),
       pacing,
       publish,
@@ -96,8 +99,15 @@ function permissions(guard, names) {
       publish,
       { Sid: 'DeadLetters', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: { 'Fn::GetAtt': ['IntakeDeadLetterQueue', 'Arn'] } },
     ],
-    // The sweep covers the home account only: it assumes no member role (sts:AssumeRole is not granted).
+    // The sweep covers the organization (member roles, ListAccounts) only when organizationId is set;
+    // else the home account alone, with no sts:AssumeRole. Enabled regions come from Account Management.
     sweep: [
+      ...(guard.organizationId
+        ? [...member, { Sid: 'ListOrganizationAccounts', Effect: 'Allow', Action: ['organizations:ListAccounts'], Resource: '*' }]
+        : []),
+      ...(guard.organizationId || guard.regions === 'enabled'
+        ? [{ Sid: 'ListEnabledRegions', Effect: 'Allow', Action: ['account:ListRegions'], Resource: sub('arn:${AWS::Partition}:account::${AWS::AccountId}:account') }]
+        : []),
       // ListDeliveryStreams has no resource-level permission: IAM only accepts "*" for it.
       { Sid: 'ListStreams', Effect: 'Allow', Action: ['firehose:ListDeliveryStreams'], Resource: '*' },
       describe,
@@ -243,6 +253,8 @@ module.exports.resources = async ({ resolveVariable }) => {
         { Id: 'total', Expression: 'failed + timedOut', ReturnData: true },
       ],
     }),
+    // A target (account and region) the sweep could not cover: no member role, a refused call, an opt-in region.
+    SweepTargetsFailedAlarm: alarm('An account or region could not be swept (see the Organization Compliance Snapshot event for which and why)', guardMetric('SweepTargetsFailed')),
     RemediationFailedAlarm: alarm('A stream could not be remediated: a FAILED outcome (see the Remediation Failed event for the reason)', guardMetric('OutcomeFAILED')),
     IntakeDeadLettersAlarm: alarm('Events or invocations were dead-lettered', {
       Namespace: 'AWS/SQS',
@@ -298,6 +310,19 @@ module.exports.resources = async ({ resolveVariable }) => {
   for (const [fn, statements] of Object.entries(perms)) {
     Resources[`${fn.charAt(0).toUpperCase()}${fn.slice(1)}Role`] = role(fn, names[fn], statements);
   }
+  if (guard.mode !== 'audit') {
+    // One enforcing stage per account and region: a second one fails to deploy on this name (stages that
+    // share an account run `mode: audit`, whose Enable role has no StartDeliveryStreamEncryption).
+    Resources.EnforcementClaim = {
+      Type: 'AWS::SSM::Parameter',
+      Properties: {
+        Name: '/firehose-sse-guard/enforcing-stage',
+        Type: 'String',
+        Value: `${service}-${stage}`,
+        Description: 'The one firehose-sse-guard stage that remediates in this account and region; deploy other stages with mode=audit',
+      },
+    };
+  }
   if (guard.alarmEmail) {
     Resources.AlarmEmail = { Type: 'AWS::SNS::Subscription', Properties: { TopicArn: { Ref: 'AlarmTopic' }, Protocol: 'email', Endpoint: guard.alarmEmail } };
   }
@@ -306,10 +331,10 @@ module.exports.resources = async ({ resolveVariable }) => {
     Resources.OrganizationEventsPolicy = {
       Type: 'AWS::Events::EventBusPolicy',
       Properties: {
-        StatementId: 'firehose-sse-guard-members',
+        StatementId: `${service}-${stage}-members`,
         EventBusName: 'default',
         Statement: {
-          Sid: 'firehose-sse-guard-members',
+          Sid: `${service}-${stage}-members`,
           Effect: 'Allow',
           Principal: '*',
           Action: 'events:PutEvents',
@@ -324,7 +349,7 @@ module.exports.resources = async ({ resolveVariable }) => {
     Outputs: {
       ComplianceBusName: { Value: { Ref: 'ComplianceBus' }, Description: 'Subscribe dashboards to this bus (source firehose-sse-guard)' },
       MemberTrustRoleArns: {
-        Value: { 'Fn::Join': [',', ['InspectRole', 'EnableRole', 'CheckRole'].map((role) => ({ 'Fn::GetAtt': [role, 'Arn'] }))] },
+        Value: { 'Fn::Join': [',', ['InspectRole', 'EnableRole', 'CheckRole', 'SweepRole'].map((role) => ({ 'Fn::GetAtt': [role, 'Arn'] }))] },
         Description: 'The roles that act in member accounts: the CentralRoleArns parameter of infra/organization-member.yml',
       },
       ComplianceBusArn: { Value: BUS, Description: 'The compliance events bus (dashboards and SIEMs subscribe here); forwarders target the default bus' },

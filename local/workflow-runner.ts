@@ -13,7 +13,7 @@ export const STATE_MACHINE_FILE = new URL('../infra/state-machine.asl.json', imp
 /** A Lambda handler (a middy handler takes more arguments; the runner passes event and context). */
 type TaskHandler = (...args: never[]) => Promise<unknown>;
 type Invoke = (event: unknown, context: unknown) => Promise<unknown>;
-type AslState = { Type: string; Resource?: unknown; Next?: string };
+type AslState = { Type: string; Resource?: unknown; Next?: string; ItemProcessor?: { States: Record<string, AslState> } };
 export type Definition = { States: Record<string, AslState> } & Record<string, unknown>;
 
 /** What one execution did, counted: the figures the README's cost table comes from. */
@@ -53,12 +53,17 @@ export function runnableDefinition(
 ): { definition: Definition; taskFunctions: Record<string, string> } {
   const runnable = structuredClone(definition);
   const taskFunctions: Record<string, string> = {};
-  for (const [name, state] of Object.entries(runnable.States)) {
-    const fn = functionOf(state);
-    if (state.Type !== 'Task' || !fn) continue;
-    taskFunctions[name] = fn;
-    state.Resource = `arn:aws:lambda:${identity.region}:${identity.account}:function:firehose-sse-guard-${fn}`;
-  }
+  // Task states at any depth: a Map state's item processor has its own (the sweep machine's).
+  const visit = (states: Record<string, AslState>) => {
+    for (const [name, state] of Object.entries(states)) {
+      if (state.ItemProcessor) visit(state.ItemProcessor.States);
+      const fn = functionOf(state);
+      if (state.Type !== 'Task' || !fn) continue;
+      taskFunctions[name] = fn;
+      state.Resource = `arn:aws:lambda:${identity.region}:${identity.account}:function:firehose-sse-guard-${fn}`;
+    }
+  };
+  visit(runnable.States);
   return { definition: runnable, taskFunctions };
 }
 

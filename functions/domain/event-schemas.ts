@@ -5,7 +5,7 @@
  * No handler imports it: the Lambdas build events with buildEvent and carry none of this.
  */
 import * as z from 'zod/mini';
-import { EVENT_TYPES, SNAPSHOT_LIST_LIMIT, type EventKind, type GuardEvent } from './events.ts';
+import { EVENT_TYPES, ROLL_UP_LIST_LIMIT, SNAPSHOT_LIST_LIMIT, type EventKind, type GuardEvent } from './events.ts';
 import {
   ENCRYPTION_CALLS_PER_WINDOW,
   FAILURE_DETAILS_MAX_LENGTH,
@@ -146,6 +146,25 @@ export const EVENT_DETAIL_SCHEMAS = {
     nonCompliant: z.array(nonCompliantStreamSchema).check(z.maxLength(SNAPSHOT_LIST_LIMIT)),
     truncated: z.boolean(),
   }),
+  organizationSnapshot: detailOf(
+    'organizationSnapshot',
+    "An organization sweep's roll-up: every account and region's Compliance Snapshot summed, the targets with the most non-compliant streams first, and the accounts or regions that could not be swept (for example, no member role).",
+    {
+      sweepId: z.string().check(z.minLength(1)),
+      startedAt: instant,
+      accounts: countSchema,
+      targets: countSchema,
+      totals: verdictTotalsSchema,
+      workflowsStarted: countSchema,
+      byTarget: z
+        .array(z.strictObject({ account: accountId, region: z.string(), streams: countSchema, nonCompliant: countSchema }))
+        .check(z.maxLength(ROLL_UP_LIST_LIMIT)),
+      failed: z
+        .array(z.strictObject({ account: accountId, region: z.optional(z.string()), error: z.string() }))
+        .check(z.maxLength(ROLL_UP_LIST_LIMIT)),
+      truncated: z.boolean(),
+    },
+  ),
 } as const satisfies { [K in EventKind]: z.ZodMiniType };
 
 /** Strips `readonly` all the way down: the domain's types are read-only, what zod infers is not. */
@@ -174,4 +193,5 @@ const _detailsAgree: {
   budgetLow: true,
   keyChangeFailed: true,
   complianceSnapshot: true,
+  organizationSnapshot: true,
 };

@@ -15,6 +15,7 @@ export const EVENT_TYPES = {
   budgetLow: { detailType: 'Budget Low', version: '1', schema: 'budget-low.json' },
   keyChangeFailed: { detailType: 'Key Change Failed', version: '1', schema: 'key-change-failed.json' },
   complianceSnapshot: { detailType: 'Compliance Snapshot', version: '1', schema: 'compliance-snapshot.json' },
+  organizationSnapshot: { detailType: 'Organization Compliance Snapshot', version: '1', schema: 'organization-snapshot.json' },
 } as const satisfies Record<string, { detailType: string; version: string; schema: string }>;
 
 export type EventKind = keyof typeof EVENT_TYPES;
@@ -112,6 +113,18 @@ export interface EventDetails {
     nonCompliant: { name: string; region: string; reason: string }[];
     truncated: boolean;
   };
+  /** After an organization sweep: every account and region's snapshot summed, the worst first, and those that could not be swept. */
+  organizationSnapshot: {
+    sweepId: string;
+    startedAt: string;
+    accounts: number;
+    targets: number;
+    totals: Record<Verdict, number> & { streams: number };
+    workflowsStarted: number;
+    byTarget: { account: string; region: string; streams: number; nonCompliant: number }[];
+    failed: { account: string; region?: string; error: string }[];
+    truncated: boolean;
+  };
 }
 
 /** An event ready for EventBridge PutEvents. */
@@ -124,6 +137,9 @@ export interface GuardEvent<K extends EventKind = EventKind> {
 
 /** At most this many non-compliant streams are listed in one snapshot (the event must stay under 256 KB). */
 export const SNAPSHOT_LIST_LIMIT = 200;
+
+/** At most this many accounts and regions (and as many failures) are listed, worst first, in the organization roll-up event. */
+export const ROLL_UP_LIST_LIMIT = 500;
 
 /**
  * Builds one event.

@@ -204,3 +204,11 @@ export interface EnablingEstimates {
   /** Records the wait the first look came after, and whether ENABLING was over by then. */
   learn(scope: { account: string; region: string }, waitedMs: number, enabledByThen: boolean): Promise<void>;
 }
+
+/** An organization's member accounts, and the regions enabled in an account (the organization sweep's targets). */
+export interface AccountDirectory {
+  /** Every account of the organization with its status (all pages). */
+  accounts(): Promise<{ id: string; status: string }[]>;
+  /** The regions enabled in the account (opted in, or enabled by default). */
+  enabledRegions(account: string): Promise<string[]>;
+}

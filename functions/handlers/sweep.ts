@@ -5,7 +5,10 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod/mini';
 import { MalformedEventError } from '../domain/errors.ts';
 import { readShape, sweepCursorSchema } from '../domain/shapes.ts';
+import { countSchema, verdictTotalsSchema } from '../domain/shapes.ts';
 import { MAX_SWEEP_INVOCATIONS, newSweep, sweepStep, type SweepCursor, type SweepDeps } from '../domain/sweep/sweep.ts';
+import { accountTargets, planSweep, rollUp, targetCursor, type SweepScope, type TargetSummary } from '../domain/sweep/organization.ts';
+import type { AccountDirectory } from '../domain/ports.ts';
 import { observability, type Observability } from './observability.ts';
 import { lazily, sweepDeps } from './wiring.ts';
 
@@ -15,9 +18,46 @@ interface LambdaContextLike {
 }
 
 export interface SweepSettings {
-  regions: string[];
+  /** The configured regions, or `enabled`: each account's enabled regions (functions/config.ts). */
+  regions: string[] | 'enabled';
+  /** The home account (default: the function's own, from its ARN). */
   account?: string;
+  /** Sweep the organization's accounts, not only the home account. */
+  organization?: boolean;
+  include?: string[];
+  exclude?: string[];
 }
+
+/** The sweep's scope, from its settings and the home account. */
+export const sweepScopeOf = (settings: SweepSettings, home: string): SweepScope => ({
+  home,
+  accounts: settings.organization ? 'organization' : 'account',
+  include: settings.include ?? [],
+  exclude: settings.exclude ?? [],
+  regions: settings.regions,
+});
+
+const sweepIdSchema = z.string().check(z.minLength(1), z.maxLength(80));
+const accountItemSchema = z.object({ sweepId: sweepIdSchema, startedAt: z.number(), account: z.string().check(z.regex(/^\d{12}$/)) });
+const summarySchema = z.object({
+  account: z.string(),
+  region: z.optional(z.string()),
+  totals: z.optional(verdictTotalsSchema),
+  workflowsStarted: z.optional(countSchema),
+  error: z.optional(z.string()),
+});
+/** The sweep state machine's steps (infra/sweep-machine.asl.json) other than the sweep of a target. */
+const actionSchema = z.discriminatedUnion('action', [
+  z.object({ action: z.literal('plan'), id: z.optional(z.string().check(z.minLength(1))) }),
+  z.extend(accountItemSchema, { action: z.literal('targets') }),
+  z.object({
+    action: z.literal('rollUp'),
+    sweepId: sweepIdSchema,
+    startedAt: z.number(),
+    // Each account's Map result: its targets' summaries, or one summary when the account failed.
+    results: z.array(z.union([summarySchema, z.array(summarySchema)])),
+  }),
+]);
 
 /** The sweep's event: the schedule's (a new sweep, named after its `id`), or `{ cursor }` (the rest of one, from the sweep state machine). */
 const sweepEventSchema = z.object({ cursor: z.optional(sweepCursorSchema), id: z.optional(z.string().check(z.minLength(1))) });
@@ -32,20 +72,47 @@ export function sweepCursorOf(event: unknown, settings: SweepSettings, context: 
       throw new MalformedEventError(`sweep ${c.sweepId}: stopped after ${c.invocations} invocations`);
     return c;
   }
+  const account = homeAccount(settings, context);
+  if (settings.regions === 'enabled')
+    throw new MalformedEventError("sweep: each account's enabled regions are found by the sweep state machine; start it instead");
+  return newSweep(sweepIdOf(raw.id, now), account, settings.regions, now);
+}
+
+function homeAccount(settings: SweepSettings, context: LambdaContextLike): string {
   const account = settings.account ?? context.invokedFunctionArn?.split(':')[4];
   if (!account) throw new MalformedEventError('sweep: the account id is unknown');
-  return newSweep(
-    `sweep-${
-      raw.id ??
-      new Date(now)
-        .toISOString()
-        .replace(/[^0-9]/g, '')
-        .slice(0, 14)
-    }`.slice(0, 40),
-    account,
-    settings.regions,
-    now,
-  );
+  return account;
+}
+
+const sweepIdOf = (id: string | undefined, now: number): string =>
+  `sweep-${
+    id ??
+    new Date(now)
+      .toISOString()
+      .replace(/[^0-9]/g, '')
+      .slice(0, 14)
+  }`.slice(0, 40);
+
+/** One step of the sweep state machine other than a target's sweep: the plan, an account's targets, the roll-up. */
+async function runAction(
+  event: z.output<typeof actionSchema>,
+  deps: { settings: SweepSettings; directory?: AccountDirectory; clock: SweepDeps['clock']; publisher: SweepDeps['publisher'] },
+  context: LambdaContextLike,
+): Promise<unknown> {
+  const scope = sweepScopeOf(deps.settings, homeAccount(deps.settings, context));
+  const now = deps.clock.now();
+  switch (event.action) {
+    case 'plan':
+      return planSweep(sweepIdOf(event.id, now), now, scope, deps.directory);
+    case 'targets':
+      return { targets: (await accountTargets(event, scope, deps.directory)).map((target) => ({ cursor: targetCursor(target) })) };
+    case 'rollUp': {
+      const summaries = event.results.flat() as TargetSummary[];
+      const snapshot = rollUp(event.sweepId, event.startedAt, summaries, now);
+      await deps.publisher.publish([snapshot]);
+      return { rolledUp: true, targets: snapshot.detail.targets, failed: snapshot.detail.failed.length, totals: snapshot.detail.totals };
+    }
+  }
 }
 
 /**
@@ -54,10 +121,21 @@ export function sweepCursorOf(event: unknown, settings: SweepSettings, context: 
  * until `done`, and retries a failed invocation with the cursor it was given.
  */
 export function makeSweepHandler(
-  deps: Omit<SweepDeps, 'remainingMs'> & { settings: SweepSettings },
+  deps: Omit<SweepDeps, 'remainingMs'> & { settings: SweepSettings; directory?: AccountDirectory },
   tools: Observability = observability(),
 ) {
   return middy(async (event: unknown, context: LambdaContextLike) => {
+    if (typeof event === 'object' && event !== null && 'action' in event) {
+      const step = readShape(actionSchema, event, 'sweep step');
+      const result = await runAction(step, deps, context);
+      if (step.action === 'rollUp') {
+        const { failed, totals } = result as { failed: number; totals: { REMEDIATE: number } };
+        tools.metrics.addMetric('SweepTargetsFailed', MetricUnit.Count, failed);
+        tools.metrics.addMetric('OrganizationNonCompliantStreams', MetricUnit.Count, totals.REMEDIATE);
+      }
+      tools.logger.info('sweep step', { action: step.action });
+      return result;
+    }
     const cursor = sweepCursorOf(event, deps.settings, context, deps.clock.now());
     const { done, cursor: next } = await sweepStep(cursor, { ...deps, remainingMs: () => context.getRemainingTimeInMillis() });
     tools.metrics.addMetric('SweepStreamsEvaluated', MetricUnit.Count, next.totals.streams - cursor.totals.streams);

@@ -25,6 +25,9 @@ import { StepFunctionsStarter } from '../adapters/step-functions-starter.ts';
 import { SqsDeadLetters } from '../adapters/sqs-dead-letters.ts';
 import { SWEEP_TUNING } from '../domain/sweep/sweep.ts';
 import { sleep } from '../adapters/sleep.ts';
+import { AccountClient } from '@aws-sdk/client-account';
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { SdkAccountDirectory } from '../adapters/account-directory.ts';
 
 /**
  * Credentials for an account: the function's own for the home account; in an organization, those of
@@ -195,13 +198,26 @@ export function deploymentScope(config: GuardConfig, env: Record<string, string 
     .filter(Boolean);
   const home = env.FSG_HOME_ACCOUNT_ID;
   const accounts = listed.length > 0 ? listed : env.FSG_ORGANIZATION_ID ? 'organization' : home ? [home] : 'organization';
-  return { accounts, regions: config.sweep.regions };
+  const regions = config.sweep.regions === 'enabled' ? 'any' : config.sweep.regions;
+  const excluded = new Set(config.sweep.exclude);
+  return { accounts: accounts === 'organization' || excluded.size === 0 ? accounts : accounts.filter((a) => !excluded.has(a)), regions };
+}
+
+/** The organization's accounts (Organizations, from the home account) and each account's enabled regions (as the account's member role). */
+function accountDirectory(config: GuardConfig): SdkAccountDirectory {
+  const clients = keyedCache((account) => {
+    const credentials = credentialsFor(account, config.region);
+    return new AccountClient({ region: config.region, ...(credentials ? { credentials } : {}) });
+  });
+  return new SdkAccountDirectory(new OrganizationsClient({ region: config.region }), clients);
 }
 
 /** The sweep's adapters; its calls take slots of the shared pacing, after the workflows' calls. */
 export function sweepDeps(config: GuardConfig = loadConfig()) {
   const table = stateTable(config.tableName, { region: config.region });
+  const home = process.env.FSG_HOME_ACCOUNT_ID;
   return {
+    directory: accountDirectory(config),
     firehose: regionalGateway(),
     leases: new DynamoLeaseStore(table),
     publisher: publisherFor(config),
@@ -212,6 +228,12 @@ export function sweepDeps(config: GuardConfig = loadConfig()) {
     pacer: pacerOn(table, config),
     sleep,
     reserveMs: 60_000,
-    settings: { regions: config.sweep.regions },
+    settings: {
+      regions: config.sweep.regions,
+      organization: config.sweep.organization,
+      include: config.sweep.include,
+      exclude: config.sweep.exclude,
+      ...(home ? { account: home } : {}),
+    },
   };
 }

@@ -161,7 +161,11 @@ describe('the deployment (osls package, offline)', () => {
         'events:PutEvents',
         'sqs:SendMessage',
       ],
+      // With organizationId: the member roles, the organization's accounts, the enabled regions (issue 14).
       SweepRole: [
+        'sts:AssumeRole',
+        'organizations:ListAccounts',
+        'account:ListRegions',
         'firehose:ListDeliveryStreams',
         'firehose:DescribeDeliveryStream',
         'firehose:ListTagsForDeliveryStream',
@@ -187,7 +191,7 @@ describe('the deployment (osls package, offline)', () => {
       expect(
         statementsOf(packaged, id)
           .flatMap(actions)
-          .filter((a) => a.startsWith('kms:') || a === 'sts:AssumeRole'),
+          .filter((a) => a.startsWith('kms:') || a === 'sts:AssumeRole' || a.startsWith('organizations:') || a.startsWith('account:')),
         id,
       ).toEqual([]);
     }
@@ -265,11 +269,13 @@ describe('the deployment (osls package, offline)', () => {
 
   it('outputs the exact roles that act in member accounts, for the member template to trust (issue 14)', () => {
     expect(packaged.template.Outputs?.MemberTrustRoleArns).toMatchObject({
-      Value: { 'Fn::Join': [',', ['InspectRole', 'EnableRole', 'CheckRole'].map((role) => ({ 'Fn::GetAtt': [role, 'Arn'] }))] },
+      Value: {
+        'Fn::Join': [',', ['InspectRole', 'EnableRole', 'CheckRole', 'SweepRole'].map((role) => ({ 'Fn::GetAtt': [role, 'Arn'] }))],
+      },
     });
   });
 
-  it('has dead-letter queues, the nine alarms, a dashboard, and the optional organization and e-mail resources only when asked', () => {
+  it('has dead-letter queues, the ten alarms, a dashboard, and the optional organization and e-mail resources only when asked', () => {
     expect(
       resourcesOfType(packaged, 'AWS::SQS::Queue')
         .map(([id]) => id)
@@ -288,6 +294,7 @@ describe('the deployment (osls package, offline)', () => {
       'RemediationFailedAlarm',
       'RuleDeadLettersAlarm',
       'SweepFailedAlarm',
+      'SweepTargetsFailedAlarm',
       'ThrottlingAlarm',
     ]);
     expect(resourcesOfType(packaged, 'AWS::CloudWatch::Dashboard')).toHaveLength(1);

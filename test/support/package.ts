@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -15,10 +15,39 @@ export interface Packaged {
   };
 }
 
+const LOCK = new URL('../../.esbuild-package.lock', import.meta.url).pathname;
+/** A lock older than this was left by a killed run. */
+const STALE_LOCK_MS = 10 * 60_000;
+
+/**
+ * Every packaging builds in the project's one esbuild work folder: test files (run in parallel
+ * workers) take turns through a lock folder.
+ */
+async function exclusively<T>(work: () => Promise<T>): Promise<T> {
+  for (;;) {
+    try {
+      mkdirSync(LOCK);
+      break;
+    } catch {
+      try {
+        if (Date.now() - statSync(LOCK).mtimeMs > STALE_LOCK_MS) rmSync(LOCK, { recursive: true, force: true });
+      } catch {
+        // Released meanwhile: try again.
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+  try {
+    return await work();
+  } finally {
+    rmSync(LOCK, { recursive: true, force: true });
+  }
+}
+
 /** Runs `osls package` offline, with no credentials, into a fresh folder, and reads the template. */
-export async function packageService(params: Record<string, string> = {}): Promise<Packaged> {
+export async function packageService(params: Record<string, string> = {}, stage = 'test'): Promise<Packaged> {
   const dir = mkdtempSync(join(tmpdir(), 'fsg-package-'));
-  const { command, args, cwd, env } = offlinePackageCommand(dir, { stage: 'test', params });
-  await run(command, args, { cwd, env, maxBuffer: 16 * 1024 * 1024 });
+  const { command, args, cwd, env } = offlinePackageCommand(dir, { stage, params });
+  await exclusively(() => run(command, args, { cwd, env, maxBuffer: 16 * 1024 * 1024 }));
   return { dir, template: JSON.parse(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) };
 }

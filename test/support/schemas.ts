@@ -94,4 +94,18 @@ export const EXAMPLE_DETAILS: { [K in EventKind]: EventDetails[K] } = {
     nonCompliant: [{ name: 'orders', region: 'us-east-1', reason: 'ENCRYPTION_DISABLED' }],
     truncated: false,
   },
+  organizationSnapshot: {
+    sweepId: 'sweep-1',
+    startedAt: new Date(AT - 600_000).toISOString(),
+    accounts: 2,
+    targets: 3,
+    totals: { streams: 9, COMPLIANT: 5, NOT_APPLICABLE: 1, EXEMPT: 1, GONE: 0, BUSY: 0, REMEDIATE: 2 },
+    workflowsStarted: 2,
+    byTarget: [
+      { account: '123456789012', region: 'us-east-1', streams: 5, nonCompliant: 2 },
+      { account: '210987654321', region: 'us-east-1', streams: 4, nonCompliant: 0 },
+    ],
+    failed: [{ account: '210987654321', region: 'eu-west-1', error: 'AccessDenied: not authorized to perform sts:AssumeRole' }],
+    truncated: false,
+  },
 };

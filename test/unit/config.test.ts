@@ -30,7 +30,7 @@ describe('configuration from the environment', () => {
       // Derived, not configured: the lease outlives the state machine's timeout (bounds.ts).
       leaseSeconds: LEASE_SECONDS,
       pacedCallsPerSecond: 4.75,
-      sweep: { regions: ['eu-west-1'] },
+      sweep: { regions: ['eu-west-1'], organization: false, include: [], exclude: [] },
     });
   });
 

@@ -31,7 +31,7 @@ describe('Lambda entry points', () => {
       remediatorRoleArns: [],
       leaseSeconds: 7200,
       pacedCallsPerSecond: 4.75,
-      sweep: { regions: ['eu-west-1'] },
+      sweep: { regions: ['eu-west-1'], organization: false, include: [], exclude: [] },
     };
     const keys = (deps: object) => Object.keys(deps).sort();
     expect(keys(inspectDeps(config))).toEqual([

@@ -3,6 +3,7 @@ import aslValidator from 'asl-validator';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { describe, expect, it } from 'vitest';
 import { makeSweepHandler } from '../../functions/handlers/sweep.ts';
+import { InvalidRequestError } from '../../functions/domain/errors.ts';
 import { SWEEP_TUNING, type SweepCursor } from '../../functions/domain/sweep/sweep.ts';
 import type { WorkflowInput } from '../../functions/domain/remediation/state.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../../local/account.ts';
@@ -20,11 +21,16 @@ const { definition, taskFunctions } = runnableDefinition(SWEEP_MACHINE, { accoun
 describe('the sweep state machine (infra/sweep-machine.asl.json)', () => {
   const s = useScenario();
 
-  it('passes asl-validator, and loops on the sweep Lambda alone', () => {
+  it('passes asl-validator: plan, every account in parallel, its regions in parallel, each swept in a loop on the sweep Lambda alone, a roll-up', () => {
     const { isValid, errorsText } = aslValidator(definition, { checkPaths: true, checkArn: true });
     expect(isValid, errorsText('\n')).toBe(true);
-    expect(Object.values(taskFunctions)).toEqual(['sweep']);
-    expect(SWEEP_MACHINE.States.MoreToSweep).toMatchObject({ Choices: [{ Variable: '$.done', BooleanEquals: false, Next: 'Sweep' }] });
+    expect(taskFunctions).toEqual({ Plan: 'sweep', Targets: 'sweep', Sweep: 'sweep', RollUp: 'sweep' });
+    const accounts = SWEEP_MACHINE.States.SweepAccounts as unknown as { ItemProcessor: Definition; MaxConcurrency: number };
+    const regions = accounts.ItemProcessor.States.SweepRegions as unknown as { ItemProcessor: Definition; MaxConcurrency: number };
+    expect(regions.MaxConcurrency).toBe(0);
+    expect(regions.ItemProcessor.States.MoreToSweep).toMatchObject({
+      Choices: [{ Variable: '$.done', BooleanEquals: false, Next: 'Sweep' }],
+    });
   });
 
   it('carries the cursor from invocation to invocation, and resumes from it after a crashed one: every stream evaluated once', async () => {
@@ -50,12 +56,18 @@ describe('the sweep state machine (infra/sweep-machine.asl.json)', () => {
     // Each invocation has time for a few chunks of 5 streams; the third one crashes after its work.
     const inputs: unknown[] = [];
     let invocations = 0;
+    const step = (event: unknown) =>
+      handler(event, { getRemainingTimeInMillis: () => 120_000, functionName: 'firehose-sse-guard-sweep', awsRequestId: 'step' });
     const machine = new StateMachine(definition as never, { validationOptions: { checkPaths: true, checkArn: true } });
     const execution = machine.run(
-      { id: 'schedule-1' },
+      {},
       {
+        context: { Execution: { Name: 'schedule-1' } },
         overrides: {
           taskResourceLocalHandlers: {
+            Plan: step,
+            Targets: step,
+            RollUp: step,
             Sweep: async (event: unknown) => {
               inputs.push(event);
               invocations += 1;
@@ -69,20 +81,99 @@ describe('the sweep state machine (infra/sweep-machine.asl.json)', () => {
               return output;
             },
           },
-          retryIntervalOverrides: { Sweep: 0 },
+          retryIntervalOverrides: { Plan: 0, Targets: 0, Sweep: 0, RollUp: 0 },
         },
       },
     );
-    const result = (await execution.result) as { done: boolean; cursor: SweepCursor };
+    const result = (await execution.result) as { targets: number; failed: number; totals: SweepCursor['totals'] };
 
-    expect(result.done).toBe(true);
-    expect(result.cursor.totals).toMatchObject({ streams: 60, REMEDIATE: 60 });
+    expect(result).toMatchObject({ targets: 1, failed: 0, totals: { streams: 60, REMEDIATE: 60 } });
+    const rollUp = s.account.events.ofKind('organizationSnapshot');
+    expect(rollUp.map((e) => e.detail)).toMatchObject([{ accounts: 1, targets: 1, totals: { streams: 60, REMEDIATE: 60 } }]);
+    expect(s.account.events.ofKind('complianceSnapshot')).toHaveLength(1);
     // The retried invocation got the same cursor as the crashed one: no stream is counted twice.
     expect(inputs[3]).toEqual(inputs[2]);
     // Many invocations (each had time for a few chunks), none of them started by another.
     expect(invocations).toBeGreaterThan(6);
-    expect(inputs.slice(1).every((input) => typeof input === 'object' && input !== null && 'cursor' in input)).toBe(true);
+    expect(inputs.every((input) => typeof input === 'object' && input !== null && 'cursor' in input)).toBe(true);
     // The crashed invocation had started workflows already: starting them again is idempotent (one per stream and sweep).
     expect(new Set(started).size).toBe(60);
+  });
+});
+
+/**
+ * Issue 14: "The deployed central sweep covers every member account and every enabled region:
+ * accounts from AWS Organizations ListAccounts, with optional include and exclude lists; regions
+ * from a parameter, or from the account's enabled regions; each account and region paced by its own
+ * quota and run in parallel; one snapshot event per account and region, plus an organization roll-up event."
+ */
+describe('the organization sweep (infra/sweep-machine.asl.json)', () => {
+  const s = useScenario();
+  const MEMBER = '210987654321';
+
+  it('sweeps the ACTIVE, not excluded accounts in their enabled regions; a member that refuses us is reported, not fatal', async () => {
+    s.account.emulator.emulator.firehose.handle('CreateDeliveryStream', { DeliveryStreamName: 'orders', ...S3_DESTINATION });
+    const asked: string[] = [];
+    const directory = {
+      accounts: async () => [
+        { id: LOCAL_ACCOUNT_ID, status: 'ACTIVE' },
+        { id: MEMBER, status: 'ACTIVE' },
+        { id: '333333333333', status: 'SUSPENDED' },
+        { id: '444444444444', status: 'ACTIVE' },
+      ],
+      enabledRegions: async (account: string) => {
+        asked.push(account);
+        return [LOCAL_REGION];
+      },
+    };
+    const firehose = s.account.deps.firehose;
+    const refusing = {
+      ...firehose,
+      describe: firehose.describe.bind(firehose),
+      tags: firehose.tags.bind(firehose),
+      startEncryption: firehose.startEncryption.bind(firehose),
+      listNames: async (scope: { account: string; region: string }, options?: { startAfter?: string; limit?: number }) => {
+        if (scope.account === MEMBER) throw new InvalidRequestError(`AccessDenied: not authorized to perform sts:AssumeRole in ${MEMBER}`);
+        return firehose.listNames(scope, options);
+      },
+    };
+    const handler = makeSweepHandler({
+      ...s.account.deps,
+      firehose: refusing,
+      ...SWEEP_TUNING,
+      starter: { start: async () => ({ started: true }) },
+      sleep: (ms) => s.account.time.sleep(ms),
+      reserveMs: 0,
+      directory,
+      settings: { regions: 'enabled', account: LOCAL_ACCOUNT_ID, organization: true, include: [], exclude: ['444444444444'] },
+    }) as unknown as (event: unknown, context: unknown) => Promise<never>;
+    const step = (event: unknown) =>
+      handler(event, { getRemainingTimeInMillis: () => 120_000, functionName: 'firehose-sse-guard-sweep', awsRequestId: 'step' });
+    const machine = new StateMachine(definition as never, { validationOptions: { checkPaths: true, checkArn: true } });
+    const execution = machine.run(
+      {},
+      {
+        context: { Execution: { Name: 'nightly' } },
+        overrides: {
+          taskResourceLocalHandlers: { Plan: step, Targets: step, Sweep: step, RollUp: step },
+          retryIntervalOverrides: { Plan: 0, Targets: 0, Sweep: 0, RollUp: 0 },
+        },
+      },
+    );
+    await execution.result;
+
+    expect(asked.sort()).toEqual([LOCAL_ACCOUNT_ID, MEMBER]);
+    expect(s.account.events.ofKind('complianceSnapshot').map((e) => e.detail)).toMatchObject([
+      { account: LOCAL_ACCOUNT_ID, regions: [LOCAL_REGION], totals: { streams: 1, REMEDIATE: 1 } },
+    ]);
+    const [rollUp] = s.account.events.ofKind('organizationSnapshot');
+    expect(rollUp?.detail).toMatchObject({
+      sweepId: 'sweep-nightly',
+      accounts: 2,
+      targets: 1,
+      totals: { streams: 1, REMEDIATE: 1 },
+      byTarget: [{ account: LOCAL_ACCOUNT_ID, region: LOCAL_REGION, streams: 1, nonCompliant: 1 }],
+      failed: [{ account: MEMBER, region: LOCAL_REGION, error: expect.stringMatching(/^InvalidRequestError: .*AccessDenied/) }],
+    });
   });
 });
