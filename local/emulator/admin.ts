@@ -1,3 +1,4 @@
+import type { EmulatorCell } from './cells.ts';
 import { assumedRoleIdentity, iamUserIdentity } from './cloudtrail.ts';
 import { ManualClock } from './clock.ts';
 import type { FirehoseEmulator } from './emulator.ts';
@@ -18,7 +19,8 @@ export class AdminRequestError extends Error {
 }
 
 type Body = Record<string, unknown>;
-type Route = (emulator: FirehoseEmulator, body: Body, query: URLSearchParams) => unknown;
+/** A route acts on the emulator, and on the cell that `?account=&region=` address (the home cell by default). */
+type Route = (emulator: FirehoseEmulator, body: Body, query: URLSearchParams, cell: () => EmulatorCell) => unknown;
 
 function need<T>(body: Body, field: string, type: 'string' | 'number' | 'boolean'): T {
   const value = body[field];
@@ -29,67 +31,98 @@ function need<T>(body: Body, field: string, type: 'string' | 'number' | 'boolean
 const optional = <T>(body: Body, field: string, type: 'string' | 'number' | 'boolean'): T | undefined =>
   body[field] === undefined ? undefined : need<T>(body, field, type);
 
+function strings(body: Body, field: string, required: boolean): string[] | undefined {
+  const value = body[field];
+  if (value === undefined && !required) return undefined;
+  if (!Array.isArray(value) || !value.every((v): v is string => typeof v === 'string'))
+    throw new AdminRequestError(`'${field}' must be an array of strings`);
+  return value;
+}
+
+function addressedCell(emulator: FirehoseEmulator, query: URLSearchParams): EmulatorCell {
+  const account = query.get('account') ?? emulator.account;
+  if (!emulator.accounts().includes(account)) throw new AdminRequestError(`account ${account} is not served: POST accounts first`, 404);
+  return emulator.cell(account, query.get('region') ?? emulator.region);
+}
+
 /** Admin operations, each `METHOD path`. The in-process equivalents are the emulator's own members. */
 const routes: Record<string, Route> = {
-  'GET health': (e) => ({ ok: true, account: e.account, region: e.region, now: e.clock.now() }),
-  'GET cloudtrail': (e, _b, q) => ({
-    events: e.cloudTrail.events({
+  'GET health': (e) => ({ ok: true, account: e.account, region: e.region, accounts: e.accounts(), now: e.clock.now() }),
+  'GET accounts': (e) => ({ accounts: e.accounts(), cells: e.cells().map((c) => ({ account: c.account, region: c.region })) }),
+  'POST accounts': (e, b) => {
+    const regions = strings(b, 'regions', false);
+    e.addAccount(need(b, 'account', 'string'), regions ? { regions } : {});
+    return { accounts: e.accounts() };
+  },
+  'GET roles': (e) => ({ roles: e.sts.roles() }),
+  'POST roles': (e, b) => {
+    const maxSessionSeconds = optional<number>(b, 'maxSessionSeconds', 'number');
+    e.addRole(need(b, 'roleArn', 'string'), {
+      trustedPrincipalArns: strings(b, 'trustedPrincipalArns', true) ?? [],
+      ...(maxSessionSeconds !== undefined ? { maxSessionSeconds } : {}),
+    });
+    return { ok: true };
+  },
+  'GET cloudtrail': (_e, _b, q, cell) => ({
+    events: cell().cloudTrail.events({
       ...(q.get('eventName') ? { eventName: q.get('eventName') as string } : {}),
       ...(q.get('since') ? { since: Number(q.get('since')) } : {}),
     }),
   }),
-  'GET streams': (e) => ({
-    streams: e.firehose.streams().map((s) => ({
-      name: s.name,
-      type: s.type,
-      status: s.status,
-      encryption: s.encryption.status,
-      keyArn: s.encryption.key?.keyArn,
-      encryptionCallsLast24h: s.encryptionCalls.filter((t) => t > e.clock.now() - ENCRYPTION_CALL_WINDOW_MS).length,
-      records: s.records,
-    })),
+  'GET streams': (e, _b, _q, cell) => ({
+    streams: cell()
+      .firehose.streams()
+      .map((s) => ({
+        name: s.name,
+        type: s.type,
+        status: s.status,
+        encryption: s.encryption.status,
+        keyArn: s.encryption.key?.keyArn,
+        encryptionCallsLast24h: s.encryptionCalls.filter((t) => t > e.clock.now() - ENCRYPTION_CALL_WINDOW_MS).length,
+        records: s.records,
+      })),
   }),
-  'POST faults': (e, b) => {
+  'POST faults': (_e, b, _q, cell) => {
     const error = b.error as Body | undefined;
     if (typeof error !== 'object' || error === null) throw new AdminRequestError("'error' must be an object with a 'type'");
-    e.faults.failNext(need(b, 'operation', 'string'), need(b, 'count', 'number'), {
+    cell().faults.failNext(need(b, 'operation', 'string'), need(b, 'count', 'number'), {
       type: need(error, 'type', 'string'),
       ...(error.message !== undefined ? { message: need<string>(error, 'message', 'string') } : {}),
       ...(error.statusCode !== undefined ? { statusCode: need<number>(error, 'statusCode', 'number') } : {}),
     });
     return { ok: true };
   },
-  'POST latency': (e, b) => {
-    e.faults.setLatency(need(b, 'operation', 'string'), need(b, 'ms', 'number'));
+  'POST latency': (_e, b, _q, cell) => {
+    cell().faults.setLatency(need(b, 'operation', 'string'), need(b, 'ms', 'number'));
     return { ok: true };
   },
-  'POST enablement-failures': (e, b) => {
+  'POST enablement-failures': (_e, b, _q, cell) => {
     const details = optional<string>(b, 'details', 'string');
-    e.faults.failNextEnablement(
+    cell().faults.failNextEnablement(
       need(b, 'count', 'number'),
       { type: need<EncryptionFailureType>(b, 'type', 'string'), ...(details ? { details } : {}) },
       optional<string>(b, 'stream', 'string'),
     );
     return { ok: true };
   },
-  'POST keys/state': (e, b) => {
+  'POST keys/state': (_e, b, _q, cell) => {
     const state = need<KeyState>(b, 'state', 'string');
     if (!['Enabled', 'Disabled', 'PendingDeletion'].includes(state)) throw new AdminRequestError(`unknown key state '${state}'`);
-    e.kms.setKeyState(need(b, 'keyId', 'string'), state);
+    cell().kms.setKeyState(need(b, 'keyId', 'string'), state);
     return { ok: true };
   },
-  'POST keys/deny-firehose': (e, b) => {
-    e.kms.denyFirehose(need(b, 'keyId', 'string'), optional<boolean>(b, 'deny', 'boolean') ?? true);
+  'POST keys/deny-firehose': (_e, b, _q, cell) => {
+    cell().kms.denyFirehose(need(b, 'keyId', 'string'), optional<boolean>(b, 'deny', 'boolean') ?? true);
     return { ok: true };
   },
-  'POST identities': (e, b) => {
+  'POST identities': (e, b, _q, cell) => {
     const accessKeyId = need<string>(b, 'accessKeyId', 'string');
     const roleArn = optional<string>(b, 'roleArn', 'string');
     e.registerIdentity(
       accessKeyId,
       roleArn
         ? assumedRoleIdentity(roleArn, optional<string>(b, 'sessionName', 'string') ?? 'session', accessKeyId)
-        : iamUserIdentity(e.account, need(b, 'userName', 'string'), accessKeyId),
+        : iamUserIdentity(cell().account, need(b, 'userName', 'string'), accessKeyId, cell().partition),
     );
     return { ok: true };
   },
@@ -108,7 +141,7 @@ export function handleAdmin(emulator: FirehoseEmulator, method: string, url: URL
   const route = routes[`${method} ${url.pathname.slice(ADMIN_PREFIX.length)}`];
   if (!route) throw new AdminRequestError(`no admin route ${method} ${url.pathname}`, 404);
   try {
-    return route(emulator, body, url.searchParams);
+    return route(emulator, body, url.searchParams, () => addressedCell(emulator, url.searchParams));
   } catch (error) {
     if (error instanceof AdminRequestError) throw error;
     throw new AdminRequestError((error as Error).message);

@@ -49,7 +49,7 @@ export interface CloudTrailEvent {
 }
 
 export interface ApiCall {
-  service: 'firehose' | 'kms';
+  service: 'firehose' | 'kms' | 'sts';
   operation: string;
   input: Record<string, unknown>;
   output?: Record<string, unknown>;
@@ -82,6 +82,14 @@ function responseElements(call: ApiCall): unknown {
   if (call.error || !call.output) return null;
   if (call.operation === 'CreateDeliveryStream') return lowerFirstKeys(call.output);
   if (call.operation === 'CreateKey') return lowerFirstKeys(call.output);
+  if (call.operation === 'AssumeRole') {
+    // CloudTrail keeps the new key id and its expiry, never the secret.
+    const { Credentials, AssumedRoleUser } = call.output as { Credentials?: Record<string, unknown>; AssumedRoleUser?: unknown };
+    return {
+      credentials: { accessKeyId: Credentials?.AccessKeyId, expiration: Credentials?.Expiration },
+      assumedRoleUser: lowerFirstKeys(AssumedRoleUser),
+    };
+  }
   return null;
 }
 

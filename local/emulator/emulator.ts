@@ -1,40 +1,57 @@
-import { STREAMS_PER_CUSTOMER_MANAGED_KEY } from '../../functions/domain/firehose-facts.ts';
+import { partitionOf, STREAMS_PER_CUSTOMER_MANAGED_KEY } from '../../functions/domain/firehose-facts.ts';
+import { AccountDirectory, type AccountOptions } from './accounts.ts';
+import { cellKey, checkRegion, EmulatorCell, isRegion, type CellSettings } from './cells.ts';
 import { systemClock, type Clock } from './clock.ts';
-import { CloudTrailRecorder, iamUserIdentity, newRequestId, type UserIdentity } from './cloudtrail.ts';
-import { AwsServiceError, firehoseErrors, protocolErrors } from './errors.ts';
-import { FaultInjector } from './faults.ts';
-import { FirehoseService, type EmulatorTimings } from './firehose.ts';
-import { KmsService } from './kms.ts';
-import { firehoseShapes, kmsShapes } from './operation-shapes.ts';
-import { ControlPlaneRateLimiter, type RateLimitOptions } from './rate-limit.ts';
-import { validateRequest } from './shapes.ts';
+import {
+  newRequestId,
+  type ApiCall,
+  type CloudTrailEvent,
+  type CloudTrailRecorder,
+  type CloudTrailSubscriber,
+  type UserIdentity,
+} from './cloudtrail.ts';
+import { authErrors, AwsServiceError, firehoseErrors, protocolErrors, stsErrors } from './errors.ts';
+import type { FaultInjector } from './faults.ts';
+import type { EmulatorTimings, FirehoseService } from './firehose.ts';
+import type { KmsService } from './kms.ts';
+import { firehoseShapes, kmsShapes, stsShapes } from './operation-shapes.ts';
+import { STS_QUERY } from './query-protocol.ts';
+import type { ControlPlaneRateLimiter, RateLimitOptions } from './rate-limit.ts';
+import { validateRequest, type Shape } from './shapes.ts';
+import { StsService, type RoleOptions } from './sts.ts';
 
 export interface EmulatorOptions {
+  /** The home account (default 123456789012): `emulator.firehose`, `kms`, ... are its cell in the home region. */
   account?: string;
+  /** The home region (default us-east-1): requests whose credential scope names no region go here. */
   region?: string;
+  /** The home cell's partition (default: the home region's). */
   partition?: string;
   /** Domain time: transitions, the 24-hour budget window, the settle time. */
   clock?: Clock;
   /** Wall time for the control-plane rate limit (see rate-limit.ts). */
   rateClock?: Clock;
   timings?: Partial<EmulatorTimings>;
-  /** `false` turns the 5-per-second control-plane limit off. */
+  /** `false` turns the 5-per-second control-plane limit off; each cell (account and region) has its own. */
   rateLimit?: RateLimitOptions | false;
   /** Streams one customer managed key may encrypt (500 in AWS; lower it to test the limit cheaply). */
   streamsPerCmk?: number;
+  /** Streams per account and region ("Up to 5,000 streams per region"). */
   maxStreams?: number;
 }
 
-/** Who made a call: the access key id from the SigV4 credential scope, plus where it came from. */
+/** Who made a call: the access key id and region from the SigV4 credential scope, plus where it came from. */
 export interface CallerContext {
   accessKeyId?: string;
+  /** The region of the SigV4 credential scope; the home region when absent. */
+  region?: string;
   sourceIp?: string;
   userAgent?: string;
   /** The request id the response carries; CloudTrail records the same one. */
   requestId?: string;
 }
 
-export type ServiceName = 'firehose' | 'kms';
+export type ServiceName = 'firehose' | 'kms' | 'sts';
 
 /** A request body that could not be read as JSON; it still takes the call path, so it is recorded. */
 export class UnparsableBody {
@@ -53,71 +70,141 @@ export function parseTarget(target: string | undefined): { service: ServiceName;
   return { service: match[1] === 'TrentService' ? 'kms' : 'firehose', operation: match[2] as string };
 }
 
+const SHAPES: Record<ServiceName, Record<string, Shape>> = { firehose: firehoseShapes, kms: kmsShapes, sts: stsShapes };
+
 /**
- * The local Firehose + KMS account. `call` is the single path every request takes, in process or
- * over HTTP: latency, rate limit, injected faults, validation, the operation, CloudTrail.
+ * The local AWS: Firehose + KMS in many accounts and regions at once, and the STS that leads from one
+ * account into another. `call` is the single path every request takes, in process or over HTTP: the
+ * caller's account (from its access key) and region (from the credential scope) pick a cell, then
+ * latency, rate limit, injected faults, validation, the operation, CloudTrail, all the cell's own.
+ *
+ * `firehose`, `kms`, `cloudTrail`, `faults` and `rateLimiter` are the home cell's (home account, home
+ * region): what a one-account emulator had. `cell(account, region)` reaches the others.
  *
  * @example
  * const emulator = new FirehoseEmulator({ clock: new ManualClock() });
  * await emulator.call('firehose', 'ListDeliveryStreams', {});
+ * emulator.addAccount('210987654321');
+ * await emulator.call('firehose', 'ListDeliveryStreams', {}, { accessKeyId: memberKey, region: 'eu-west-1' });
+ * emulator.cell('210987654321', 'eu-west-1').firehose.streams();
  */
 export class FirehoseEmulator {
   readonly account: string;
   readonly region: string;
+  readonly partition: string;
   readonly clock: Clock;
+  readonly timings: EmulatorTimings;
   readonly kms: KmsService;
   readonly firehose: FirehoseService;
-  readonly cloudTrail = new CloudTrailRecorder();
-  readonly faults = new FaultInjector();
+  readonly cloudTrail: CloudTrailRecorder;
+  readonly faults: FaultInjector;
   readonly rateLimiter: ControlPlaneRateLimiter | undefined;
-  readonly timings: EmulatorTimings;
-  readonly #identities = new Map<string, UserIdentity>();
+  readonly sts: StsService;
+  readonly #settings: CellSettings;
+  readonly #accounts: AccountDirectory;
+  readonly #home: EmulatorCell;
+  readonly #cells = new Map<string, EmulatorCell>();
+  readonly #trailSubscribers = new Set<CloudTrailSubscriber>();
 
   constructor(options: EmulatorOptions = {}) {
     this.account = options.account ?? '123456789012';
-    this.region = options.region ?? 'us-east-1';
-    const partition = options.partition ?? 'aws';
-    if (!/^\d{12}$/.test(this.account)) throw new RangeError(`account must be 12 digits, got '${this.account}'`);
+    this.region = checkRegion(options.region ?? 'us-east-1');
+    this.partition = options.partition ?? partitionOf(this.region);
     this.clock = options.clock ?? systemClock;
     this.timings = { ...DEFAULT_TIMINGS, ...options.timings };
     for (const [name, ms] of Object.entries(this.timings)) {
       if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`timings.${name} must be >= 0 ms, got ${ms}`);
     }
-    this.kms = new KmsService(this.account, this.region, partition, this.clock);
-    this.firehose = new FirehoseService(
-      {
-        account: this.account,
-        region: this.region,
-        partition,
-        timings: this.timings,
-        streamsPerCmk: options.streamsPerCmk ?? STREAMS_PER_CUSTOMER_MANAGED_KEY,
-        maxStreams: options.maxStreams ?? 5_000,
-      },
-      this.clock,
-      this.kms,
-      this.faults,
-    );
-    this.rateLimiter =
-      options.rateLimit === false ? undefined : new ControlPlaneRateLimiter(options.rateClock ?? systemClock, options.rateLimit);
+    this.#accounts = new AccountDirectory(this.account, this.partition);
+    this.#settings = {
+      clock: this.clock,
+      rateClock: options.rateClock ?? systemClock,
+      rateLimit: options.rateLimit ?? {},
+      timings: this.timings,
+      streamsPerCmk: options.streamsPerCmk ?? STREAMS_PER_CUSTOMER_MANAGED_KEY,
+      maxStreams: options.maxStreams ?? 5_000,
+    };
+    this.#home = new EmulatorCell(this.account, this.region, this.#settings, this.partition);
+    this.#cells.set(cellKey(this.account, this.region), this.#home);
+    ({
+      kms: this.kms,
+      firehose: this.firehose,
+      cloudTrail: this.cloudTrail,
+      faults: this.faults,
+      rateLimiter: this.rateLimiter,
+    } = this.#home);
+    this.sts = new StsService(this.#accounts, this.clock);
   }
 
-  /** Names the caller behind an access key id in CloudTrail records (e.g. the remediator's role). */
+  /** Serves `account` (12 digits) beside the home account; its cells come into being on first use. */
+  addAccount(account: string, options: AccountOptions = {}): void {
+    this.#accounts.add(account, options);
+  }
+
+  /** The accounts served, the home account first. */
+  accounts(): string[] {
+    return this.#accounts.list();
+  }
+
+  /**
+   * An IAM role that AssumeRole leads into, with the exact principals its trust policy names.
+   *
+   * @example
+   * emulator.addRole('arn:aws:iam::210987654321:role/sse-guard-member', {
+   *   trustedPrincipalArns: ['arn:aws:iam::123456789012:role/sse-guard-sweep'],
+   * });
+   */
+  addRole(roleArn: string, options: RoleOptions): void {
+    this.sts.addRole(roleArn, options);
+  }
+
+  /** One account in one region, made on first use: its streams, keys, trail, faults and rate limit. */
+  cell(account: string = this.account, region: string = this.region): EmulatorCell {
+    const key = cellKey(account, region);
+    const existing = this.#cells.get(key);
+    if (existing) return existing;
+    if (!this.#accounts.has(account)) throw new RangeError(`account ${account} is not served: addAccount('${account}') first`);
+    const cell = new EmulatorCell(account, checkRegion(region), this.#settings);
+    this.#cells.set(key, cell);
+    return cell;
+  }
+
+  /** The cells in use, the home cell first. */
+  cells(): EmulatorCell[] {
+    return [...this.#cells.values()];
+  }
+
+  /** Names the caller behind an access key id (e.g. the remediator's role); the caller acts in the identity's account. */
   registerIdentity(accessKeyId: string, identity: UserIdentity): void {
-    this.#identities.set(accessKeyId, identity);
+    this.#accounts.register(accessKeyId, identity);
   }
 
+  /** The identity of an access key; a key nobody registered is an IAM user of the home account. */
   identityFor(accessKeyId: string | undefined): UserIdentity {
-    const id = accessKeyId ?? 'ANONYMOUS';
-    return this.#identities.get(id) ?? iamUserIdentity(this.account, `local-${id.toLowerCase()}`, id);
+    return this.#accounts.identityFor(accessKeyId);
   }
 
-  /** Runs one API call and records it in CloudTrail; resolves with the output or rejects with an AwsServiceError. */
+  /** Calls `subscriber` for every later CloudTrail event of every cell; returns the function that unsubscribes. */
+  subscribeCloudTrail(subscriber: CloudTrailSubscriber): () => void {
+    this.#trailSubscribers.add(subscriber);
+    return () => this.#trailSubscribers.delete(subscriber);
+  }
+
+  /**
+   * Runs one API call in the caller's account and region and records it in that cell's CloudTrail;
+   * resolves with the output or rejects with an AwsServiceError. Credentials the emulator does not
+   * know and a scope that names no region are refused before any cell sees the call, as in AWS.
+   */
   async call(service: ServiceName, operation: string, input: unknown, caller: CallerContext = {}): Promise<Record<string, unknown>> {
     const requestId = caller.requestId ?? newRequestId();
-    const latency = this.faults.latencyFor(operation);
+    const region = caller.region ?? this.region;
+    if (!isRegion(region)) throw authErrors.invalidRegionScope(service, region);
+    const { identity, account } = this.#accounts.callerOf(caller.accessKeyId, region, service);
+    const cell = this.cell(account, region);
+    const latency = cell.faults.latencyFor(operation);
     if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
-    const record = (result: { output?: Record<string, unknown>; error?: AwsServiceError }): void => {
-      this.cloudTrail.record({
+    const record = (where: EmulatorCell, result: { output?: Record<string, unknown>; error?: AwsServiceError }): void => {
+      const call: ApiCall = {
         service,
         operation,
         input:
@@ -126,49 +213,83 @@ export class FirehoseEmulator {
             : {},
         ...(result.output ? { output: result.output } : {}),
         ...(result.error ? { error: { type: result.error.type, message: result.error.message } } : {}),
-        identity: this.identityFor(caller.accessKeyId),
-        account: this.account,
-        region: this.region,
+        identity,
+        account: where.account,
+        region,
         time: this.clock.now(),
         requestId,
         sourceIp: caller.sourceIp ?? '127.0.0.1',
         userAgent: caller.userAgent ?? 'firehose-sse-guard-emulator',
-      });
+      };
+      this.#publish(where.cloudTrail.record(call));
     };
     try {
-      const output = this.dispatch(service, operation, input);
-      record({ output });
+      const output = this.#dispatch(cell, service, operation, input, identity);
+      record(cell, { output });
+      const roleCell = this.#roleAccountCell(service, operation, input, cell);
+      // A cross-account AssumeRole is logged in both accounts, each as its recipientAccountId.
+      if (roleCell) record(roleCell, { output });
       return output;
     } catch (error) {
       const serviceError =
         error instanceof AwsServiceError ? error : protocolErrors.internal(`Internal emulator failure: ${(error as Error).message}`);
-      record({ error: serviceError });
+      record(cell, { error: serviceError });
       throw serviceError;
     }
   }
 
-  private dispatch(service: ServiceName, operation: string, input: unknown): Record<string, unknown> {
-    const shape = (service === 'kms' ? kmsShapes : firehoseShapes)[operation];
-    if (!shape) throw protocolErrors.unknownOperation(`Unknown operation ${operation}`);
-    if (input instanceof UnparsableBody) throw protocolErrors.serialization(input.reason);
-    if (this.rateLimiter && service === 'firehose' && !this.rateLimiter.tryAcquire(operation)) {
-      throw firehoseErrors.limitExceeded(
-        `Rate exceeded for ${operation}: the control-plane limit is ${this.rateLimiter.perSecond} calls per second.`,
-      );
+  #publish(event: CloudTrailEvent): void {
+    for (const subscriber of this.#trailSubscribers) {
+      try {
+        subscriber(event);
+      } catch {
+        // A failing subscriber must not fail the API call that produced the event.
+      }
     }
-    const injected = this.faults.takeFailure(operation);
-    if (injected) throw new AwsServiceError(injected.type, injected.message ?? `Injected ${injected.type}`, injected.statusCode ?? 400);
-    validateRequest(shape, input);
-    const body = input as Record<string, unknown>;
-    return service === 'kms' ? this.kms.handle(operation, body) : this.firehose.handle(operation, body);
   }
 
-  /** Forgets every stream, key, event, fault and throttle window. */
+  #roleAccountCell(service: ServiceName, operation: string, input: unknown, callerCell: EmulatorCell): EmulatorCell | undefined {
+    if (service !== 'sts' || operation !== 'AssumeRole') return undefined;
+    const roleAccount = String((input as { RoleArn?: unknown }).RoleArn).split(':')[4] ?? '';
+    if (roleAccount === callerCell.account || !this.#accounts.has(roleAccount)) return undefined;
+    return this.cell(roleAccount, callerCell.region);
+  }
+
+  #dispatch(cell: EmulatorCell, service: ServiceName, operation: string, input: unknown, caller: UserIdentity): Record<string, unknown> {
+    const shape = SHAPES[service][operation];
+    if (!shape) {
+      throw service === 'sts'
+        ? stsErrors.invalidAction(`Could not find operation ${operation} for version ${STS_QUERY.version}`)
+        : protocolErrors.unknownOperation(`Unknown operation ${operation}`);
+    }
+    if (input instanceof UnparsableBody) throw protocolErrors.serialization(input.reason);
+    if (cell.rateLimiter && service === 'firehose' && !cell.rateLimiter.tryAcquire(operation)) {
+      throw firehoseErrors.limitExceeded(
+        `Rate exceeded for ${operation}: the control-plane limit is ${cell.rateLimiter.perSecond} calls per second.`,
+      );
+    }
+    const injected = cell.faults.takeFailure(operation);
+    if (injected) throw new AwsServiceError(injected.type, injected.message ?? `Injected ${injected.type}`, injected.statusCode ?? 400);
+    try {
+      validateRequest(shape, input);
+    } catch (error) {
+      // STS (awsQuery) names every malformed request ValidationError.
+      if (service === 'sts' && error instanceof AwsServiceError) throw stsErrors.validation(error.message);
+      throw error;
+    }
+    const body = input as Record<string, unknown>;
+    if (service === 'sts') return this.sts.handle(operation, body, caller);
+    return service === 'kms' ? cell.kms.handle(operation, body) : cell.firehose.handle(operation, body);
+  }
+
+  /**
+   * Forgets every cell: the home cell's streams, keys, events, faults and throttle windows, and every
+   * other cell altogether (a cell held from before is detached; ask `cell()` again). Accounts, roles
+   * and registered identities stay: they are the emulator's configuration, not its state.
+   */
   reset(): void {
-    this.firehose.reset();
-    this.kms.reset();
-    this.cloudTrail.clear();
-    this.faults.reset();
-    this.rateLimiter?.reset();
+    for (const cell of this.#cells.values()) cell.reset();
+    this.#cells.clear();
+    this.#cells.set(cellKey(this.account, this.region), this.#home);
   }
 }

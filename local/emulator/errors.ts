@@ -44,3 +44,28 @@ export const kmsErrors = {
   malformedPolicy: serviceError('MalformedPolicyDocumentException'),
   unsupportedOperation: serviceError('UnsupportedOperationException'),
 };
+
+const INVALID_TOKEN = 'The security token included in the request is invalid.';
+
+/**
+ * How a service refuses a request before it reaches an operation: credentials it does not know, and
+ * a SigV4 credential scope that names no region. AWS JSON services and the awsQuery services (STS)
+ * name these differently.
+ */
+export const authErrors = {
+  unrecognizedClient: (service: string): AwsServiceError =>
+    service === 'sts'
+      ? new AwsServiceError('InvalidClientTokenId', INVALID_TOKEN, 403)
+      : new AwsServiceError('UnrecognizedClientException', INVALID_TOKEN, 403),
+  invalidRegionScope: (service: string, region: string): AwsServiceError =>
+    service === 'sts'
+      ? new AwsServiceError('SignatureDoesNotMatch', `Credential should be scoped to a valid region, not '${region}'.`, 403)
+      : new AwsServiceError('InvalidSignatureException', `Credential should be scoped to a valid region, not '${region}'.`),
+};
+
+/** STS (awsQuery) error codes: `<Error><Code>` of an `<ErrorResponse>`. */
+export const stsErrors = {
+  accessDenied: serviceError('AccessDenied', 403),
+  validation: serviceError('ValidationError'),
+  invalidAction: serviceError('InvalidAction'),
+};

@@ -2,8 +2,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { assertLoopbackHost } from '../loopback.ts';
 import { ADMIN_PREFIX, AdminRequestError, handleAdmin } from './admin.ts';
-import { FirehoseEmulator, parseTarget, UnparsableBody, type EmulatorOptions } from './emulator.ts';
-import { AwsServiceError, protocolErrors } from './errors.ts';
+import { FirehoseEmulator, parseTarget, UnparsableBody, type CallerContext, type EmulatorOptions } from './emulator.ts';
+import { AwsServiceError, protocolErrors, stsErrors } from './errors.ts';
+import { decodeQuery, FORM_CONTENT_TYPE, queryError, queryResponse, STS_QUERY } from './query-protocol.ts';
 
 /** PutRecordBatch's 4 MiB of records, base64-encoded, plus room for the JSON around them. */
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
@@ -38,9 +39,22 @@ async function readBody(request: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** The access key id of a SigV4 `Authorization` header; signatures are not verified locally. */
-function accessKeyId(authorization: string | undefined): string | undefined {
-  return /Credential=([^/,\s]+)\//.exec(authorization ?? '')?.[1];
+/**
+ * The access key id and region of a SigV4 `Authorization` header's credential scope,
+ * `Credential=AKID/20260101/eu-west-1/firehose/aws4_request`; signatures are not verified locally.
+ */
+function credentialScope(authorization: string | undefined): { accessKeyId?: string; region?: string } {
+  const match = /Credential=([^/,\s]+)\/(?:\d{8}\/([^/,\s]+)\/)?/.exec(authorization ?? '');
+  return { ...(match?.[1] ? { accessKeyId: match[1] } : {}), ...(match?.[2] ? { region: match[2] } : {}) };
+}
+
+function callerOf(request: IncomingMessage, requestId: string): CallerContext {
+  return {
+    ...credentialScope(request.headers.authorization),
+    sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+    userAgent: request.headers['user-agent'] ?? 'unknown',
+    requestId,
+  };
 }
 
 function send(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -80,18 +94,46 @@ async function handleAws(emulator: FirehoseEmulator, request: IncomingMessage, r
       error instanceof BodyTooLargeError ? `Request body exceeds ${MAX_BODY_BYTES} bytes` : 'Request body is not valid JSON',
     );
   }
-  const caller = {
-    accessKeyId: accessKeyId(request.headers.authorization),
-    sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
-    userAgent: request.headers['user-agent'] ?? 'unknown',
-    requestId,
-  };
   try {
-    const output = await emulator.call(target.service, target.operation, input, caller);
+    const output = await emulator.call(target.service, target.operation, input, callerOf(request, requestId));
     send(response, 200, output, { 'x-amzn-requestid': requestId });
   } catch (error) {
     const serviceError = error instanceof AwsServiceError ? error : protocolErrors.internal((error as Error).message);
     sendAwsError(response, serviceError, requestId);
+  }
+}
+
+/** An awsQuery request (STS): a form-encoded POST, or a GET whose query string names an Action. */
+function isQueryRequest(request: IncomingMessage, url: URL): boolean {
+  if (request.headers['x-amz-target'] !== undefined) return false;
+  if (request.method === 'GET') return url.searchParams.has('Action');
+  return request.method === 'POST' && (request.headers['content-type'] ?? '').toLowerCase().startsWith(FORM_CONTENT_TYPE);
+}
+
+function sendXml(response: ServerResponse, status: number, xml: string, requestId: string): void {
+  const text = `<?xml version="1.0" encoding="UTF-8"?>\n${xml}`;
+  response.writeHead(status, { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(text), 'x-amzn-requestid': requestId });
+  response.end(text);
+}
+
+async function handleQuery(emulator: FirehoseEmulator, request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
+  const requestId = crypto.randomUUID();
+  try {
+    const text = request.method === 'GET' ? url.search.slice(1) : await readBody(request);
+    const { action, version, input } = decodeQuery(text);
+    if (action === undefined || !/^\w+$/.test(action)) throw stsErrors.invalidAction('The request names no Action.');
+    if (version !== STS_QUERY.version)
+      throw stsErrors.invalidAction(`Could not find operation ${action} for version ${version ?? 'NO_VERSION_SPECIFIED'}`);
+    const output = await emulator.call('sts', action, input, callerOf(request, requestId));
+    sendXml(response, 200, queryResponse(action, output, requestId), requestId);
+  } catch (error) {
+    const serviceError =
+      error instanceof AwsServiceError
+        ? error
+        : error instanceof BodyTooLargeError
+          ? stsErrors.validation(`Request body exceeds ${MAX_BODY_BYTES} bytes`)
+          : protocolErrors.internal((error as Error).message);
+    sendXml(response, serviceError.statusCode, queryError(serviceError, requestId), requestId);
   }
 }
 
@@ -114,7 +156,8 @@ async function handleAdminRequest(emulator: FirehoseEmulator, request: IncomingM
 }
 
 /**
- * Serves the emulator over HTTP on loopback.
+ * Serves the emulator over HTTP on loopback: AWS JSON 1.1 (`X-Amz-Target`, Firehose and KMS) and
+ * awsQuery (form-encoded `Action=`, STS) on `POST /`, the admin API under `/_emulator/`.
  *
  * @example
  * const { endpoint, close } = await serveEmulator({ port: 0 });
@@ -128,7 +171,9 @@ export async function serveEmulator(options: ServeOptions = {}): Promise<Running
     const url = new URL(request.url ?? '/', 'http://emulator.local');
     const handled = url.pathname.startsWith(ADMIN_PREFIX)
       ? handleAdminRequest(emulator, request, response, url)
-      : handleAws(emulator, request, response);
+      : isQueryRequest(request, url)
+        ? handleQuery(emulator, request, response, url)
+        : handleAws(emulator, request, response);
     handled.catch((error: unknown) => {
       if (!response.headersSent) send(response, 500, { __type: 'InternalFailure', message: String(error) });
       else response.destroy();

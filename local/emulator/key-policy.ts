@@ -62,7 +62,7 @@ export function deniedFirehoseAction(policy: string): string | undefined {
 
 export const DENY_FIREHOSE_SID = 'EmulatorDenyFirehose';
 
-export function defaultKeyPolicy(account: string): string {
+export function defaultKeyPolicy(account: string, partition = 'aws'): string {
   return JSON.stringify({
     Version: '2012-10-17',
     Id: 'key-default-1',
@@ -70,7 +70,7 @@ export function defaultKeyPolicy(account: string): string {
       {
         Sid: 'Enable IAM User Permissions',
         Effect: 'Allow',
-        Principal: { AWS: `arn:aws:iam::${account}:root` },
+        Principal: { AWS: `arn:${partition}:iam::${account}:root` },
         Action: 'kms:*',
         Resource: '*',
       },

@@ -52,7 +52,7 @@ export class KmsService {
       keyState: 'Enabled',
       description: input.Description ?? '',
       createdAt: this.clock.now(),
-      policy: input.Policy ?? defaultKeyPolicy(this.account),
+      policy: input.Policy ?? defaultKeyPolicy(this.account, this.partition),
     };
     this.#keys.set(keyId, key);
     return key;

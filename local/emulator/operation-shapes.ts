@@ -116,3 +116,25 @@ export const kmsShapes: Record<string, Shape> = {
   ),
   ListKeys: struct({ Limit: int({ min: 1, max: 1000 }), Marker: str({ min: 1, max: 1024 }) }),
 };
+
+// STS (2011-06-15), the members of AssumeRole the model constrains.
+export const stsShapes: Record<string, Shape> = {
+  AssumeRole: struct(
+    {
+      RoleArn: str({ min: 20, max: 2048 }),
+      RoleSessionName: str({ min: 2, max: 64, pattern: /^[\w+=,.@-]*$/ }),
+      DurationSeconds: int({ min: 900, max: 43_200 }),
+      ExternalId: str({ min: 2, max: 1224, pattern: /^[\w+=,.@:/-]*$/ }),
+      Policy: str({ min: 1 }),
+      PolicyArns: doc(),
+      Tags: doc(),
+      TransitiveTagKeys: doc(),
+      SerialNumber: str({ min: 9, max: 256 }),
+      TokenCode: str({ min: 6, max: 6, pattern: /^\d*$/ }),
+      SourceIdentity: str({ min: 2, max: 64 }),
+      ProvidedContexts: doc(),
+    },
+    ['RoleArn', 'RoleSessionName'],
+  ),
+  GetCallerIdentity: struct({}),
+};

@@ -1,5 +1,6 @@
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { KMSClient } from '@aws-sdk/client-kms';
+import { STSClient } from '@aws-sdk/client-sts';
 import { ManualClock, serveEmulator, type RunningEmulator, type ServeOptions } from '../../local/emulator/index.ts';
 
 export const ACCOUNT = '123456789012';
@@ -16,8 +17,10 @@ export interface Harness {
   clock: ManualClock;
   firehose: FirehoseClient;
   kms: KMSClient;
-  /** A client whose calls CloudTrail attributes to another access key. */
-  clientAs(accessKeyId: string): FirehoseClient;
+  /** A client whose calls CloudTrail attributes to another access key (in another region, when given). */
+  clientAs(accessKeyId: string, region?: string): FirehoseClient;
+  /** An STS client (awsQuery over HTTP) signing with that access key, in that region. */
+  stsAs(accessKeyId: string, region?: string): STSClient;
   close(): Promise<void>;
 }
 
@@ -28,13 +31,19 @@ export interface Harness {
 export async function startHarness(options: ServeOptions = {}): Promise<Harness> {
   const clock = (options.clock as ManualClock | undefined) ?? new ManualClock(Date.UTC(2026, 10, 1));
   const running = await serveEmulator({ rateLimit: false, ...options, clock, port: 0 });
-  const clientAs = (accessKeyId: string): FirehoseClient =>
-    new FirehoseClient({
-      endpoint: running.endpoint,
-      region: REGION,
-      credentials: { accessKeyId, secretAccessKey: 'local-secret' },
-      maxAttempts: 1,
-    });
+  const extra: { destroy(): void }[] = [];
+  const made = <C extends { destroy(): void }>(client: C): C => {
+    extra.push(client);
+    return client;
+  };
+  const config = (accessKeyId: string, region: string) => ({
+    endpoint: running.endpoint,
+    region,
+    credentials: { accessKeyId, secretAccessKey: 'local-secret' },
+    maxAttempts: 1,
+  });
+  const clientAs = (accessKeyId: string, region = REGION): FirehoseClient => made(new FirehoseClient(config(accessKeyId, region)));
+  const stsAs = (accessKeyId: string, region = REGION): STSClient => made(new STSClient(config(accessKeyId, region)));
   const firehose = clientAs('AKIATESTUSER');
   const kms = new KMSClient({
     endpoint: running.endpoint,
@@ -48,8 +57,9 @@ export async function startHarness(options: ServeOptions = {}): Promise<Harness>
     firehose,
     kms,
     clientAs,
+    stsAs,
     close: async () => {
-      firehose.destroy();
+      for (const client of extra) client.destroy();
       kms.destroy();
       await running.close();
     },
