@@ -27,12 +27,18 @@ import { DynamoControlPlanePacer } from '../functions/adapters/dynamo/pacer.ts';
 import { PACED_CALLS_PER_SECOND } from '../functions/domain/pacing.ts';
 import { FIXED_POLLING, MemoryControlPlanePacer } from './memory-pacer.ts';
 import { jumpTime, VirtualTime, type LocalTime } from './virtual-time.ts';
+import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import { keyedCache } from '../functions/adapters/keyed-cache.ts';
+import type { AccountDirectory } from '../functions/domain/ports.ts';
 
 export const LOCAL_ACCOUNT_ID = '123456789012';
 export const LOCAL_REGION = 'us-east-1';
 /** The role the remediator's calls carry in the local CloudTrail record (the loop guard's key). */
 export const REMEDIATOR_ROLE_ARN = `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/firehose-sse-guard-remediator`;
 const REMEDIATOR_ACCESS_KEY = 'ASIALOCALREMEDIATOR';
+/** The member role the remediator assumes in each member account of a local organization (infra/organization-member.yml). */
+export const LOCAL_MEMBER_ROLE_NAME = 'firehose-sse-guard-local-member';
+export const localMemberRoleArn = (account: string) => `arn:aws:iam::${account}:role/${LOCAL_MEMBER_ROLE_NAME}`;
 const CREDENTIALS = { accessKeyId: REMEDIATOR_ACCESS_KEY, secretAccessKey: 'local' };
 
 export interface LocalAccountOptions {
@@ -63,6 +69,13 @@ export interface LocalAccountOptions {
   time?: 'jump' | 'virtual';
   /** The shared pacing's rate per operation, in virtual time (default PACED_CALLS_PER_SECOND). */
   pacedCallsPerSecond?: number;
+  /**
+   * An organization: member accounts on the same emulator, each with the member role that only the
+   * remediator's role may assume (STS on the emulator), and the regions the deployment covers. The
+   * remediator reaches members through that role; every account's and region's CloudTrail is
+   * forwarded to the local bus (with `triggers`), as the member template's rules forward them.
+   */
+  organization?: { members: readonly string[]; regions: readonly string[] };
 }
 
 /** The local account's state table (the deployed one is named by the stack output StateTableName). */
@@ -110,9 +123,33 @@ export class LocalAccount {
     const meter = new CallMeter();
 
     const clientConfig = { endpoint: emulator.endpoint, region: LOCAL_REGION, credentials: CREDENTIALS };
-    const firehose = firehoseClients({ ...clientConfig, ...(options.sdkAttempts ? { maxAttempts: options.sdkAttempts } : {}) });
-    meter.attach(firehose.read, 'firehose');
-    meter.attach(firehose.write, 'firehose');
+    const organization = options.organization;
+    for (const member of organization?.members ?? []) {
+      emulator.emulator.addAccount(member);
+      emulator.emulator.addRole(localMemberRoleArn(member), { trustedPrincipalArns: [REMEDIATOR_ROLE_ARN] });
+    }
+    // One Firehose client pair per account and region: the home account as the remediator, a member
+    // through its member role (STS AssumeRole on the emulator), as wiring.ts does deployed.
+    const firehoseFor = keyedCache((key) => {
+      const [place, region] = key.split('/') as [string, string];
+      const credentials =
+        place === LOCAL_ACCOUNT_ID
+          ? CREDENTIALS
+          : fromTemporaryCredentials({
+              masterCredentials: CREDENTIALS,
+              params: { RoleArn: localMemberRoleArn(place), RoleSessionName: 'firehose-sse-guard', DurationSeconds: 3600 },
+              clientConfig: { endpoint: emulator.endpoint, region },
+            });
+      const clients = firehoseClients({
+        ...clientConfig,
+        region,
+        credentials,
+        ...(options.sdkAttempts ? { maxAttempts: options.sdkAttempts } : {}),
+      });
+      meter.attach(clients.read, 'firehose');
+      meter.attach(clients.write, 'firehose');
+      return clients;
+    });
     const kms = new KMSClient({ ...clientConfig, maxAttempts: options.sdkAttempts ?? 2 });
     meter.attach(kms, 'kms');
     meter.attach(storage.client, 'dynamodb');
@@ -124,7 +161,7 @@ export class LocalAccount {
       : new MemoryControlPlanePacer(Number.POSITIVE_INFINITY);
 
     const deps: RemediationDeps = {
-      firehose: new SdkFirehoseGateway(() => firehose),
+      firehose: new SdkFirehoseGateway(({ account, region }) => firehoseFor(`${account}/${region}`)),
       keys: new SdkKeyInspector(() => kms),
       ledger: new DynamoBudgetLedger(table),
       states: new DynamoStreamStateStore(table),
@@ -153,9 +190,11 @@ export class LocalAccount {
       },
       starter,
       deadLetters,
-      remediatorRoleArns: [REMEDIATOR_ROLE_ARN],
+      remediatorRoleArns: [REMEDIATOR_ROLE_ARN, `arn:aws:iam::*:role/${LOCAL_MEMBER_ROLE_NAME}`],
       leaseSeconds: LEASE_SECONDS,
-      scope: { accounts: [LOCAL_ACCOUNT_ID], regions: [LOCAL_REGION] },
+      scope: organization
+        ? { accounts: [LOCAL_ACCOUNT_ID, ...organization.members], regions: organization.regions }
+        : { accounts: [LOCAL_ACCOUNT_ID], regions: [LOCAL_REGION] },
     });
     const intake = (event: unknown): Promise<IntakeOutcome> =>
       (intakeHandler as unknown as (e: unknown, c: unknown) => Promise<IntakeOutcome>)(event, {
@@ -165,14 +204,21 @@ export class LocalAccount {
     const bus = new LocalEventBus();
     if (virtual) bus.track = (work) => time.busy(work);
     bus.addTriggerRules(intake);
-    const unsubscribe = options.triggers ? emulator.emulator.cloudTrail.subscribe((event) => bus.put(event)) : () => true;
+    // Every account's and region's CloudTrail in an organization (the forwarders), else the home one's.
+    const unsubscribe = !options.triggers
+      ? () => true
+      : organization
+        ? emulator.emulator.subscribeCloudTrail((event) => bus.put(event))
+        : emulator.emulator.cloudTrail.subscribe((event) => bus.put(event));
     const closers = [
       async () => {
         unsubscribe();
       },
       async () => {
-        firehose.read.destroy();
-        firehose.write.destroy();
+        for (const clients of firehoseFor.values()) {
+          clients.read.destroy();
+          clients.write.destroy();
+        }
         kms.destroy();
       },
       () => emulator.close(),
@@ -207,6 +253,16 @@ export class LocalAccount {
     );
     account.table = table;
     account.time = time;
+    if (organization) {
+      account.organization = {
+        regions: organization.regions,
+        // AWS Organizations' ListAccounts and each account's enabled regions, as the emulator serves them.
+        directory: {
+          accounts: async () => emulator.emulator.accounts().map((id) => ({ id, status: 'ACTIVE' })),
+          enabledRegions: async () => [...organization.regions],
+        },
+      };
+    }
     return account;
   }
 
@@ -214,6 +270,8 @@ export class LocalAccount {
   table!: StateTable;
   /** How time passes here (see LocalAccountOptions.time). */
   time!: LocalTime;
+  /** The organization (LocalAccountOptions.organization): its directory for the organization sweep. */
+  organization?: { regions: readonly string[]; directory: AccountDirectory };
 
   /**
    * Waits until the bus has delivered everything, every execution it led to has ended, and every

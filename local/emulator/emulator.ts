@@ -19,6 +19,7 @@ import { STS_QUERY } from './query-protocol.ts';
 import type { ControlPlaneRateLimiter, RateLimitOptions } from './rate-limit.ts';
 import { validateRequest, type Shape } from './shapes.ts';
 import { StsService, type RoleOptions } from './sts.ts';
+import { ServiceControlPolicies } from './service-control-policy.ts';
 
 export interface EmulatorOptions {
   /** The home account (default 123456789012): `emulator.firehose`, `kms`, ... are its cell in the home region. */
@@ -105,6 +106,8 @@ export class FirehoseEmulator {
   readonly #home: EmulatorCell;
   readonly #cells = new Map<string, EmulatorCell>();
   readonly #trailSubscribers = new Set<CloudTrailSubscriber>();
+  /** The organization's service control policies (infra/organization-guardrail.yml's guardrail), checked before each Firehose call. */
+  readonly serviceControlPolicies = new ServiceControlPolicies();
 
   constructor(options: EmulatorOptions = {}) {
     this.account = options.account ?? '123456789012';
@@ -224,6 +227,7 @@ export class FirehoseEmulator {
       this.#publish(where.cloudTrail.record(call));
     };
     try {
+      this.serviceControlPolicies.authorize({ service, operation, input, identity }, cell);
       const output = this.#dispatch(cell, service, operation, input, identity);
       record(cell, { output });
       const roleCell = this.#roleAccountCell(service, operation, input, cell);
