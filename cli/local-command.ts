@@ -3,7 +3,8 @@ import { join, resolve } from 'node:path';
 import { eventsJsonl, renderReport } from '../local/report-html.ts';
 import { LOCAL_STATE_TABLE, type LocalAccount } from '../local/account.ts';
 import { runScenario, type ScenarioResult } from '../local/scenario.ts';
-import { integerOption, parseCommandArgs } from './args.ts';
+import { ORGANIZATION_MEMBERS, ORGANIZATION_REGIONS, runOrganizationScenario } from '../local/organization-scenario.ts';
+import { integerOption, parseCommandArgs, UsageError } from './args.ts';
 import { waitForSignal } from './signals.ts';
 
 export const localHelp = `Usage: firehose-sse-guard local [options]
@@ -19,6 +20,9 @@ Options:
   --streams N   size of the seeded account (default 40, 12 to 2000)
   --seed N      seed of the account's names and mix (default 42)
   --out DIR     where report.html and events.jsonl go (default: the current folder)
+  --org         an organization instead: the central account and ${ORGANIZATION_MEMBERS.length} members × ${ORGANIZATION_REGIONS.join(' and ')},
+                swept through the members' roles, their events forwarded, the guardrail SCP on; the
+                report groups the streams by account and region
   --serve       afterwards, keep serving the account on loopback until Ctrl-C: the Firehose and KMS
                 emulator (aws ... --endpoint-url) and the state table (status --dynamodb-endpoint-url);
                 the local clock moves on to the next full hour and stands still there
@@ -36,6 +40,7 @@ export async function localCommand(
     seed: { type: 'string' },
     out: { type: 'string' },
     serve: { type: 'boolean' },
+    org: { type: 'boolean' },
     port: { type: 'string' },
     'dynamodb-port': { type: 'string' },
   });
@@ -64,14 +69,14 @@ export async function localCommand(
   };
 
   const began = performance.now();
-  const conclude = (result: ScenarioResult): void => {
+  const conclude = (result: ScenarioResult<string>): void => {
     printTable(result, out);
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'events.jsonl'), eventsJsonl(result.events));
     writeFileSync(
       join(dir, 'report.html'),
       renderReport({
-        title: `firehose-sse-guard: local account (seed ${seed})`,
+        title: values.org ? 'firehose-sse-guard: local organization' : `firehose-sse-guard: local account (seed ${seed})`,
         events: result.events,
         streams: result.streams,
         converged: result.converged,
@@ -90,6 +95,14 @@ export async function localCommand(
     printServing(account, out);
     await stop();
   };
+  if (values.org) {
+    if (ports) throw new UsageError('--org and --serve exclude each other (serve the single account)');
+    if (values.streams !== undefined || values.seed !== undefined)
+      throw new UsageError('--org has a fixed organization: no --streams or --seed');
+    const result = await runOrganizationScenario({ progress });
+    conclude(result);
+    return result.converged ? 0 : 1;
+  }
   const result = await runScenario({ streams, seed, progress, ...(ports ? { ports, beforeClose: serve } : {}) });
   if (!ports) conclude(result);
   return result.converged ? 0 : 1;
@@ -113,11 +126,17 @@ function printServing(account: LocalAccount, out: (line: string) => void): void 
   );
 }
 
-function printTable(result: ScenarioResult, out: (line: string) => void): void {
+function printTable(result: ScenarioResult<string>, out: (line: string) => void): void {
   const width = Math.max(6, ...result.streams.map((s) => s.name.length));
   out('');
   out(`${'stream'.padEnd(width)}  ${'kind'.padEnd(11)}  ${'status'.padEnd(14)}  ${'last outcome'.padEnd(24)}  calls(ours/all)  ok`);
+  let place = '';
   for (const s of result.streams) {
+    // An organization's streams come grouped by account and region, each group under its heading.
+    if (s.account && `${s.account} ${s.region}` !== place) {
+      place = `${s.account} ${s.region}`;
+      out(`-- account ${s.account}, ${s.region ?? ''}`);
+    }
     const outcome = s.lastOutcome ? `${s.lastOutcome}${s.lastReason ? ` ${s.lastReason}` : ''}` : '-';
     out(
       `${s.name.padEnd(width)}  ${s.kind.padEnd(11)}  ${s.verdict.padEnd(14)}  ${outcome.padEnd(24)}  ${`${s.callsLast24h.ours}/${s.callsLast24h.total}`.padStart(15)}  ${s.ok ? 'yes' : `NO, expected ${s.expected}`}`,

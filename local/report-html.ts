@@ -4,6 +4,9 @@ import { EVENT_TYPES, type GuardEvent } from '../functions/domain/events.ts';
 
 /** One stream's line in the report. */
 export interface ReportStream {
+  /** In an organization report: where the stream lives (the table groups by it). */
+  account?: string;
+  region?: string;
   name: string;
   verdict: string;
   lastOutcome?: string;
@@ -103,10 +106,21 @@ export function renderReport(input: ReportInput): string {
       return `<tr><td>${escape(new Date(e.time).toISOString())}</td><td>${escape((d.stream as { name: string }).name)}</td><td>${escape(e.detailType)}</td><td>${escape(d.reason)}${d.failureType ? ` (${escape(d.failureType)})` : ''}</td><td>${escape(d.details ?? '')}</td></tr>`;
     })
     .join('');
+  let place = '';
+  // An organization's streams: a heading row per account and region, with its counts.
+  const heading = (s: ReportStream): string => {
+    if (!s.account || `${s.account}/${s.region}` === place) return '';
+    place = `${s.account}/${s.region}`;
+    const here = streams.filter((o) => o.account === s.account && o.region === s.region);
+    const counts = countBy(here, (o) => o.verdict)
+      .map(([verdict, n]) => `${n} ${escape(verdict)}`)
+      .join(', ');
+    return `<tr class="place" data-account="${escape(s.account)}" data-region="${escape(s.region ?? '')}"><th colspan="5">account ${escape(s.account)}, ${escape(s.region ?? '')}: ${counts}</th></tr>`;
+  };
   const streamRows = streams
     .map(
       (s) =>
-        `<tr class="${s.ok === false ? 'bad' : ''}"><td>${escape(s.name)}</td><td>${escape(s.kind ?? '')}</td><td>${escape(s.verdict)}</td><td>${escape(s.lastOutcome ?? '')}${s.lastReason ? ` (${escape(s.lastReason)})` : ''}</td><td>${s.ok === undefined ? '' : s.ok ? 'yes' : `no (expected ${escape(s.expected)})`}</td></tr>`,
+        `${heading(s)}<tr class="${s.ok === false ? 'bad' : ''}"><td>${escape(s.name)}</td><td>${escape(s.kind ?? '')}</td><td>${escape(s.verdict)}</td><td>${escape(s.lastOutcome ?? '')}${s.lastReason ? ` (${escape(s.lastReason)})` : ''}</td><td>${s.ok === undefined ? '' : s.ok ? 'yes' : `no (expected ${escape(s.expected)})`}</td></tr>`,
     )
     .join('');
   const protectedTimes = timesToProtected(input.events);
@@ -126,7 +140,7 @@ export function renderReport(input: ReportInput): string {
 body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#1d2733;background:#f6f8fa}h1{font-size:22px}h2{font-size:16px;margin-top:28px}
 .cards{display:flex;gap:12px;flex-wrap:wrap}.card{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:12px 16px;min-width:120px}
 .card .n{display:block;font-size:26px;font-weight:600}table{border-collapse:collapse;background:#fff;min-width:480px}
-td,th{border:1px solid #d0d7de;padding:4px 8px;text-align:left}.num{text-align:right}.bar{width:160px;height:10px;background:#eaeef2}
+td,th{border:1px solid #d0d7de;padding:4px 8px;text-align:left}tr.place th{background:#eaeef2}.num{text-align:right}.bar{width:160px;height:10px;background:#eaeef2}
 .bar div{height:10px;background:#cf6a00}.bad{background:#ffebe9}.status.good{color:#1a7f37}.status.bad{color:#cf222e}
 svg.timeline{background:#fff;border:1px solid #d0d7de;max-width:100%}svg text{font-size:11px;fill:#57606a}svg line{stroke:#eaeef2}svg circle{fill:#0969da;opacity:.7}
 </style></head><body>

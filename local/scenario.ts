@@ -33,9 +33,12 @@ export interface ScenarioOptions {
   beforeClose?: (result: ScenarioResult, account: LocalAccount) => Promise<void>;
 }
 
-export interface StreamOutcome {
+export interface StreamOutcome<K extends string = StreamKind> {
+  /** In an organization (npm start -- --org): where the stream lives. */
+  account?: string;
+  region?: string;
   name: string;
-  kind: StreamKind;
+  kind: K;
   expected: Verdict;
   verdict: Verdict;
   lastOutcome?: string;
@@ -44,8 +47,8 @@ export interface StreamOutcome {
   ok: boolean;
 }
 
-export interface ScenarioResult {
-  streams: StreamOutcome[];
+export interface ScenarioResult<K extends string = StreamKind> {
+  streams: StreamOutcome<K>[];
   events: GuardEvent[];
   executions: number;
   transitions: number;
