@@ -199,6 +199,7 @@ describe('conformance: the member and forwarder templates deploy on moto CloudFo
       });
       expect(deployed.outputs).toEqual({ MemberRoleArn: `arn:aws:iam::${ACCOUNT}:role/firehose-sse-guard-prod-member` });
       expect(deployed.resources).toEqual({
+        EnforcementClaim: '/firehose-sse-guard/enforcing-stage',
         MemberRole: 'firehose-sse-guard-prod-member',
         ForwardingRole: `firehose-sse-guard-prod-member-fwd-${CENTRAL_REGION}`,
         FirehoseCallsRule: 'firehose-sse-guard-prod-member-firehose-calls',
@@ -220,12 +221,19 @@ describe('conformance: the member and forwarder templates deploy on moto CloudFo
       expect(member.MaxSessionDuration).toBe(3600);
       expect(statements.map((s) => s.Sid)).toEqual([
         'ListStreams',
-        'DescribeAndEncrypt',
+        'DescribeStreams',
+        'ListEnabledRegions',
+        'StartEncryption',
         'PreflightApprovedKeys',
         'GrantFirehoseOnApprovedKeys',
       ]);
       expect(statements[1]!.Resource).toBe(`arn:aws:firehose:*:${ACCOUNT}:deliverystream/*`);
+      expect(statements[2]).toMatchObject({ Action: 'account:ListRegions', Resource: `arn:aws:account::${ACCOUNT}:account` });
       expect(statements[3]).toMatchObject({
+        Action: 'firehose:StartDeliveryStreamEncryption',
+        Resource: `arn:aws:firehose:*:${ACCOUNT}:deliverystream/*`,
+      });
+      expect(statements[5]).toMatchObject({
         Action: 'kms:CreateGrant',
         Resource: [MEMBER_KEY],
         Condition: { StringLike: { 'kms:ViaService': 'firehose.*.amazonaws.com' }, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
@@ -244,7 +252,7 @@ describe('conformance: the member and forwarder templates deploy on moto CloudFo
     async () => {
       const other = await deploy(MEMBER_TEMPLATE, OTHER_REGION, 'member-prod', { ...memberParameters('prod'), DeployConfigRule: 'false' });
       expect(other.outputs).toEqual({});
-      expect(Object.keys(other.resources).sort()).toEqual(['ConfigChangesRule', 'FirehoseCallsRule', 'ForwardingRole']);
+      expect(Object.keys(other.resources).sort()).toEqual(['ConfigChangesRule', 'EnforcementClaim', 'FirehoseCallsRule', 'ForwardingRole']);
       await expectForwarding(OTHER_REGION, other, 'put-events-central-bus', CENTRAL_BUS, 'prod');
 
       // The same stage's stack in the central region beside it: each region's forwarding role has its own name.
@@ -267,8 +275,16 @@ describe('conformance: the member and forwarder templates deploy on moto CloudFo
     'stages in one account: distinct member roles, forwarding roles and rules, each trusting only its own central roles; a custom MemberRoleName wins',
     async () => {
       await deploy(MEMBER_TEMPLATE, CENTRAL_REGION, 'member-prod', { ...memberParameters('prod'), OrganizationId: ORGANIZATION });
-      await deploy(MEMBER_TEMPLATE, CENTRAL_REGION, 'member-qa', { ...memberParameters('qa'), MemberRoleName: 'acme-sse-remediator' });
-      const staging = await deploy(MEMBER_TEMPLATE, CENTRAL_REGION, 'member-staging', memberParameters('staging'));
+      // One enforcing stage per account and region: the others audit.
+      await deploy(MEMBER_TEMPLATE, CENTRAL_REGION, 'member-qa', {
+        ...memberParameters('qa'),
+        MemberRoleName: 'acme-sse-remediator',
+        Mode: 'audit',
+      });
+      const staging = await deploy(MEMBER_TEMPLATE, CENTRAL_REGION, 'member-staging', { ...memberParameters('staging'), Mode: 'audit' });
+      expect(Object.keys(staging.resources)).not.toContain('EnforcementClaim');
+      const stagingStatements = await inlinePolicy('firehose-sse-guard-staging-member', 'firehose-sse');
+      expect(stagingStatements.flatMap((st) => st.Action)).not.toContain('firehose:StartDeliveryStreamEncryption');
       expect(staging.outputs.MemberRoleArn).toBe(`arn:aws:iam::${ACCOUNT}:role/firehose-sse-guard-staging-member`);
 
       const all = await roles();
@@ -317,6 +333,20 @@ describe('conformance: the member and forwarder templates deploy on moto CloudFo
       );
       expect(second).toMatch(/firehose-sse-guard-prod-member already exists/);
       // moto leaves the refused stack half made (its events answer 500); beforeEach's reset clears it.
+    },
+    SLOW,
+  );
+
+  it(
+    'a second enforcing stage is refused in an account and region the first one claimed',
+    async () => {
+      await deploy(MEMBER_TEMPLATE, OTHER_REGION, 'member-prod', { ...memberParameters('prod'), DeployConfigRule: 'false' });
+      const second = await failure(
+        createStack(MEMBER_TEMPLATE, OTHER_REGION, 'member-dev', { ...memberParameters('dev'), DeployConfigRule: 'false' }).then(() =>
+          settled(OTHER_REGION, 'member-dev').then((s) => Promise.reject(new Error(`${s.StackStatus}: ${s.StackStatusReason}`))),
+        ),
+      );
+      expect(second).toMatch(/enforcing-stage|already exists|ParameterAlreadyExists|CREATE_FAILED|ROLLBACK/);
     },
     SLOW,
   );

@@ -123,3 +123,23 @@ describe('infra/organization-member.yml and infra/regional-forwarder.yml: names 
     }
   });
 });
+
+// Issue 14: "Two stages in one account or organization never both remediate a stream."
+describe('infra/organization-member.yml: one enforcing stage per member account and region', () => {
+  it('an enforcing stage claims the account and region under a name of no stage; an audit stage neither claims nor may start encryption', () => {
+    const claim = block(member, '  EnforcementClaim:');
+    expect(claim).toContain('Type: AWS::SSM::Parameter');
+    expect(claim).toContain('Condition: ClaimsHere');
+    expect(claim).toContain('Name: /firehose-sse-guard/enforcing-stage');
+    // The central stack holds the claim in its own account and region.
+    expect(block(member, '  ClaimsHere:')).toMatch(
+      /Equals \[!Ref Mode, enforce\][\s\S]*CentralAccountId, !Ref 'AWS::AccountId'[\s\S]*CentralRegion/,
+    );
+    expect(block(member, '- Sid: StartEncryption')).toContain('Action: firehose:StartDeliveryStreamEncryption');
+    expect(block(member, '- Sid: DescribeStreams')).not.toContain('StartDeliveryStreamEncryption');
+    // The Start statement is the `Enforcing` branch of an !If: an audit stage's role has none.
+    const lines = member.split('\n');
+    const startAt = lines.findIndex((l) => l.includes('- Sid: StartEncryption'));
+    expect(lines[startAt - 1]?.trim()).toBe('- Enforcing');
+  });
+});
