@@ -199,8 +199,8 @@ export function deploymentScope(config: GuardConfig, env: Record<string, string 
   const home = env.FSG_HOME_ACCOUNT_ID;
   const accounts = listed.length > 0 ? listed : env.FSG_ORGANIZATION_ID ? 'organization' : home ? [home] : 'organization';
   const regions = config.sweep.regions === 'enabled' ? 'any' : config.sweep.regions;
-  const excluded = new Set(config.sweep.exclude);
-  return { accounts: accounts === 'organization' || excluded.size === 0 ? accounts : accounts.filter((a) => !excluded.has(a)), regions };
+  const exclude = config.sweep.exclude ?? [];
+  return { accounts, regions, ...(exclude.length > 0 ? { exclude } : {}) };
 }
 
 /** The organization's accounts (Organizations, from the home account) and each account's enabled regions (as the account's member role). */

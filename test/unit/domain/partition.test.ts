@@ -1,3 +1,4 @@
+import { outsideScope } from '../../../functions/domain/intake/scope.ts';
 import { describe, expect, it } from 'vitest';
 import { partitionOf } from '../../../functions/domain/firehose-facts.ts';
 import { deploymentScope, memberRoleArn } from '../../../functions/handlers/wiring.ts';
@@ -32,5 +33,16 @@ describe('the deployment scope (FSG_ACCOUNTS, FSG_ORGANIZATION_ID, FSG_REGIONS)'
     });
     expect(deploymentScope(config, { FSG_ORGANIZATION_ID: 'o-abc123', FSG_HOME_ACCOUNT_ID: '999988887777' }).accounts).toBe('organization');
     expect(deploymentScope(config, { FSG_ORGANIZATION_ID: '', FSG_HOME_ACCOUNT_ID: '999988887777' }).accounts).toEqual(['999988887777']);
+  });
+
+  // Review of issue 14: in organization mode the exclude list was dropped, so an excluded member's forwarded events were remediated.
+  it('refuses an excluded account in organization mode too, saying why', () => {
+    const scope = deploymentScope({ sweep: { ...config.sweep, exclude: ['999999999999'] } } as Parameters<typeof deploymentScope>[0], {
+      FSG_ORGANIZATION_ID: 'o-abcdefghij',
+      FSG_HOME_ACCOUNT_ID: '111122223333',
+    });
+    expect(scope).toMatchObject({ accounts: 'organization', exclude: ['999999999999'] });
+    expect(outsideScope({ account: '999999999999', region: 'eu-west-1', name: 'orders' }, scope)).toMatch(/excluded .*excludeAccounts/);
+    expect(outsideScope({ account: '210987654321', region: 'eu-west-1', name: 'orders' }, scope)).toBeUndefined();
   });
 });
