@@ -112,6 +112,14 @@ function permissions(guard, names) {
       { Sid: 'ListStreams', Effect: 'Allow', Action: ['firehose:ListDeliveryStreams'], Resource: '*' },
       describe,
       starterTable,
+      // The roll-up reads a sweep's results back (functions/adapters/dynamo/sweep-results.ts): SWEEP# items only.
+      {
+        Sid: 'SweepResults',
+        Effect: 'Allow',
+        Action: ['dynamodb:Query'],
+        Resource: TABLE,
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['SWEEP#*'] } },
+      },
       start,
       readExecutions,
       publish,

@@ -5,7 +5,7 @@
  * No handler imports it: the Lambdas build events with buildEvent and carry none of this.
  */
 import * as z from 'zod/mini';
-import { EVENT_TYPES, ROLL_UP_LIST_LIMIT, SNAPSHOT_LIST_LIMIT, type EventKind, type GuardEvent } from './events.ts';
+import { EVENT_TYPES, ROLL_UP_FAILED_LIMIT, ROLL_UP_LIST_LIMIT, SNAPSHOT_LIST_LIMIT, type EventKind, type GuardEvent } from './events.ts';
 import {
   ENCRYPTION_CALLS_PER_WINDOW,
   FAILURE_DETAILS_MAX_LENGTH,
@@ -160,8 +160,8 @@ export const EVENT_DETAIL_SCHEMAS = {
         .array(z.strictObject({ account: accountId, region: z.string(), streams: countSchema, nonCompliant: countSchema }))
         .check(z.maxLength(ROLL_UP_LIST_LIMIT)),
       failed: z
-        .array(z.strictObject({ account: accountId, region: z.optional(z.string()), error: z.string() }))
-        .check(z.maxLength(ROLL_UP_LIST_LIMIT)),
+        .array(z.strictObject({ account: accountId, region: z.optional(z.string()), error: z.string().check(z.maxLength(300)) }))
+        .check(z.maxLength(ROLL_UP_FAILED_LIMIT)),
       truncated: z.boolean(),
     },
   ),

@@ -138,8 +138,10 @@ export interface GuardEvent<K extends EventKind = EventKind> {
 /** At most this many non-compliant streams are listed in one snapshot (the event must stay under 256 KB). */
 export const SNAPSHOT_LIST_LIMIT = 200;
 
-/** At most this many accounts and regions (and as many failures) are listed, worst first, in the organization roll-up event. */
+/** At most this many accounts and regions are listed, worst first, in the organization roll-up event (under 256 KB). */
 export const ROLL_UP_LIST_LIMIT = 500;
+/** At most this many failed accounts or regions are listed in the roll-up, each reason cut to 300 characters. */
+export const ROLL_UP_FAILED_LIMIT = 200;
 
 /**
  * Builds one event.

@@ -1,7 +1,7 @@
 import type { BudgetStatus, LedgerCall } from './budget.ts';
 import type { StreamDescription, TargetKey } from './decision.ts';
 import type { GuardEvent } from './events.ts';
-import type { WorkflowInput } from './shapes.ts';
+import type { SweepTotals, WorkflowInput } from './shapes.ts';
 import type { EncryptionFailureType } from './firehose-facts.ts';
 import type { StreamRef } from './stream-ref.ts';
 
@@ -211,4 +211,23 @@ export interface AccountDirectory {
   accounts(): Promise<{ id: string; status: string }[]>;
   /** The regions enabled in the account (opted in, or enabled by default). */
   enabledRegions(account: string): Promise<string[]>;
+}
+
+/**
+ * What each account and region of a sweep ended with, kept outside the sweep state machine's state
+ * (which is at most 256 KB): the roll-up reads them back. Writes are idempotent per target.
+ */
+export interface SweepResults {
+  record(sweepId: string, summary: TargetSummary, now: number): Promise<void>;
+  list(sweepId: string): Promise<TargetSummary[]>;
+}
+
+/** What a finished (or failed) account and region tells the roll-up: counts only. */
+export interface TargetSummary {
+  account: string;
+  region?: string;
+  totals?: SweepTotals;
+  workflowsStarted?: number;
+  /** Why the account or region could not be swept. */
+  error?: string;
 }

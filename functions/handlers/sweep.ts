@@ -5,10 +5,9 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod/mini';
 import { MalformedEventError } from '../domain/errors.ts';
 import { readShape, sweepCursorSchema } from '../domain/shapes.ts';
-import { countSchema, verdictTotalsSchema } from '../domain/shapes.ts';
 import { MAX_SWEEP_INVOCATIONS, newSweep, sweepStep, type SweepCursor, type SweepDeps } from '../domain/sweep/sweep.ts';
-import { accountTargets, planSweep, rollUp, targetCursor, type SweepScope, type TargetSummary } from '../domain/sweep/organization.ts';
-import type { AccountDirectory } from '../domain/ports.ts';
+import { accountTargets, failureText, planSweep, rollUp, targetCursor, type SweepScope } from '../domain/sweep/organization.ts';
+import type { AccountDirectory, SweepResults } from '../domain/ports.ts';
 import { observability, type Observability } from './observability.ts';
 import { lazily, sweepDeps } from './wiring.ts';
 
@@ -39,23 +38,25 @@ export const sweepScopeOf = (settings: SweepSettings, home: string): SweepScope 
 
 const sweepIdSchema = z.string().check(z.minLength(1), z.maxLength(80));
 const accountItemSchema = z.object({ sweepId: sweepIdSchema, startedAt: z.number(), account: z.string().check(z.regex(/^\d{12}$/)) });
-const summarySchema = z.object({
-  account: z.string(),
-  region: z.optional(z.string()),
-  totals: z.optional(verdictTotalsSchema),
-  workflowsStarted: z.optional(countSchema),
-  error: z.optional(z.string()),
-});
 /** The sweep state machine's steps (infra/sweep-machine.asl.json) other than the sweep of a target. */
 const actionSchema = z.discriminatedUnion('action', [
   z.object({ action: z.literal('plan'), id: z.optional(z.string().check(z.minLength(1))) }),
   z.extend(accountItemSchema, { action: z.literal('targets') }),
+  // A target (or a whole account) the state machine caught failing: its Error and Cause.
+  z.object({
+    action: z.literal('failed'),
+    sweepId: sweepIdSchema,
+    account: z.string().check(z.regex(/^\d{12}$/)),
+    region: z.optional(z.string().check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d$/))),
+    // The Catch's ResultPath: Step Functions' Error and Cause (either may be missing: nothing here assumes them).
+    failure: z.object({ Error: z.optional(z.string()), Cause: z.optional(z.string()) }),
+  }),
   z.object({
     action: z.literal('rollUp'),
     sweepId: sweepIdSchema,
     startedAt: z.number(),
-    // Each account's Map result: its targets' summaries, or one summary when the account failed.
-    results: z.array(z.union([summarySchema, z.array(summarySchema)])),
+    // The plan's accounts: one with no recorded result is reported as failed.
+    accounts: z.array(z.object({ account: z.string() })),
   }),
 ]);
 
@@ -78,6 +79,11 @@ export function sweepCursorOf(event: unknown, settings: SweepSettings, context: 
   return newSweep(sweepIdOf(raw.id, now), account, settings.regions, now);
 }
 
+function resultsOf(deps: { results?: SweepResults }): SweepResults {
+  if (!deps.results) throw new MalformedEventError('sweep: this deployment keeps no sweep results (no state table)');
+  return deps.results;
+}
+
 function homeAccount(settings: SweepSettings, context: LambdaContextLike): string {
   const account = settings.account ?? context.invokedFunctionArn?.split(':')[4];
   if (!account) throw new MalformedEventError('sweep: the account id is unknown');
@@ -96,7 +102,13 @@ const sweepIdOf = (id: string | undefined, now: number): string =>
 /** One step of the sweep state machine other than a target's sweep: the plan, an account's targets, the roll-up. */
 async function runAction(
   event: z.output<typeof actionSchema>,
-  deps: { settings: SweepSettings; directory?: AccountDirectory; clock: SweepDeps['clock']; publisher: SweepDeps['publisher'] },
+  deps: {
+    settings: SweepSettings;
+    directory?: AccountDirectory;
+    results?: SweepResults;
+    clock: SweepDeps['clock'];
+    publisher: SweepDeps['publisher'];
+  },
   context: LambdaContextLike,
 ): Promise<unknown> {
   const scope = sweepScopeOf(deps.settings, homeAccount(deps.settings, context));
@@ -106,9 +118,18 @@ async function runAction(
       return planSweep(sweepIdOf(event.id, now), now, scope, deps.directory);
     case 'targets':
       return { targets: (await accountTargets(event, scope, deps.directory)).map((target) => ({ cursor: targetCursor(target) })) };
+    case 'failed': {
+      const summary = {
+        account: event.account,
+        ...(event.region ? { region: event.region } : {}),
+        error: failureText(event.failure.Error ?? 'States.TaskFailed', event.failure.Cause),
+      };
+      await resultsOf(deps).record(event.sweepId, summary, now);
+      return {};
+    }
     case 'rollUp': {
-      const summaries = event.results.flat() as TargetSummary[];
-      const snapshot = rollUp(event.sweepId, event.startedAt, summaries, now);
+      const recorded = await resultsOf(deps).list(event.sweepId);
+      const snapshot = rollUp(event.sweepId, event.startedAt, recorded, now, [...new Set(event.accounts.map((a) => a.account))]);
       await deps.publisher.publish([snapshot]);
       return { rolledUp: true, targets: snapshot.detail.targets, failed: snapshot.detail.failed.length, totals: snapshot.detail.totals };
     }
@@ -121,7 +142,7 @@ async function runAction(
  * until `done`, and retries a failed invocation with the cursor it was given.
  */
 export function makeSweepHandler(
-  deps: Omit<SweepDeps, 'remainingMs'> & { settings: SweepSettings; directory?: AccountDirectory },
+  deps: Omit<SweepDeps, 'remainingMs'> & { settings: SweepSettings; directory?: AccountDirectory; results?: SweepResults },
   tools: Observability = observability(),
 ) {
   return middy(async (event: unknown, context: LambdaContextLike) => {
@@ -138,6 +159,13 @@ export function makeSweepHandler(
     }
     const cursor = sweepCursorOf(event, deps.settings, context, deps.clock.now());
     const { done, cursor: next } = await sweepStep(cursor, { ...deps, remainingMs: () => context.getRemainingTimeInMillis() });
+    // A finished target's counts go to the sweep's results, for the roll-up (not through the state machine's state).
+    if (done && deps.results)
+      await deps.results.record(
+        next.sweepId,
+        { account: next.account, region: next.regions.join(','), totals: next.totals, workflowsStarted: next.workflowsStarted },
+        deps.clock.now(),
+      );
     tools.metrics.addMetric('SweepStreamsEvaluated', MetricUnit.Count, next.totals.streams - cursor.totals.streams);
     tools.metrics.addMetric('SweepWorkflowsStarted', MetricUnit.Count, next.workflowsStarted - cursor.workflowsStarted);
     if (done) tools.metrics.addMetric('NonCompliantStreams', MetricUnit.Count, next.totals.REMEDIATE);

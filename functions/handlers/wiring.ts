@@ -28,6 +28,7 @@ import { sleep } from '../adapters/sleep.ts';
 import { AccountClient } from '@aws-sdk/client-account';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { SdkAccountDirectory } from '../adapters/account-directory.ts';
+import { DynamoSweepResults } from '../adapters/dynamo/sweep-results.ts';
 
 /**
  * Credentials for an account: the function's own for the home account; in an organization, those of
@@ -218,6 +219,7 @@ export function sweepDeps(config: GuardConfig = loadConfig()) {
   const home = process.env.FSG_HOME_ACCOUNT_ID;
   return {
     directory: accountDirectory(config),
+    results: new DynamoSweepResults(table),
     firehose: regionalGateway(),
     leases: new DynamoLeaseStore(table),
     publisher: publisherFor(config),

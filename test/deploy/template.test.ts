@@ -173,6 +173,8 @@ describe('the deployment (osls package, offline)', () => {
         'dynamodb:PutItem',
         'dynamodb:UpdateItem',
         'dynamodb:DeleteItem',
+        // The sweep's results (SWEEP# items only), for the roll-up.
+        'dynamodb:Query',
         'states:StartExecution',
         'states:DescribeExecution',
         'events:PutEvents',

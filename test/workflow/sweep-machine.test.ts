@@ -4,6 +4,7 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import { describe, expect, it } from 'vitest';
 import { makeSweepHandler } from '../../functions/handlers/sweep.ts';
 import { InvalidRequestError } from '../../functions/domain/errors.ts';
+import { DynamoSweepResults } from '../../functions/adapters/dynamo/sweep-results.ts';
 import { SWEEP_TUNING, type SweepCursor } from '../../functions/domain/sweep/sweep.ts';
 import type { WorkflowInput } from '../../functions/domain/remediation/state.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../../local/account.ts';
@@ -24,10 +25,20 @@ describe('the sweep state machine (infra/sweep-machine.asl.json)', () => {
   it('passes asl-validator: plan, every account in parallel, its regions in parallel, each swept in a loop on the sweep Lambda alone, a roll-up', () => {
     const { isValid, errorsText } = aslValidator(definition, { checkPaths: true, checkArn: true });
     expect(isValid, errorsText('\n')).toBe(true);
-    expect(taskFunctions).toEqual({ Plan: 'sweep', Targets: 'sweep', Sweep: 'sweep', RollUp: 'sweep' });
+    expect(taskFunctions).toEqual({
+      Plan: 'sweep',
+      Targets: 'sweep',
+      AccountFailed: 'sweep',
+      Sweep: 'sweep',
+      TargetFailed: 'sweep',
+      RollUp: 'sweep',
+    });
     const accounts = SWEEP_MACHINE.States.SweepAccounts as unknown as { ItemProcessor: Definition; MaxConcurrency: number };
     const regions = accounts.ItemProcessor.States.SweepRegions as unknown as { ItemProcessor: Definition; MaxConcurrency: number };
     expect(regions.MaxConcurrency).toBe(0);
+    // Nothing per target goes back through the state (at most 256 KB): the results are in the state table.
+    expect(accounts).toMatchObject({ ResultPath: null });
+    expect(regions.ItemProcessor.States.Swept).toMatchObject({ Type: 'Pass', Parameters: {} });
     expect(regions.ItemProcessor.States.MoreToSweep).toMatchObject({
       Choices: [{ Variable: '$.done', BooleanEquals: false, Next: 'Sweep' }],
     });
@@ -50,6 +61,7 @@ describe('the sweep state machine (infra/sweep-machine.asl.json)', () => {
       },
       sleep: (ms) => s.account.time.sleep(ms),
       reserveMs: 60_000,
+      results: new DynamoSweepResults(s.account.table),
       settings: { regions: [LOCAL_REGION], account: LOCAL_ACCOUNT_ID },
     }) as unknown as (event: unknown, context: unknown) => Promise<{ done: boolean; cursor: SweepCursor }>;
 
@@ -67,6 +79,8 @@ describe('the sweep state machine (infra/sweep-machine.asl.json)', () => {
           taskResourceLocalHandlers: {
             Plan: step,
             Targets: step,
+            AccountFailed: step,
+            TargetFailed: step,
             RollUp: step,
             Sweep: async (event: unknown) => {
               inputs.push(event);
@@ -81,7 +95,7 @@ describe('the sweep state machine (infra/sweep-machine.asl.json)', () => {
               return output;
             },
           },
-          retryIntervalOverrides: { Plan: 0, Targets: 0, Sweep: 0, RollUp: 0 },
+          retryIntervalOverrides: { Plan: 0, Targets: 0, AccountFailed: 0, Sweep: 0, TargetFailed: 0, RollUp: 0 },
         },
       },
     );
@@ -127,13 +141,17 @@ describe('the organization sweep (infra/sweep-machine.asl.json)', () => {
       },
     };
     const firehose = s.account.deps.firehose;
+    let refusals = 0;
     const refusing = {
       ...firehose,
       describe: firehose.describe.bind(firehose),
       tags: firehose.tags.bind(firehose),
       startEncryption: firehose.startEncryption.bind(firehose),
       listNames: async (scope: { account: string; region: string }, options?: { startAfter?: string; limit?: number }) => {
-        if (scope.account === MEMBER) throw new InvalidRequestError(`AccessDenied: not authorized to perform sts:AssumeRole in ${MEMBER}`);
+        if (scope.account === MEMBER) {
+          refusals += 1;
+          throw new InvalidRequestError(`AccessDenied: not authorized to perform sts:AssumeRole in ${MEMBER}`);
+        }
         return firehose.listNames(scope, options);
       },
     };
@@ -145,6 +163,7 @@ describe('the organization sweep (infra/sweep-machine.asl.json)', () => {
       sleep: (ms) => s.account.time.sleep(ms),
       reserveMs: 0,
       directory,
+      results: new DynamoSweepResults(s.account.table),
       settings: { regions: 'enabled', account: LOCAL_ACCOUNT_ID, organization: true, include: [], exclude: ['444444444444'] },
     }) as unknown as (event: unknown, context: unknown) => Promise<never>;
     const step = (event: unknown) =>
@@ -155,8 +174,8 @@ describe('the organization sweep (infra/sweep-machine.asl.json)', () => {
       {
         context: { Execution: { Name: 'nightly' } },
         overrides: {
-          taskResourceLocalHandlers: { Plan: step, Targets: step, Sweep: step, RollUp: step },
-          retryIntervalOverrides: { Plan: 0, Targets: 0, Sweep: 0, RollUp: 0 },
+          taskResourceLocalHandlers: { Plan: step, Targets: step, AccountFailed: step, Sweep: step, TargetFailed: step, RollUp: step },
+          retryIntervalOverrides: { Plan: 0, Targets: 0, AccountFailed: 0, Sweep: 0, TargetFailed: 0, RollUp: 0 },
         },
       },
     );
@@ -173,7 +192,11 @@ describe('the organization sweep (infra/sweep-machine.asl.json)', () => {
       targets: 1,
       totals: { streams: 1, REMEDIATE: 1 },
       byTarget: [{ account: LOCAL_ACCOUNT_ID, region: LOCAL_REGION, streams: 1, nonCompliant: 1 }],
-      failed: [{ account: MEMBER, region: LOCAL_REGION, error: expect.stringMatching(/^InvalidRequestError: .*AccessDenied/) }],
+      failed: [
+        { account: MEMBER, region: LOCAL_REGION, error: expect.stringMatching(/^InvalidRequestError: AccessDenied: not authorized/) },
+      ],
     });
+    // A refusal is not retried (InvalidRequestError): one invocation for the refusing target.
+    expect(refusals).toBe(1);
   });
 });

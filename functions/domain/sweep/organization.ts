@@ -1,6 +1,8 @@
-import { buildEvent, ROLL_UP_LIST_LIMIT, type GuardEvent } from '../events.ts';
+import { buildEvent, ROLL_UP_FAILED_LIMIT, ROLL_UP_LIST_LIMIT, type GuardEvent } from '../events.ts';
 import { MalformedEventError } from '../errors.ts';
-import type { AccountDirectory } from '../ports.ts';
+import type { AccountDirectory, TargetSummary } from '../ports.ts';
+
+export type { TargetSummary } from '../ports.ts';
 import type { SweepCursor, SweepTotals } from '../shapes.ts';
 import { newSweep } from './sweep.ts';
 
@@ -33,16 +35,6 @@ export interface SweepTarget {
   startedAt: number;
   account: string;
   region: string;
-}
-
-/** What a finished (or failed) account and region hands to the roll-up: counts only, so that thousands fit the state machine's payload. */
-export interface TargetSummary {
-  account: string;
-  region?: string;
-  totals?: SweepTotals;
-  workflowsStarted?: number;
-  /** Why the account or region could not be swept (the state machine caught the error). */
-  error?: string;
 }
 
 /** The accounts a sweep covers. A listed include account that the organization does not have (or that is not ACTIVE) is not swept. */
@@ -86,13 +78,28 @@ export async function accountTargets(
 export const targetCursor = (target: SweepTarget): SweepCursor =>
   newSweep(target.sweepId, target.account, [target.region], target.startedAt);
 
-/** The organization roll-up: totals over every target, the worst targets first, and the ones that failed. */
+/** A failure's reason is cut to this many characters in the roll-up (the event must stay under 256 KB). */
+export const ROLL_UP_ERROR_CHARS = 300;
+
+/**
+ * The organization roll-up: totals over every target, the worst targets first, and the ones that
+ * failed. A planned account with no result at all (its failure could not even be recorded) is a
+ * failure too: the roll-up never says less than the plan.
+ */
 export function rollUp(
   sweepId: string,
   startedAt: number,
-  summaries: readonly TargetSummary[],
+  recorded: readonly TargetSummary[],
   now: number,
+  planned: readonly string[] = [],
 ): GuardEvent<'organizationSnapshot'> {
+  const seen = new Set(recorded.map((s) => s.account));
+  const summaries: TargetSummary[] = [
+    ...recorded,
+    ...planned
+      .filter((a) => !seen.has(a))
+      .map((account) => ({ account, error: 'no result recorded for this account (its sweep step failed, and so did recording why)' })),
+  ];
   const totals: SweepTotals = { streams: 0, COMPLIANT: 0, NOT_APPLICABLE: 0, EXEMPT: 0, GONE: 0, BUSY: 0, REMEDIATE: 0 };
   const swept = summaries.filter((s): s is TargetSummary & { region: string; totals: SweepTotals } => !s.error && !!s.totals && !!s.region);
   const failed = summaries.filter((s) => s.error !== undefined);
@@ -104,11 +111,9 @@ export function rollUp(
   const byTarget = swept
     .map((s) => ({ account: s.account, region: s.region, streams: s.totals.streams, nonCompliant: s.totals.REMEDIATE }))
     .sort((a, b) => b.nonCompliant - a.nonCompliant || a.account.localeCompare(b.account) || a.region.localeCompare(b.region));
-  const failures = failed.map((s) => ({
-    account: s.account,
-    ...(s.region ? { region: s.region } : {}),
-    error: (s.error ?? '').slice(0, 500),
-  }));
+  const failures = failed
+    .map((s) => ({ account: s.account, ...(s.region ? { region: s.region } : {}), error: (s.error ?? '').slice(0, ROLL_UP_ERROR_CHARS) }))
+    .sort((a, b) => a.account.localeCompare(b.account) || (a.region ?? '').localeCompare(b.region ?? ''));
   const listed = byTarget.slice(0, ROLL_UP_LIST_LIMIT);
   return buildEvent(
     'organizationSnapshot',
@@ -120,10 +125,25 @@ export function rollUp(
       totals,
       workflowsStarted,
       byTarget: listed,
-      failed: failures.slice(0, ROLL_UP_LIST_LIMIT),
-      truncated: byTarget.length > listed.length || failures.length > ROLL_UP_LIST_LIMIT,
+      failed: failures.slice(0, ROLL_UP_FAILED_LIMIT),
+      truncated: byTarget.length > listed.length || failures.length > ROLL_UP_FAILED_LIMIT,
     },
     now,
     sweepId,
   );
+}
+
+/**
+ * A failure as the sweep state machine catches it: the error name, and the Lambda's message out of
+ * its Cause (a JSON text with errorMessage and a stack trace), cut short.
+ */
+export function failureText(error: string, cause: string | undefined): string {
+  let message = cause ?? '';
+  try {
+    const parsed = JSON.parse(message) as { errorMessage?: unknown };
+    if (typeof parsed.errorMessage === 'string') message = parsed.errorMessage;
+  } catch {
+    // Not JSON: the cause as it is.
+  }
+  return `${error}: ${message}`.slice(0, ROLL_UP_ERROR_CHARS);
 }
