@@ -74,7 +74,16 @@ function permissions(guard, names) {
   return {
     // Inspect renews the lease, reads the ledger and the state, remembers and forgets key failures.
     // Inspect and the sweep also take slots of the shared pacing: their table statements cover it.
-    inspect: [describe, table(['GetItem', 'PutItem', 'UpdateItem']), ...preflight, ...member],
+    // Inspect reads the enforcement claim of the stream's account and region (one enforcing stage per place).
+    inspect: [
+      describe,
+      table(['GetItem', 'PutItem', 'UpdateItem']),
+      ...preflight,
+      ...(guard.mode === 'audit'
+        ? []
+        : [{ Sid: 'ReadEnforcementClaim', Effect: 'Allow', Action: ['ssm:GetParameter'], Resource: sub('arn:${AWS::Partition}:ssm:*:${AWS::AccountId}:parameter/firehose-sse-guard/enforcing-stage') }]),
+      ...member,
+    ],
     enable: [
       // An audit stage never starts encryption: its Enable role cannot (the stage-isolation guarantee).
       ...(guard.mode === 'audit'
@@ -326,7 +335,8 @@ module.exports.resources = async ({ resolveVariable }) => {
       Properties: {
         Name: '/firehose-sse-guard/enforcing-stage',
         Type: 'String',
-        Value: `${service}-${stage}`,
+        // The stage and its central account (functions/adapters/enforcement-claims.ts claimValue): Inspect compares it.
+        Value: sub(`${service}-${stage} (central \${AWS::AccountId})`),
         Description: 'The one firehose-sse-guard stage that remediates in this account and region; deploy other stages with mode=audit',
       },
     };

@@ -231,3 +231,12 @@ export interface TargetSummary {
   /** Why the account or region could not be swept. */
   error?: string;
 }
+
+/**
+ * Which stage enforces in an account and region: the SSM parameter /firehose-sse-guard/enforcing-stage
+ * that an enforcing stage's stacks create there (serverless.yml, the member and forwarder templates).
+ */
+export interface EnforcementClaims {
+  /** The stage holding the account and region when it is another one; undefined when it is this stage, or nobody. */
+  heldByOther(place: { account: string; region: string }): Promise<string | undefined>;
+}

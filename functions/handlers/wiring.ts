@@ -29,6 +29,8 @@ import { AccountClient } from '@aws-sdk/client-account';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { SdkAccountDirectory } from '../adapters/account-directory.ts';
 import { DynamoSweepResults } from '../adapters/dynamo/sweep-results.ts';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { claimValue, SsmEnforcementClaims } from '../adapters/enforcement-claims.ts';
 
 /**
  * Credentials for an account: the function's own for the home account; in an organization, those of
@@ -94,12 +96,30 @@ const pacing = (table: StateTable, config: GuardConfig) => {
 };
 
 /**
+ * The enforcement claims of an enforcing stage (FSG_STAGE, FSG_HOME_ACCOUNT_ID): read in each account
+ * and region with the credentials that act there. An audit stage never starts encryption: no check.
+ */
+function enforcementClaims(config: GuardConfig): SsmEnforcementClaims | undefined {
+  const stage = process.env.FSG_STAGE;
+  const home = process.env.FSG_HOME_ACCOUNT_ID;
+  if (!stage || !home || config.policy.mode === 'audit') return undefined;
+  const clients = keyedCache((key) => {
+    const [account, region] = key.split('/') as [string, string];
+    const credentials = credentialsFor(account, region);
+    return new SSMClient({ region, ...(credentials ? { credentials } : {}) });
+  });
+  return new SsmEnforcementClaims(claimValue(stage, home), ({ account, region }) => clients(`${account}/${region}`), systemClock);
+}
+
+/**
  * Each function's adapters, created once per cold start from the environment: a function builds only
  * the ports its use case takes, so its bundle holds no other client (esbuild drops the rest).
  */
 export function inspectDeps(config: GuardConfig = loadConfig()): InspectDeps {
   const table = stateTable(config.tableName, { region: config.region });
+  const claims = enforcementClaims(config);
   return {
+    ...(claims ? { claims } : {}),
     firehose: regionalGateway(),
     keys: SdkKeyInspector.forConfig(),
     ledger: new DynamoBudgetLedger(table),

@@ -222,18 +222,23 @@ describe('conformance: the member and forwarder templates deploy on moto CloudFo
       expect(statements.map((s) => s.Sid)).toEqual([
         'ListStreams',
         'DescribeStreams',
+        'ReadEnforcementClaim',
         'ListEnabledRegions',
         'StartEncryption',
         'PreflightApprovedKeys',
         'GrantFirehoseOnApprovedKeys',
       ]);
       expect(statements[1]!.Resource).toBe(`arn:aws:firehose:*:${ACCOUNT}:deliverystream/*`);
-      expect(statements[2]).toMatchObject({ Action: 'account:ListRegions', Resource: `arn:aws:account::${ACCOUNT}:account` });
-      expect(statements[3]).toMatchObject({
+      expect(statements[2]).toMatchObject({
+        Action: 'ssm:GetParameter',
+        Resource: `arn:aws:ssm:*:${ACCOUNT}:parameter/firehose-sse-guard/enforcing-stage`,
+      });
+      expect(statements[3]).toMatchObject({ Action: 'account:ListRegions', Resource: `arn:aws:account::${ACCOUNT}:account` });
+      expect(statements[4]).toMatchObject({
         Action: 'firehose:StartDeliveryStreamEncryption',
         Resource: `arn:aws:firehose:*:${ACCOUNT}:deliverystream/*`,
       });
-      expect(statements[5]).toMatchObject({
+      expect(statements[6]).toMatchObject({
         Action: 'kms:CreateGrant',
         Resource: [MEMBER_KEY],
         Condition: { StringLike: { 'kms:ViaService': 'firehose.*.amazonaws.com' }, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
@@ -380,7 +385,14 @@ describe('conformance: the member and forwarder templates deploy on moto CloudFo
     'the forwarder outside the home region: to the home region default bus, through a role that may only put events there',
     async () => {
       const deployed = await deploy(FORWARDER_TEMPLATE, OTHER_REGION, 'forwarder-prod', { Stage: 'prod', HomeRegion: CENTRAL_REGION });
-      expect(Object.keys(deployed.resources).sort()).toEqual(['ConfigChangesRule', 'FirehoseCallsRule', 'ForwardingRole']);
+      // An enforcing stage's forwarder claims its region: one enforcing stage per account and region.
+      expect(deployed.resources).toMatchObject({ EnforcementClaim: '/firehose-sse-guard/enforcing-stage' });
+      expect(Object.keys(deployed.resources).sort()).toEqual([
+        'ConfigChangesRule',
+        'EnforcementClaim',
+        'FirehoseCallsRule',
+        'ForwardingRole',
+      ]);
       await expectForwarding(
         OTHER_REGION,
         deployed,

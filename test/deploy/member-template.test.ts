@@ -131,10 +131,16 @@ describe('infra/organization-member.yml: one enforcing stage per member account 
     expect(claim).toContain('Type: AWS::SSM::Parameter');
     expect(claim).toContain('Condition: ClaimsHere');
     expect(claim).toContain('Name: /firehose-sse-guard/enforcing-stage');
-    // The central stack holds the claim in its own account and region.
+    // In the central account, the central stack and its forwarders hold the claims.
     expect(block(member, '  ClaimsHere:')).toMatch(
-      /Equals \[!Ref Mode, enforce\][\s\S]*CentralAccountId, !Ref 'AWS::AccountId'[\s\S]*CentralRegion/,
+      /Equals \[!Ref Mode, enforce\][\s\S]*!Not \[!Equals \[!Ref CentralAccountId, !Ref 'AWS::AccountId'\]\]/,
     );
+    // The forwarder claims the central account's other regions, in the same format as the central stack.
+    const forwarderClaim = block(forwarder, '  EnforcementClaim:');
+    expect(forwarderClaim).toContain('Condition: ClaimsHere');
+    expect(forwarderClaim).toContain('Name: /firehose-sse-guard/enforcing-stage');
+    expect(forwarderClaim).toContain("Value: !Sub 'firehose-sse-guard-${Stage} (central ${AWS::AccountId})'");
+    expect(claim).toContain("Value: !Sub 'firehose-sse-guard-${Stage} (central ${CentralAccountId})'");
     expect(block(member, '- Sid: StartEncryption')).toContain('Action: firehose:StartDeliveryStreamEncryption');
     expect(block(member, '- Sid: DescribeStreams')).not.toContain('StartDeliveryStreamEncryption');
     // The Start statement is the `Enforcing` branch of an !If: an audit stage's role has none.

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { packageService, type Packaged } from '../support/package.ts';
+import { claimValue } from '../../functions/adapters/enforcement-claims.ts';
 
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
 const ORGANIZATION = 'o-abc1234567';
@@ -72,8 +73,16 @@ describe('two stages in one account (osls package, offline)', () => {
     const claim = prod.template.Resources.EnforcementClaim;
     expect(claim).toMatchObject({
       Type: 'AWS::SSM::Parameter',
-      Properties: { Name: '/firehose-sse-guard/enforcing-stage', Value: 'firehose-sse-guard-prod' },
+      Properties: {
+        Name: '/firehose-sse-guard/enforcing-stage',
+        Value: { 'Fn::Sub': 'firehose-sse-guard-prod (central ${AWS::AccountId})' },
+      },
     });
+    // The value Inspect compares its own with (functions/adapters/enforcement-claims.ts claimValue), and reads with ssm:GetParameter.
+    expect(claimValue('prod', '${AWS::AccountId}')).toBe('firehose-sse-guard-prod (central ${AWS::AccountId})');
+    expect(environment(prod, 'Inspect').FSG_STAGE).toBe('prod');
+    expect(statements(prod).some((s) => actions(s).includes('ssm:GetParameter'))).toBe(true);
+    expect(statements(dev).some((s) => actions(s).includes('ssm:GetParameter'))).toBe(false);
     expect(devEnforcing.template.Resources.EnforcementClaim?.Properties.Name).toBe(claim?.Properties.Name);
   });
 

@@ -110,6 +110,8 @@ describe('the deployment (osls package, offline)', () => {
         'dynamodb:UpdateItem',
         'kms:DescribeKey',
         'kms:GetKeyPolicy',
+        // The enforcement claim of the stream's account and region (one enforcing stage per place).
+        'ssm:GetParameter',
         'sts:AssumeRole',
       ],
       EnableRole: [

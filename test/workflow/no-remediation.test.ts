@@ -108,6 +108,38 @@ describe('workflow: streams that need no Start call', () => {
     expect(s.eventKinds()).toEqual(['evaluated', 'remediationDeferred']);
   });
 
+  // Issue 14: "Two stages in one account or organization never both remediate a stream."
+  it("where another stage holds the place's enforcement claim, this stage reports DEFERRED (AUDIT_MODE) and never starts", async () => {
+    const asked: string[] = [];
+    s.account.deps.claims = {
+      heldByOther: async ({ account, region }) => {
+        asked.push(`${account}/${region}`);
+        return 'firehose-sse-guard-prod (central 999988887777)';
+      },
+    };
+    try {
+      await s.createStream('orders');
+      const report = await s.remediate('orders');
+      expect(report.output).toMatchObject({ status: 'DEFERRED', reason: 'AUDIT_MODE', callsSpent: 0 });
+      expect(s.acceptedStarts('orders')).toBe(0);
+      expect(asked).toEqual(['123456789012/us-east-1']);
+      const deferred = s.account.events.ofKind('remediationDeferred')[0]?.detail as { details: string } | undefined;
+      expect(deferred?.details).toMatch(/firehose-sse-guard-prod \(central 999988887777\) enforces in 123456789012\/us-east-1/);
+    } finally {
+      delete s.account.deps.claims;
+    }
+  });
+
+  it('where this stage holds the claim (or nobody does), it remediates', async () => {
+    s.account.deps.claims = { heldByOther: async () => undefined };
+    try {
+      await s.createStream('orders');
+      expect((await s.remediate('orders')).output).toMatchObject({ status: 'REMEDIATED', callsSpent: 1 });
+    } finally {
+      delete s.account.deps.claims;
+    }
+  });
+
   it('a stream someone else already fixed while the workflow waited is COMPLIANT, with no Start of ours', async () => {
     await s.createStream('orders');
     await s.person.send(

@@ -4,6 +4,7 @@ import type {
   Clock,
   ControlPlanePacer,
   EnablingEstimates,
+  EnforcementClaims,
   EventPublisher,
   FirehoseGateway,
   KeyFailureStore,
@@ -33,12 +34,14 @@ export interface RemediationDeps {
   estimates: EnablingEstimates;
   /** Waits in the Lambda (a slot at most INLINE_SLOT_WAIT_MS away). */
   sleep: (ms: number) => Promise<void>;
+  /** Where another stage enforces, this one only reports (none: no check). */
+  claims?: EnforcementClaims;
 }
 
 /** What each task needs of the adapters: each Lambda builds only these (its bundle holds no other client). */
 export type InspectDeps = Pick<
   RemediationDeps,
-  'firehose' | 'keys' | 'ledger' | 'states' | 'leases' | 'keyFailures' | 'clock' | 'policy' | 'settings' | 'pacer' | 'sleep'
+  'firehose' | 'keys' | 'ledger' | 'states' | 'leases' | 'keyFailures' | 'clock' | 'policy' | 'settings' | 'pacer' | 'sleep' | 'claims'
 >;
 export type EnableDeps = Pick<
   RemediationDeps,

@@ -132,6 +132,16 @@ export async function inspectStream(held: RemediationState, deps: InspectDeps): 
           details: `${decision.reason}: audit mode reports without remediating`,
         });
       }
+      // One enforcing stage per account and region: where another stage holds the claim, this one reports only.
+      const holder = await deps.claims?.heldByOther(placeOf(next));
+      if (holder !== undefined) {
+        const { account, region } = placeOf(next);
+        return conclude(next, {
+          status: 'DEFERRED',
+          reason: 'AUDIT_MODE',
+          details: `${decision.reason}: ${holder} enforces in ${account}/${region} (/firehose-sse-guard/enforcing-stage); this stage only reports there`,
+        });
+      }
       const kept = await keyKeptAfterFailedChange(description as StreamDescription, next, deps, now);
       const keptAccepted =
         kept && acceptedKey(kept.keyType, kept.keyType === 'CUSTOMER_MANAGED_CMK' ? kept.keyArn : undefined, policy, placeOf(next));
