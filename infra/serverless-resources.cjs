@@ -121,6 +121,13 @@ function permissions(guard, names) {
       { Sid: 'ListStreams', Effect: 'Allow', Action: ['firehose:ListDeliveryStreams'], Resource: '*' },
       describe,
       starterTable,
+      // One sweep at a time: Plan asks whether another execution of the sweep state machine runs.
+      {
+        Sid: 'OneSweepAtATime',
+        Effect: 'Allow',
+        Action: ['states:ListExecutions'],
+        Resource: sub(`arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${names.sweepMachine}`),
+      },
       // The roll-up reads a sweep's results back (functions/adapters/dynamo/sweep-results.ts): SWEEP# items only.
       {
         Sid: 'SweepResults',
@@ -222,7 +229,11 @@ module.exports.resources = async ({ resolveVariable }) => {
   const stage = await resolveVariable('sls:stage');
   const region = await resolveVariable('aws:region');
   const guard = await resolveVariable('self:custom.guard');
-  const names = Object.fromEntries(['inspect', 'enable', 'check', 'conclude', 'cleanup', 'intake', 'sweep'].map((fn) => [fn, `${service}-${stage}-${fn}`]));
+  const names = {
+    ...Object.fromEntries(['inspect', 'enable', 'check', 'conclude', 'cleanup', 'intake', 'sweep'].map((fn) => [fn, `${service}-${stage}-${fn}`])),
+    // serverless.yml names the state machine so: a GetAtt would close a cycle (the machine invokes the sweep function).
+    sweepMachine: `${service}-${stage}-sweep`,
+  };
   const perms = permissions(guard, names);
   const Resources = {
     StateTable: read('resources/state-table.json'),

@@ -240,3 +240,9 @@ export interface EnforcementClaims {
   /** The stage holding the account and region when it is another one; undefined when it is this stage, or nobody. */
   heldByOther(place: { account: string; region: string }): Promise<string | undefined>;
 }
+
+/** The sweep state machine's own executions: a scheduled sweep that finds another one running skips (one sweep at a time). */
+export interface SweepRuns {
+  /** Whether an execution of the state machine other than `own` is running. */
+  othersRunning(stateMachineArn: string, ownExecutionArn: string): Promise<boolean>;
+}

@@ -7,7 +7,7 @@ import { MalformedEventError } from '../domain/errors.ts';
 import { readShape, sweepCursorSchema } from '../domain/shapes.ts';
 import { MAX_SWEEP_INVOCATIONS, newSweep, sweepStep, type SweepCursor, type SweepDeps } from '../domain/sweep/sweep.ts';
 import { accountTargets, failureText, planSweep, rollUp, targetCursor, type SweepScope } from '../domain/sweep/organization.ts';
-import type { AccountDirectory, SweepResults } from '../domain/ports.ts';
+import type { AccountDirectory, SweepResults, SweepRuns } from '../domain/ports.ts';
 import { observability, type Observability } from './observability.ts';
 import { lazily, sweepDeps } from './wiring.ts';
 
@@ -40,7 +40,13 @@ const sweepIdSchema = z.string().check(z.minLength(1), z.maxLength(80));
 const accountItemSchema = z.object({ sweepId: sweepIdSchema, startedAt: z.number(), account: z.string().check(z.regex(/^\d{12}$/)) });
 /** The sweep state machine's steps (infra/sweep-machine.asl.json) other than the sweep of a target. */
 const actionSchema = z.discriminatedUnion('action', [
-  z.object({ action: z.literal('plan'), id: z.optional(z.string().check(z.minLength(1))) }),
+  z.object({
+    action: z.literal('plan'),
+    id: z.optional(z.string().check(z.minLength(1))),
+    // The state machine and this execution ($$.StateMachine.Id, $$.Execution.Id): one sweep at a time.
+    stateMachine: z.optional(z.string().check(z.minLength(1))),
+    execution: z.optional(z.string().check(z.minLength(1))),
+  }),
   z.extend(accountItemSchema, { action: z.literal('targets') }),
   // A target (or a whole account) the state machine caught failing: its Error and Cause.
   z.object({
@@ -106,6 +112,7 @@ async function runAction(
     settings: SweepSettings;
     directory?: AccountDirectory;
     results?: SweepResults;
+    runs?: SweepRuns;
     clock: SweepDeps['clock'];
     publisher: SweepDeps['publisher'];
   },
@@ -114,8 +121,14 @@ async function runAction(
   const scope = sweepScopeOf(deps.settings, homeAccount(deps.settings, context));
   const now = deps.clock.now();
   switch (event.action) {
-    case 'plan':
-      return planSweep(sweepIdOf(event.id, now), now, scope, deps.directory);
+    case 'plan': {
+      const sweepId = sweepIdOf(event.id, now);
+      // A sweep still running (a large organization, a slow quota) is not raced by the next schedule's:
+      // the two would halve each other's pacing and both start over with the same first accounts.
+      if (deps.runs && event.stateMachine && event.execution && (await deps.runs.othersRunning(event.stateMachine, event.execution)))
+        return { sweepId, startedAt: now, accounts: [], skipped: true };
+      return planSweep(sweepId, now, scope, deps.directory);
+    }
     case 'targets':
       return { targets: (await accountTargets(event, scope, deps.directory)).map((target) => ({ cursor: targetCursor(target) })) };
     case 'failed': {
@@ -142,13 +155,19 @@ async function runAction(
  * until `done`, and retries a failed invocation with the cursor it was given.
  */
 export function makeSweepHandler(
-  deps: Omit<SweepDeps, 'remainingMs'> & { settings: SweepSettings; directory?: AccountDirectory; results?: SweepResults },
+  deps: Omit<SweepDeps, 'remainingMs'> & {
+    settings: SweepSettings;
+    directory?: AccountDirectory;
+    results?: SweepResults;
+    runs?: SweepRuns;
+  },
   tools: Observability = observability(),
 ) {
   return middy(async (event: unknown, context: LambdaContextLike) => {
     if (typeof event === 'object' && event !== null && 'action' in event) {
       const step = readShape(actionSchema, event, 'sweep step');
       const result = await runAction(step, deps, context);
+      if (step.action === 'plan' && (result as { skipped?: boolean }).skipped) tools.metrics.addMetric('SweepSkipped', MetricUnit.Count, 1);
       if (step.action === 'rollUp') {
         const { failed, totals } = result as { failed: number; totals: { REMEDIATE: number } };
         tools.metrics.addMetric('SweepTargetsFailed', MetricUnit.Count, failed);

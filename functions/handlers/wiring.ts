@@ -29,6 +29,7 @@ import { AccountClient } from '@aws-sdk/client-account';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { SdkAccountDirectory } from '../adapters/account-directory.ts';
 import { DynamoSweepResults } from '../adapters/dynamo/sweep-results.ts';
+import { StepFunctionsSweepRuns } from '../adapters/sweep-runs.ts';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { claimValue, SsmEnforcementClaims } from '../adapters/enforcement-claims.ts';
 
@@ -240,6 +241,7 @@ export function sweepDeps(config: GuardConfig = loadConfig()) {
   return {
     directory: accountDirectory(config),
     results: new DynamoSweepResults(table),
+    runs: new StepFunctionsSweepRuns(new SFNClient({ region: config.region })),
     firehose: regionalGateway(),
     leases: new DynamoLeaseStore(table),
     publisher: publisherFor(config),

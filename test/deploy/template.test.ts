@@ -175,7 +175,8 @@ describe('the deployment (osls package, offline)', () => {
         'dynamodb:PutItem',
         'dynamodb:UpdateItem',
         'dynamodb:DeleteItem',
-        // The sweep's results (SWEEP# items only), for the roll-up.
+        // One sweep at a time (ListExecutions on the sweep state machine), and its results (SWEEP# items only), for the roll-up.
+        'states:ListExecutions',
         'dynamodb:Query',
         'states:StartExecution',
         'states:DescribeExecution',

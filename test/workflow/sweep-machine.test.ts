@@ -14,6 +14,7 @@ import { useScenario } from '../support/local-account.ts';
 
 const SWEEP_MACHINE = JSON.parse(readFileSync(new URL('../../infra/sweep-machine.asl.json', import.meta.url), 'utf8')) as Definition;
 const { definition, taskFunctions } = runnableDefinition(SWEEP_MACHINE, { account: LOCAL_ACCOUNT_ID, region: LOCAL_REGION });
+const MACHINE = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:stateMachine:firehose-sse-guard-test-sweep`;
 
 /**
  * Issue 13: "The sweep's continuation never self-throttles: for example, Step Functions or a queue
@@ -74,7 +75,7 @@ describe('the sweep state machine (infra/sweep-machine.asl.json)', () => {
     const execution = machine.run(
       {},
       {
-        context: { Execution: { Name: 'schedule-1' } },
+        context: { Execution: { Name: 'schedule-1', Id: `${MACHINE}:schedule-1` }, StateMachine: { Id: MACHINE } },
         overrides: {
           taskResourceLocalHandlers: {
             Plan: step,
@@ -172,7 +173,7 @@ describe('the organization sweep (infra/sweep-machine.asl.json)', () => {
     const execution = machine.run(
       {},
       {
-        context: { Execution: { Name: 'nightly' } },
+        context: { Execution: { Name: 'nightly', Id: `${MACHINE}:nightly` }, StateMachine: { Id: MACHINE } },
         overrides: {
           taskResourceLocalHandlers: { Plan: step, Targets: step, AccountFailed: step, Sweep: step, TargetFailed: step, RollUp: step },
           retryIntervalOverrides: { Plan: 0, Targets: 0, AccountFailed: 0, Sweep: 0, TargetFailed: 0, RollUp: 0 },
@@ -198,5 +199,55 @@ describe('the organization sweep (infra/sweep-machine.asl.json)', () => {
     });
     // A refusal is not retried (InvalidRequestError): one invocation for the refusing target.
     expect(refusals).toBe(1);
+  });
+});
+
+// Review of issue 14: a sweep of a large organization can outlast the schedule's period; two at once halve each other's pacing.
+describe('one sweep at a time (infra/sweep-machine.asl.json: Plan, AlreadySweeping)', () => {
+  const s = useScenario();
+
+  it('skips while another execution of the sweep state machine runs: no target swept, no event', async () => {
+    const asked: [string, string][] = [];
+    const invoked: string[] = [];
+    const handler = makeSweepHandler({
+      ...s.account.deps,
+      ...SWEEP_TUNING,
+      starter: { start: async () => ({ started: true }) },
+      sleep: (ms) => s.account.time.sleep(ms),
+      reserveMs: 0,
+      results: new DynamoSweepResults(s.account.table),
+      runs: {
+        othersRunning: async (machine, own) => {
+          asked.push([machine, own]);
+          return true;
+        },
+      },
+      settings: { regions: [LOCAL_REGION], account: LOCAL_ACCOUNT_ID },
+    }) as unknown as (event: unknown, context: unknown) => Promise<never>;
+    const step = (name: string) => (event: unknown) => {
+      invoked.push(name);
+      return handler(event, { getRemainingTimeInMillis: () => 120_000, functionName: 'firehose-sse-guard-sweep', awsRequestId: 'step' });
+    };
+    const machine = new StateMachine(definition as never, { validationOptions: { checkPaths: true, checkArn: true } });
+    const execution = machine.run(
+      {},
+      {
+        context: { Execution: { Name: 'late', Id: `${MACHINE}:late` }, StateMachine: { Id: MACHINE } },
+        overrides: {
+          taskResourceLocalHandlers: {
+            Plan: step('Plan'),
+            Targets: step('Targets'),
+            AccountFailed: step('AccountFailed'),
+            Sweep: step('Sweep'),
+            TargetFailed: step('TargetFailed'),
+            RollUp: step('RollUp'),
+          },
+        },
+      },
+    );
+    expect(await execution.result).toMatchObject({ skipped: true, accounts: [] });
+    expect(asked).toEqual([[MACHINE, `${MACHINE}:late`]]);
+    expect(invoked).toEqual(['Plan']);
+    expect(s.account.events.events).toEqual([]);
   });
 });
