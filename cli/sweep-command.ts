@@ -52,12 +52,14 @@ export const sweepHelp = `Usage: firehose-sse-guard sweep [options]
 Audits (or fixes) every Amazon Data Firehose stream of an account: DirectPut streams without SSE, with a
 failed SSE, or with a key the policy does not accept. Uses the default AWS credential chain, or any
 endpoint (--endpoint-url, e.g. firehose-sse-guard emulator). Exit code 1 while non-compliant DirectPut
-streams remain (for CI), 0 when none do, 2 on a usage error.
+streams remain or an account or region could not be swept (each said in one line on stderr; the others
+are swept all the same), 0 when none do, 2 on a usage error.
 
 Options:
-  --region R              a region to sweep (repeatable; default: AWS_REGION or us-east-1)
-  --all-regions           every region where Firehose runs
-  --endpoint-url URL      talk to this endpoint instead of AWS (Firehose and KMS)
+  --region R              a region to sweep (repeatable; default: AWS_REGION, the profile's, or us-east-1)
+  --all-regions           every region where Firehose runs (with --org: those each account has enabled,
+                          per Account Management ListRegions)
+  --endpoint-url URL      talk to this endpoint instead of AWS (Firehose, KMS, STS, Organizations, Account)
   --dry-run               report only (the default)
   --fix                   remediate with the remediation state machine (run locally, with real waits),
                           spending budget through the deployed system's DynamoDB ledger (--table)
@@ -66,7 +68,7 @@ Options:
   --no-ledger             with --fix and no --table: use a throwaway ledger. Unsafe: the deployed
                           system and this run cannot see each other's calls of the 25-per-day budget
   --policy FILE           the policy as JSON (see README, Configuration); default: any SSE is compliant
-  --account ID            the account id (default: from STS, or from the emulator)
+  --account ID            the account id (default: from STS GetCallerIdentity, or from the emulator)
   --profile P             the profile's credentials, and its region unless --region is given (~/.aws/config)
   --role-arn ARN          sweep the role's account, as that role (assumed from your credentials)
   --org                   sweep every ACTIVE account of your organization (Organizations ListAccounts), each
@@ -78,7 +80,7 @@ Options:
   --json                  print the result as JSON
   -h, --help              show this help`;
 
-/** The account behind an emulator endpoint (its health path), else STS's answer; --account wins. */
+/** STS's answer; where STS does not answer, the account behind an emulator endpoint (its health path); --account wins. */
 async function accountOf(
   explicit: string | undefined,
   endpointUrl: string | undefined,
@@ -88,16 +90,31 @@ async function accountOf(
     if (!/^\d{12}$/.test(explicit)) throw new UsageError(`--account must be 12 digits, got '${explicit}'`);
     return explicit;
   }
-  if (endpointUrl) {
-    const health = await fetch(new URL('/_emulator/health', endpointUrl))
-      .then((r) => (r.ok ? (r.json() as Promise<{ account?: string }>) : undefined))
-      .catch(() => undefined);
-    if (health?.account) return health.account;
+  try {
+    return await stsAccount();
+  } catch (error) {
+    // An emulator without STS (older ones) still says whose account it serves.
+    const health = endpointUrl
+      ? await fetch(new URL('/_emulator/health', endpointUrl))
+          .then((r) => (r.ok ? (r.json() as Promise<{ account?: unknown }>) : undefined))
+          .catch(() => undefined)
+      : undefined;
+    if (typeof health?.account === 'string' && /^\d{12}$/.test(health.account)) return health.account;
+    throw error;
   }
-  return stsAccount();
 }
 
-export async function sweepCommand(argv: string[], out: (line: string) => void): Promise<number> {
+function isHttpUrl(text: string): boolean {
+  try {
+    return ['http:', 'https:'].includes(new URL(text).protocol);
+  } catch {
+    return false;
+  }
+}
+
+const writeError = (line: string): void => void process.stderr.write(`${line}\n`);
+
+export async function sweepCommand(argv: string[], out: (line: string) => void, err: (line: string) => void = writeError): Promise<number> {
   const { values } = parseCommandArgs(argv, {
     region: { type: 'string', multiple: true },
     'all-regions': { type: 'boolean' },
@@ -130,24 +147,17 @@ export async function sweepCommand(argv: string[], out: (line: string) => void):
   const explicitRegions = (values.region as string[] | undefined) ?? [];
   if (values['all-regions'] && explicitRegions.length > 0) throw new UsageError('--region and --all-regions exclude each other');
   for (const r of explicitRegions) if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(r)) throw new UsageError(`not a region: '${r}'`);
+  const exclusive = (['role-arn', 'org', 'account'] as const).filter((flag) => values[flag] !== undefined);
+  if (exclusive.length > 1) throw new UsageError(`${exclusive.map((f) => `--${f}`).join(' and ')} exclude each other`);
   const roleArn = values['role-arn'] as string | undefined;
   if (roleArn !== undefined && !ROLE_ARN_PATTERN.test(roleArn))
     throw new UsageError(`--role-arn must be an IAM role ARN (arn:aws:iam::<12 digits>:role/<name>), got '${roleArn}'`);
-  const exclusive = (['role-arn', 'org', 'account'] as const).filter((flag) => values[flag] !== undefined);
-  if (exclusive.length > 1) throw new UsageError(`${exclusive.map((f) => `--${f}`).join(' and ')} exclude each other`);
+  if (values['member-role-name'] !== undefined && !values.org) throw new UsageError('--member-role-name goes with --org');
   const memberRoleName = (values['member-role-name'] as string | undefined) ?? DEFAULT_MEMBER_ROLE_NAME;
   if (!/^[\w+=,.@-]{1,64}$/.test(memberRoleName)) throw new UsageError(`--member-role-name is not a role name: '${memberRoleName}'`);
-  if (values['member-role-name'] !== undefined && !values.org) throw new UsageError('--member-role-name goes with --org');
   const endpointUrl = values['endpoint-url'] as string | undefined;
-  if (endpointUrl !== undefined && !URL.canParse(endpointUrl)) throw new UsageError(`--endpoint-url is not a URL: '${endpointUrl}'`);
-  const profile = values.profile as string | undefined;
-  const setup = await callerSetup({
-    ...(profile ? { profile } : {}),
-    ...(endpointUrl ? { endpointUrl } : {}),
-    ...(explicitRegions[0] ? { region: explicitRegions[0] } : {}),
-  });
-  const home = setup.home;
-  const regions = values['all-regions'] ? FIREHOSE_REGIONS : explicitRegions.length > 0 ? explicitRegions : [home];
+  if (endpointUrl !== undefined && !isHttpUrl(endpointUrl))
+    throw new UsageError(`--endpoint-url must be an http:// or https:// URL, got '${endpointUrl}'`);
   const rate = values.rate === undefined ? PACED_CALLS_PER_SECOND : Number(values.rate);
   if (!(rate > 0 && rate <= CONTROL_PLANE_CALLS_PER_SECOND))
     throw new UsageError(`--rate must be above 0 and at most ${CONTROL_PLANE_CALLS_PER_SECOND}`);
@@ -158,50 +168,72 @@ export async function sweepCommand(argv: string[], out: (line: string) => void):
     throw new UsageError(`--policy: ${(error as Error).message}`);
   }
   const pollSeconds = integerOption(values['poll-seconds'], 'poll-seconds', 1, 3_600);
-  let targets: SweepTarget[];
-  if (values.org) targets = await organizationTargets(setup, memberRoleName);
-  else if (roleArn) {
-    const credentials = assumedRole(setup, roleArn);
-    targets = [{ account: roleArn.split(':')[4] as string, credentials }];
-  } else {
-    const account = await accountOf(values.account as string | undefined, endpointUrl, () => callerAccount(setup));
-    targets = [{ account, ...(setup.credentials ? { credentials: setup.credentials } : {}) }];
-  }
-  const accounts = targets.map((t) => t.account);
-  const tty = process.stderr.isTTY === true && !values.json;
-  const result = await runSweep({
-    targets,
-    regions,
-    ...(setup.credentials ? { credentials: setup.credentials } : {}),
+  const profile = values.profile as string | undefined;
+  const setup = await callerSetup({
     ...(profile ? { profile } : {}),
     ...(endpointUrl ? { endpointUrl } : {}),
-    fix: values.fix === true,
-    policy,
-    ...(values.table
-      ? {
-          table: {
-            name: values.table as string,
-            region: home,
-            ...(values['dynamodb-endpoint-url'] ? { endpointUrl: values['dynamodb-endpoint-url'] as string } : {}),
-          },
-        }
-      : {}),
-    ...(pollSeconds ? { settings: { pollSeconds } } : {}),
-    callsPerSecond: rate,
-    ...(tty
-      ? {
-          onProgress: (n: number, running: number) =>
-            process.stderr.write(
-              `\r\x1b[2K  ${progressBar(n)} ${n} streams evaluated${running ? `, ${running} remediations running` : ''}`,
-            ),
-        }
-      : {}),
+    ...(explicitRegions[0] ? { region: explicitRegions[0] } : {}),
   });
+  const home = setup.home;
+  const regions = values['all-regions'] ? FIREHOSE_REGIONS : explicitRegions.length > 0 ? explicitRegions : [home];
+  let plan: { targets: SweepTarget[]; close(): void };
+  if (values.org) plan = await organizationTargets(setup, memberRoleName, values['all-regions'] ? FIREHOSE_REGIONS : undefined);
+  else if (roleArn) {
+    const credentials = assumedRole(setup, roleArn);
+    plan = { targets: [{ account: roleArn.split(':')[4] as string, credentials, roleArn }], close: () => undefined };
+  } else {
+    const account = await accountOf(values.account as string | undefined, endpointUrl, () => callerAccount(setup));
+    plan = { targets: [{ account, ...(setup.credentials ? { credentials: setup.credentials } : {}) }], close: () => undefined };
+  }
+  const accounts = plan.targets.map((t) => t.account);
+  const tty = process.stderr.isTTY === true && !values.json;
+  let result: SweepRunResult;
+  try {
+    result = await runSweep({
+      targets: plan.targets,
+      regions,
+      ...(setup.credentials ? { credentials: setup.credentials } : {}),
+      ...(profile ? { profile } : {}),
+      ...(endpointUrl ? { endpointUrl } : {}),
+      fix: values.fix === true,
+      policy,
+      ...(values.table
+        ? {
+            table: {
+              name: values.table as string,
+              region: home,
+              ...(values['dynamodb-endpoint-url'] ? { endpointUrl: values['dynamodb-endpoint-url'] as string } : {}),
+            },
+          }
+        : {}),
+      ...(pollSeconds ? { settings: { pollSeconds } } : {}),
+      callsPerSecond: rate,
+      ...(tty
+        ? {
+            onProgress: (n: number, running: number) =>
+              process.stderr.write(
+                `\r\x1b[2K  ${progressBar(n)} ${n} streams evaluated${running ? `, ${running} remediations running` : ''}`,
+              ),
+          }
+        : {}),
+    });
+  } finally {
+    plan.close();
+  }
   if (tty) process.stderr.write('\r\x1b[2K');
+  // One line per account or region not swept, on stderr: the JSON on stdout lists them too.
+  for (const f of result.failed) err(`firehose-sse-guard: account ${f.account}${f.region ? ` in ${f.region}` : ''} not swept: ${f.error}`);
+  const { streams, remaining, failed } = result;
   if (values.json)
-    out(JSON.stringify({ account: accounts[0], accounts, regions, mode: values.fix ? 'fix' : 'dry-run', ...result }, null, 2));
+    out(
+      JSON.stringify(
+        { account: accounts[0], accounts, regions: result.regions, mode: values.fix ? 'fix' : 'dry-run', streams, remaining, failed },
+        null,
+        2,
+      ),
+    );
   else print(result, values.fix === true, out);
-  return result.remaining === 0 ? 0 : 1;
+  return remaining === 0 && failed.length === 0 ? 0 : 1;
 }
 
 function progressBar(n: number): string {
@@ -223,5 +255,9 @@ function print(result: SweepRunResult, fix: boolean, out: (line: string) => void
     );
   }
   const noun = result.remaining === 1 ? 'stream' : 'streams';
-  out(`${result.streams.length} streams; ${result.remaining} non-compliant DirectPut ${noun} ${fix ? 'remain' : 'found'}`);
+  const notSwept = new Set(result.failed.map((f) => f.account)).size;
+  out(
+    `${result.streams.length} streams; ${result.remaining} non-compliant DirectPut ${noun} ${fix ? 'remain' : 'found'}` +
+      (notSwept > 0 ? `; ${notSwept} ${notSwept === 1 ? 'account' : 'accounts'} not swept, or not in every region` : ''),
+  );
 }

@@ -26,7 +26,8 @@ import { WorkflowRunner, type ExecutionReport } from '../local/workflow-runner.t
 import { sleep } from '../functions/adapters/sleep.ts';
 import { concurrencyLimit, keyedCache } from '../functions/adapters/keyed-cache.ts';
 import { decisionReason } from '../functions/domain/events.ts';
-import type { Credentials, SweepTarget } from './identity.ts';
+import { firstLine, type Credentials, type SweepTarget } from './identity.ts';
+import type { KeyInspector } from '../functions/domain/ports.ts';
 
 export interface SweepRunOptions {
   /** The one account to sweep with the default credentials; or `targets`. */
@@ -58,10 +59,22 @@ export interface SweptStream {
   outcomeReason?: string;
 }
 
+/** An account (or one of its regions) that could not be swept: its role could not be assumed, a call failed. */
+export interface SweepFailure {
+  account: string;
+  /** Absent: the whole account. */
+  region?: string;
+  error: string;
+}
+
 export interface SweepRunResult {
   streams: SweptStream[];
   /** Non-compliant DirectPut streams left at the end (what the exit code reports). */
   remaining: number;
+  /** Every region swept in some account (the run's, or with per-account regions their union), in order. */
+  regions: string[];
+  /** What could not be swept; the other accounts and regions were swept all the same. */
+  failed: SweepFailure[];
 }
 
 const clock = { now: () => Date.now() };
@@ -94,7 +107,27 @@ async function openTable(options: SweepRunOptions): Promise<{ table: StateTable;
   return { table: local.table, close: () => local.close() };
 }
 
-/** Sweeps the account; with `fix`, runs the remediation state machine for every stream that needs it. */
+/**
+ * The target's regions, once its credentials work: an assumed role is assumed first, so that a role
+ * that does not trust the caller is one failure naming it, not one per region.
+ */
+async function regionsOf(target: SweepTarget, regions: string[]): Promise<string[]> {
+  if (typeof target.credentials === 'function') {
+    try {
+      await target.credentials();
+    } catch (error) {
+      throw new Error(target.roleArn ? `cannot assume ${target.roleArn}: ${firstLine(error)}` : `no credentials: ${firstLine(error)}`);
+    }
+  }
+  if (!target.regions) return regions;
+  try {
+    return await target.regions();
+  } catch (error) {
+    throw new Error(`cannot list its enabled regions (Account Management ListRegions): ${firstLine(error)}`);
+  }
+}
+
+/** Sweeps the accounts; with `fix`, runs the remediation state machine for every stream that needs it. */
 export async function runSweep(options: SweepRunOptions): Promise<SweepRunResult> {
   const targets: SweepTarget[] = options.targets ?? (options.account ? [{ account: options.account }] : []);
   if (targets.length === 0) throw new RangeError('runSweep: no account to sweep');
@@ -112,9 +145,18 @@ export async function runSweep(options: SweepRunOptions): Promise<SweepRunResult
     return firehoseClients({ region, ...base(account) });
   });
   const firehose = new SdkFirehoseGateway(({ account, region }) => firehoseFor(`${account}/${region}`));
-  // Keys are checked by ARN with the first account's credentials (a member's key policy decides; unknown is no veto).
-  const kmsFor = keyedCache((region) => new KMSClient({ region, ...base(targets[0]?.account ?? '') }));
-  const keys = new SdkKeyInspector(kmsFor);
+  // A key is checked in its own account, as that account's target (else as the first one: its key policy decides; unknown is no veto).
+  const kmsFor = keyedCache((key) => {
+    const [account, region] = key.split('/') as [string, string];
+    return new KMSClient({ region, ...base(account) });
+  });
+  const inspectors = keyedCache((account) => new SdkKeyInspector((region) => kmsFor(`${account}/${region}`)));
+  const keys: KeyInspector = {
+    check: (keyArn) => {
+      const owner = keyArn.split(':')[4] ?? '';
+      return inspectors(credentialsOf.has(owner) ? owner : (targets[0]?.account ?? owner)).check(keyArn);
+    },
+  };
   const storage = options.fix ? await openTable(options) : undefined;
   // With the deployed table, this run paces through the deployed system's frontiers: together they stay under the quota.
   const pacer =
@@ -125,6 +167,8 @@ export async function runSweep(options: SweepRunOptions): Promise<SweepRunResult
   const reports: Promise<ExecutionReport>[] = [];
   let running = 0;
   const rows = new Map<string, SweptStream>();
+  const failed: SweepFailure[] = [];
+  const swept: string[] = [];
   try {
     let starter: WorkflowStarter = { start: async () => ({ started: true }) };
     let leases: LeaseStore = noLeases;
@@ -171,9 +215,8 @@ export async function runSweep(options: SweepRunOptions): Promise<SweepRunResult
       .toISOString()
       .replace(/[^0-9]/g, '')
       .slice(0, 14)}`;
-    // Accounts one after another; each account's regions in turn (the pacing is per account and region).
-    for (const target of targets) {
-      let cursor = newSweep(sweepId, target.account, options.regions, clock.now());
+    const sweepRegion = async (account: string, region: string): Promise<void> => {
+      let cursor = newSweep(sweepId, account, [region], clock.now());
       for (;;) {
         const step = await sweepStep(cursor, {
           firehose,
@@ -202,6 +245,23 @@ export async function runSweep(options: SweepRunOptions): Promise<SweepRunResult
         cursor = step.cursor;
         if (step.done) break;
       }
+    };
+    // Accounts one after another; each account's regions in turn (the pacing is per account and region). An
+    // account whose role cannot be assumed, or a region whose calls fail, is reported, and the others swept all the same.
+    for (const target of targets) {
+      const regions = await regionsOf(target, options.regions).catch((error: unknown) => {
+        failed.push({ account: target.account, error: firstLine(error) });
+        return [];
+      });
+      for (const region of regions) {
+        if (!swept.includes(region)) swept.push(region);
+        await sweepRegion(target.account, region).catch((error: unknown) => {
+          const message = firstLine(error);
+          // AWS refuses every key in an opt-in region the account has not enabled.
+          const hint = /UnrecognizedClientException/.test(message) ? ` (is ${region} enabled in ${target.account}?)` : '';
+          failed.push({ account: target.account, region, error: `${message}${hint}` });
+        });
+      }
     }
     for (const report of await Promise.all(reports)) {
       const output = report.output as
@@ -220,7 +280,12 @@ export async function runSweep(options: SweepRunOptions): Promise<SweepRunResult
       s.outcome === 'EXEMPT' ||
       s.outcome === 'NOT_APPLICABLE' ||
       s.outcome === 'GONE';
-    return { streams, remaining: streams.filter((s) => s.verdict === 'REMEDIATE' && !(options.fix && fixed(s))).length };
+    return {
+      streams,
+      remaining: streams.filter((s) => s.verdict === 'REMEDIATE' && !(options.fix && fixed(s))).length,
+      regions: swept,
+      failed,
+    };
   } finally {
     for (const c of firehoseFor.values()) {
       c.read.destroy();

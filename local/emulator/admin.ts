@@ -1,3 +1,4 @@
+import type { AccountState } from './accounts.ts';
 import type { EmulatorCell } from './cells.ts';
 import { assumedRoleIdentity, iamUserIdentity } from './cloudtrail.ts';
 import { ManualClock } from './clock.ts';
@@ -51,9 +52,19 @@ const routes: Record<string, Route> = {
   'GET accounts': (e) => ({ accounts: e.accounts(), cells: e.cells().map((c) => ({ account: c.account, region: c.region })) }),
   'POST accounts': (e, b) => {
     const regions = strings(b, 'regions', false);
-    e.addAccount(need(b, 'account', 'string'), regions ? { regions } : {});
+    const [name, email, state] = (['name', 'email', 'state'] as const).map((f) => optional<string>(b, f, 'string'));
+    e.addAccount(need(b, 'account', 'string'), {
+      ...(regions ? { regions } : {}),
+      ...(name !== undefined ? { name } : {}),
+      ...(email !== undefined ? { email } : {}),
+      ...(state !== undefined ? { state: state as AccountState } : {}),
+    });
     return { accounts: e.accounts() };
   },
+  'GET organization': (e) =>
+    e.organization.enabled
+      ? { id: e.organization.id, arn: e.organization.arn, managementAccount: e.organization.managementAccount, accounts: e.accounts() }
+      : { id: null },
   'GET roles': (e) => ({ roles: e.sts.roles() }),
   'POST roles': (e, b) => {
     const maxSessionSeconds = optional<number>(b, 'maxSessionSeconds', 'number');

@@ -49,7 +49,7 @@ export interface CloudTrailEvent {
 }
 
 export interface ApiCall {
-  service: 'firehose' | 'kms' | 'sts';
+  service: 'firehose' | 'kms' | 'sts' | 'organizations' | 'account';
   operation: string;
   input: Record<string, unknown>;
   output?: Record<string, unknown>;

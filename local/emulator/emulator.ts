@@ -10,11 +10,12 @@ import {
   type CloudTrailSubscriber,
   type UserIdentity,
 } from './cloudtrail.ts';
-import { authErrors, AwsServiceError, firehoseErrors, protocolErrors, stsErrors } from './errors.ts';
+import { accountErrors, authErrors, AwsServiceError, firehoseErrors, organizationsErrors, protocolErrors, stsErrors } from './errors.ts';
 import type { FaultInjector } from './faults.ts';
 import type { EmulatorTimings, FirehoseService } from './firehose.ts';
 import type { KmsService } from './kms.ts';
 import { firehoseShapes, kmsShapes, stsShapes } from './operation-shapes.ts';
+import { accountShapes, invalidInputReason, Organization, ORGANIZATIONS_TARGET, organizationsShapes } from './organizations.ts';
 import { STS_QUERY } from './query-protocol.ts';
 import type { ControlPlaneRateLimiter, RateLimitOptions } from './rate-limit.ts';
 import { validateRequest, type Shape } from './shapes.ts';
@@ -39,6 +40,11 @@ export interface EmulatorOptions {
   streamsPerCmk?: number;
   /** Streams per account and region ("Up to 5,000 streams per region"). */
   maxStreams?: number;
+  /**
+   * The accounts make up an AWS organization whose management account is the home account (the
+   * default); `false`: no organization (Organizations answers AWSOrganizationsNotInUseException).
+   */
+  organization?: boolean;
 }
 
 /** Who made a call: the access key id and region from the SigV4 credential scope, plus where it came from. */
@@ -52,7 +58,11 @@ export interface CallerContext {
   requestId?: string;
 }
 
-export type ServiceName = 'firehose' | 'kms' | 'sts';
+export type ServiceName = 'firehose' | 'kms' | 'sts' | 'organizations' | 'account';
+
+/** Services with one endpoint for every region: their calls act, and are logged, in the partition's first region. */
+const GLOBAL_SERVICES: ReadonlySet<ServiceName> = new Set(['organizations', 'account']);
+const GLOBAL_REGION: Readonly<Record<string, string>> = { aws: 'us-east-1', 'aws-cn': 'cn-northwest-1', 'aws-us-gov': 'us-gov-west-1' };
 
 /** A request body that could not be read as JSON; it still takes the call path, so it is recorded. */
 export class UnparsableBody {
@@ -63,15 +73,22 @@ export const DEFAULT_TIMINGS: EmulatorTimings = { creatingMs: 1_000, deletingMs:
 
 /** Maps an `X-Amz-Target` header to the service and operation it names. */
 export function parseTarget(target: string | undefined): { service: ServiceName; operation: string } {
-  const match = /^(Firehose_20150804|TrentService)\.(\w+)$/.exec(target ?? '');
+  const match = /^(Firehose_20150804|TrentService|AWSOrganizationsV20161128)\.(\w+)$/.exec(target ?? '');
   if (!match)
     throw protocolErrors.unknownOperation(
-      `Unknown target '${target ?? ''}': expected Firehose_20150804.<Operation> or TrentService.<Operation>.`,
+      `Unknown target '${target ?? ''}': expected Firehose_20150804.<Operation>, TrentService.<Operation> or ${ORGANIZATIONS_TARGET}.<Operation>.`,
     );
-  return { service: match[1] === 'TrentService' ? 'kms' : 'firehose', operation: match[2] as string };
+  const service: ServiceName = match[1] === 'TrentService' ? 'kms' : match[1] === ORGANIZATIONS_TARGET ? 'organizations' : 'firehose';
+  return { service, operation: match[2] as string };
 }
 
-const SHAPES: Record<ServiceName, Record<string, Shape>> = { firehose: firehoseShapes, kms: kmsShapes, sts: stsShapes };
+const SHAPES: Record<ServiceName, Record<string, Shape>> = {
+  firehose: firehoseShapes,
+  kms: kmsShapes,
+  sts: stsShapes,
+  organizations: organizationsShapes,
+  account: accountShapes,
+};
 
 /**
  * The local AWS: Firehose + KMS in many accounts and regions at once, and the STS that leads from one
@@ -101,13 +118,18 @@ export class FirehoseEmulator {
   readonly faults: FaultInjector;
   readonly rateLimiter: ControlPlaneRateLimiter | undefined;
   readonly sts: StsService;
+  /** The organization of the emulator's accounts (Organizations ListAccounts, Account Management ListRegions). */
+  readonly organization: Organization;
   readonly #settings: CellSettings;
   readonly #accounts: AccountDirectory;
   readonly #home: EmulatorCell;
   readonly #cells = new Map<string, EmulatorCell>();
   readonly #trailSubscribers = new Set<CloudTrailSubscriber>();
-  /** The organization's service control policies (infra/organization-guardrail.yml's guardrail), checked before each Firehose call. */
-  readonly serviceControlPolicies = new ServiceControlPolicies();
+  /**
+   * The organization's service control policies (infra/organization-guardrail.yml's guardrail), checked
+   * before each Firehose call; as in AWS, they bind no call of the management account (the home account).
+   */
+  readonly serviceControlPolicies: ServiceControlPolicies;
 
   constructor(options: EmulatorOptions = {}) {
     this.account = options.account ?? '123456789012';
@@ -118,7 +140,7 @@ export class FirehoseEmulator {
     for (const [name, ms] of Object.entries(this.timings)) {
       if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`timings.${name} must be >= 0 ms, got ${ms}`);
     }
-    this.#accounts = new AccountDirectory(this.account, this.partition);
+    this.#accounts = new AccountDirectory(this.account, this.partition, () => this.clock.now());
     this.#settings = {
       clock: this.clock,
       rateClock: options.rateClock ?? systemClock,
@@ -137,6 +159,8 @@ export class FirehoseEmulator {
       rateLimiter: this.rateLimiter,
     } = this.#home);
     this.sts = new StsService(this.#accounts, this.clock);
+    this.organization = new Organization(this.#accounts, options.organization ?? true);
+    this.serviceControlPolicies = new ServiceControlPolicies(this.organization.enabled ? { managementAccountId: this.account } : {});
   }
 
   /** Serves `account` (12 digits) beside the home account; its cells come into being on first use. */
@@ -200,9 +224,11 @@ export class FirehoseEmulator {
    */
   async call(service: ServiceName, operation: string, input: unknown, caller: CallerContext = {}): Promise<Record<string, unknown>> {
     const requestId = caller.requestId ?? newRequestId();
-    const region = caller.region ?? this.region;
-    if (!isRegion(region)) throw authErrors.invalidRegionScope(service, region);
-    const { identity, account } = this.#accounts.callerOf(caller.accessKeyId, region, service);
+    const scope = caller.region ?? this.region;
+    if (!isRegion(scope)) throw authErrors.invalidRegionScope(service, scope);
+    const global = GLOBAL_SERVICES.has(service);
+    const region = global ? (GLOBAL_REGION[this.partition] ?? this.region) : scope;
+    const { identity, account } = this.#accounts.callerOf(caller.accessKeyId, global ? undefined : region, service);
     const cell = this.cell(account, region);
     const latency = cell.faults.latencyFor(operation);
     if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
@@ -277,12 +303,16 @@ export class FirehoseEmulator {
     try {
       validateRequest(shape, input);
     } catch (error) {
-      // STS (awsQuery) names every malformed request ValidationError.
+      // STS (awsQuery) names every malformed request ValidationError; Organizations, InvalidInputException with a Reason.
       if (service === 'sts' && error instanceof AwsServiceError) throw stsErrors.validation(error.message);
+      if (!(error instanceof AwsServiceError) || error.type !== 'ValidationException') throw error;
+      if (service === 'organizations') throw organizationsErrors.invalidInput(error.message, invalidInputReason(error.message));
+      if (service === 'account') throw accountErrors.validation(error.message);
       throw error;
     }
     const body = input as Record<string, unknown>;
     if (service === 'sts') return this.sts.handle(operation, body, caller);
+    if (service === 'organizations' || service === 'account') return this.organization.handle(service, operation, body, caller);
     return service === 'kms' ? cell.kms.handle(operation, body) : cell.firehose.handle(operation, body);
   }
 

@@ -1,6 +1,7 @@
 /**
- * An error as an AWS JSON 1.1 service reports it: HTTP status, `__type` and `message`.
- * The names are the API model's, so that SDK clients raise their modelled exception classes.
+ * An error as an AWS JSON 1.1 service reports it: HTTP status, `__type` and `message`, plus the
+ * error shape's other members (`fields`, e.g. Organizations' `Reason`). The names are the API
+ * model's, so that SDK clients raise their modelled exception classes.
  */
 export class AwsServiceError extends Error {
   override readonly name = 'AwsServiceError';
@@ -9,6 +10,7 @@ export class AwsServiceError extends Error {
     readonly type: string,
     message: string,
     readonly statusCode: number = 400,
+    readonly fields: Readonly<Record<string, unknown>> = {},
   ) {
     super(message);
   }
@@ -68,4 +70,20 @@ export const stsErrors = {
   accessDenied: serviceError('AccessDenied', 403),
   validation: serviceError('ValidationError'),
   invalidAction: serviceError('InvalidAction'),
+};
+
+/** AWS Organizations (JSON 1.1; the error shapes' member is `Message`), statuses as its model states them. */
+export const organizationsErrors = {
+  accessDenied: serviceError('AccessDeniedException', 403),
+  notInUse: serviceError('AWSOrganizationsNotInUseException', 404),
+  invalidInput: (message: string, reason: string): AwsServiceError =>
+    new AwsServiceError('InvalidInputException', message, 400, { Reason: reason }),
+};
+
+/** Account Management (restJson1): `message`, and a ValidationException's `reason`. */
+export const accountErrors = {
+  accessDenied: serviceError('AccessDeniedException', 403),
+  validation: (message: string): AwsServiceError =>
+    new AwsServiceError('ValidationException', message, 400, { reason: 'fieldValidationFailed' }),
+  unknownOperation: serviceError('UnknownOperationException', 404),
 };

@@ -3,12 +3,14 @@ import type { AddressInfo } from 'node:net';
 import { assertLoopbackHost } from '../loopback.ts';
 import { ADMIN_PREFIX, AdminRequestError, handleAdmin } from './admin.ts';
 import { FirehoseEmulator, parseTarget, UnparsableBody, type CallerContext, type EmulatorOptions } from './emulator.ts';
-import { AwsServiceError, protocolErrors, stsErrors } from './errors.ts';
+import { accountErrors, AwsServiceError, protocolErrors, stsErrors } from './errors.ts';
+import { ACCOUNT_PATHS } from './organizations.ts';
 import { decodeQuery, FORM_CONTENT_TYPE, queryError, queryResponse, STS_QUERY } from './query-protocol.ts';
 
 /** PutRecordBatch's 4 MiB of records, base64-encoded, plus room for the JSON around them. */
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
 const AMZ_JSON = 'application/x-amz-json-1.1';
+const JSON_TYPE = 'application/json';
 
 export interface RunningEmulator {
   emulator: FirehoseEmulator;
@@ -63,16 +65,25 @@ function send(response: ServerResponse, status: number, body: unknown, headers: 
   response.end(text);
 }
 
-function sendAwsError(response: ServerResponse, error: AwsServiceError, requestId: string): void {
-  send(
-    response,
-    error.statusCode,
-    { __type: error.type, message: error.message },
-    {
-      'x-amzn-requestid': requestId,
-      'x-amzn-errortype': error.type,
-    },
-  );
+/**
+ * An error as JSON 1.1 (`__type`, and `message`, or `Message` where the service's error shapes name it
+ * so: Organizations) or restJson1 (`x-amzn-errortype` and a body of the shape's members) say it.
+ */
+function sendAwsError(
+  response: ServerResponse,
+  error: AwsServiceError,
+  requestId: string,
+  style: { messageMember?: 'message' | 'Message'; contentType?: string } = {},
+): void {
+  const body =
+    style.contentType === JSON_TYPE
+      ? { message: error.message, ...error.fields }
+      : { __type: error.type, [style.messageMember ?? 'message']: error.message, ...error.fields };
+  send(response, error.statusCode, body, {
+    'x-amzn-requestid': requestId,
+    'x-amzn-errortype': error.type,
+    ...(style.contentType ? { 'content-type': style.contentType } : {}),
+  });
 }
 
 async function handleAws(emulator: FirehoseEmulator, request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -99,7 +110,39 @@ async function handleAws(emulator: FirehoseEmulator, request: IncomingMessage, r
     send(response, 200, output, { 'x-amzn-requestid': requestId });
   } catch (error) {
     const serviceError = error instanceof AwsServiceError ? error : protocolErrors.internal((error as Error).message);
-    sendAwsError(response, serviceError, requestId);
+    sendAwsError(response, serviceError, requestId, target.service === 'organizations' ? { messageMember: 'Message' } : {});
+  }
+}
+
+/** A restJson1 request (Account Management): a POST to an operation's path, without `X-Amz-Target`. */
+function isRestJsonRequest(request: IncomingMessage, url: URL): boolean {
+  return request.headers['x-amz-target'] === undefined && request.method === 'POST' && url.pathname !== '/';
+}
+
+/** Account Management over restJson1: `POST /listRegions` with the input as a JSON body; errors by `x-amzn-errortype`. */
+async function handleRestJson(emulator: FirehoseEmulator, request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
+  const requestId = crypto.randomUUID();
+  const style = { contentType: JSON_TYPE };
+  const operation = Object.hasOwn(ACCOUNT_PATHS, url.pathname) ? ACCOUNT_PATHS[url.pathname] : undefined;
+  if (operation === undefined) {
+    sendAwsError(response, accountErrors.unknownOperation(`No operation is served at POST ${url.pathname}`), requestId, style);
+    return;
+  }
+  let input: unknown;
+  try {
+    const text = await readBody(request);
+    input = text.trim() === '' ? {} : JSON.parse(text);
+  } catch (error) {
+    input = new UnparsableBody(
+      error instanceof BodyTooLargeError ? `Request body exceeds ${MAX_BODY_BYTES} bytes` : 'Request body is not valid JSON',
+    );
+  }
+  try {
+    const output = await emulator.call('account', operation, input, callerOf(request, requestId));
+    send(response, 200, output, { 'x-amzn-requestid': requestId, 'content-type': JSON_TYPE });
+  } catch (error) {
+    const serviceError = error instanceof AwsServiceError ? error : protocolErrors.internal((error as Error).message);
+    sendAwsError(response, serviceError, requestId, style);
   }
 }
 
@@ -156,8 +199,9 @@ async function handleAdminRequest(emulator: FirehoseEmulator, request: IncomingM
 }
 
 /**
- * Serves the emulator over HTTP on loopback: AWS JSON 1.1 (`X-Amz-Target`, Firehose and KMS) and
- * awsQuery (form-encoded `Action=`, STS) on `POST /`, the admin API under `/_emulator/`.
+ * Serves the emulator over HTTP on loopback: AWS JSON 1.1 (`X-Amz-Target`: Firehose, KMS,
+ * Organizations) and awsQuery (form-encoded `Action=`, STS) on `POST /`, restJson1 (Account
+ * Management, `POST /listRegions`), the admin API under `/_emulator/`.
  *
  * @example
  * const { endpoint, close } = await serveEmulator({ port: 0 });
@@ -173,7 +217,9 @@ export async function serveEmulator(options: ServeOptions = {}): Promise<Running
       ? handleAdminRequest(emulator, request, response, url)
       : isQueryRequest(request, url)
         ? handleQuery(emulator, request, response, url)
-        : handleAws(emulator, request, response);
+        : isRestJsonRequest(request, url)
+          ? handleRestJson(emulator, request, response, url)
+          : handleAws(emulator, request, response);
     handled.catch((error: unknown) => {
       if (!response.headersSent) send(response, 500, { __type: 'InternalFailure', message: String(error) });
       else response.destroy();
