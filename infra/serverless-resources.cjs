@@ -36,8 +36,17 @@ function permissions(guard, names) {
         },
       ]
     : [];
+  // Member roles of this organization only (aws:ResourceOrgID: the role's account is in it).
   const member = guard.organizationId
-    ? [{ Sid: 'ActInMemberAccounts', Effect: 'Allow', Action: ['sts:AssumeRole'], Resource: sub(`arn:\${AWS::Partition}:iam::*:role/${guard.memberRoleName}`) }]
+    ? [
+        {
+          Sid: 'ActInMemberAccounts',
+          Effect: 'Allow',
+          Action: ['sts:AssumeRole'],
+          Resource: sub(`arn:\${AWS::Partition}:iam::*:role/${guard.memberRoleName}`),
+          Condition: { StringEquals: { 'aws:ResourceOrgID': guard.organizationId } },
+        },
+      ]
     : [];
   const describe = { Sid: 'DescribeStreams', Effect: 'Allow', Action: ['firehose:DescribeDeliveryStream', 'firehose:ListTagsForDeliveryStream'], Resource: FIREHOSE_STREAMS };
   const table = (actions) => ({ Sid: 'StateTable', Effect: 'Allow', Action: actions.map((a) => `dynamodb:${a}`), Resource: TABLE });

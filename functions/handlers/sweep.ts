@@ -85,6 +85,15 @@ export function sweepCursorOf(event: unknown, settings: SweepSettings, context: 
   return newSweep(sweepIdOf(raw.id, now), account, settings.regions, now);
 }
 
+/** Why an account is not this deployment's to sweep (excluded, not included, another account without organizationId). */
+function outsideSweepScope(account: string, scope: SweepScope): string | undefined {
+  if (scope.exclude.includes(account)) return `account ${account} is excluded (excludeAccounts)`;
+  if (scope.include.length > 0 && !scope.include.includes(account)) return `account ${account} is not in this deployment's accounts`;
+  if (scope.accounts === 'account' && account !== scope.home)
+    return `account ${account} is not this account (${scope.home}) and no organization is set`;
+  return undefined;
+}
+
 function resultsOf(deps: { results?: SweepResults }): SweepResults {
   if (!deps.results) throw new MalformedEventError('sweep: this deployment keeps no sweep results (no state table)');
   return deps.results;
@@ -177,6 +186,8 @@ export function makeSweepHandler(
       return result;
     }
     const cursor = sweepCursorOf(event, deps.settings, context, deps.clock.now());
+    const outside = outsideSweepScope(cursor.account, sweepScopeOf(deps.settings, homeAccount(deps.settings, context)));
+    if (outside) throw new MalformedEventError(`sweep ${cursor.sweepId}: ${outside}`);
     const { done, cursor: next } = await sweepStep(cursor, { ...deps, remainingMs: () => context.getRemainingTimeInMillis() });
     // A finished target's counts go to the sweep's results, for the roll-up (not through the state machine's state).
     if (done && deps.results)

@@ -104,6 +104,9 @@ describe('two stages in one account (osls package, offline)', () => {
     expect(new Set(assumable(prod))).toEqual(
       new Set([JSON.stringify({ 'Fn::Sub': 'arn:${AWS::Partition}:iam::*:role/firehose-sse-guard-prod-member' })]),
     );
+    // And only roles of the organization's accounts (aws:ResourceOrgID).
+    for (const st of statements(prod).filter((x) => actions(x).includes('sts:AssumeRole')))
+      expect((st as { Condition?: unknown }).Condition).toEqual({ StringEquals: { 'aws:ResourceOrgID': ORGANIZATION } });
     expect(new Set(assumable(dev))).toEqual(
       new Set([JSON.stringify({ 'Fn::Sub': 'arn:${AWS::Partition}:iam::*:role/firehose-sse-guard-dev-member' })]),
     );

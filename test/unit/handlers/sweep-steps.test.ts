@@ -125,3 +125,37 @@ describe('the sweep Lambda: the steps of the sweep state machine', () => {
     expect(published).toEqual([]);
   });
 });
+
+// Review of issue 14: the sweep took any account's cursor; the intake refuses what is outside the deployment, and so does the sweep now.
+describe("the sweep Lambda refuses a cursor for an account outside the deployment's scope", () => {
+  const cursor = (account: string) => ({
+    cursor: {
+      sweepId: 's',
+      account,
+      regions: ['eu-west-1'],
+      regionIndex: 0,
+      startedAt: NOW,
+      invocations: 0,
+      totals: { streams: 0, COMPLIANT: 0, NOT_APPLICABLE: 0, EXEMPT: 0, GONE: 0, BUSY: 0, REMEDIATE: 0 },
+      nonCompliant: [],
+      truncated: false,
+      workflowsStarted: 0,
+      alreadyRunning: 0,
+    },
+  });
+
+  it.each([
+    ['another account without organizationId', { regions: ['eu-west-1'] }, '210987654321', /not this account/],
+    ['an excluded account', { regions: ['eu-west-1'], organization: true, exclude: ['210987654321'] }, '210987654321', /excluded/],
+    [
+      'an account not in the include list',
+      { regions: ['eu-west-1'], organization: true, include: [HOME] },
+      '210987654321',
+      /not in this deployment/,
+    ],
+  ] as const)('%s', async (_what, settings, account, why) => {
+    const { step, published } = sweepLambda(settings as SweepSettings);
+    await expect(step(cursor(account))).rejects.toThrow(why);
+    expect(published).toEqual([]);
+  });
+});
