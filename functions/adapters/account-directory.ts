@@ -28,7 +28,7 @@ export class SdkAccountDirectory implements AccountDirectory {
       const page = await this.organizations.send(new ListAccountsCommand({ ...(token ? { NextToken: token } : {}) }));
       for (const account of page.Accounts ?? []) {
         // `State` replaces the deprecated `Status`; either says ACTIVE for an account that can be swept.
-        const status = (account as { State?: string }).State ?? account.Status ?? 'UNKNOWN';
+        const status = account.State ?? account.Status ?? 'UNKNOWN';
         if (account.Id) accounts.push({ id: account.Id, status });
       }
       token = page.NextToken;

@@ -91,6 +91,8 @@ async function sweepFix(endpoint: string): Promise<void> {
     callsPerSecond: PACED_CALLS_PER_SECOND,
   });
   if (result.remaining !== 0) throw new Error(`sweep --fix left ${result.remaining} streams unencrypted`);
+  if (result.failed.length > 0)
+    throw new Error(`sweep --fix could not sweep: ${result.failed.map((f) => `${f.account} ${f.region ?? ''}: ${f.error}`).join('; ')}`);
 }
 
 async function timed(label: string, run: (endpoint: string) => Promise<void>) {

@@ -154,7 +154,7 @@ describe("the sweep Lambda refuses a cursor for an account outside the deploymen
       /not in this deployment/,
     ],
   ] as const)('%s', async (_what, settings, account, why) => {
-    const { step, published } = sweepLambda(settings as SweepSettings);
+    const { step, published } = sweepLambda(settings as unknown as SweepSettings);
     await expect(step(cursor(account))).rejects.toThrow(why);
     expect(published).toEqual([]);
   });
