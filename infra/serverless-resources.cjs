@@ -16,6 +16,27 @@ const RETRY_SCHEDULER_ROLE = { 'Fn::GetAtt': ['RetrySchedulerRole', 'Arn'] };
 /** A function's ARN from its name: a GetAtt of the intake would close a cycle (intake → state machine → conclude → intake). */
 const functionArn = (name) => sub(`arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${name}`);
 
+/** The compliance events a Security Hub finding follows: functions/domain/findings.ts FINDING_EVENT_TYPES (the template test compares). */
+const FINDING_EVENT_TYPES = ['Stream Evaluated', 'Remediation Succeeded', 'Remediation Deferred', 'Remediation Failed'];
+const isTrue = (value) => String(value ?? '').trim().toLowerCase() === 'true';
+
+/**
+ * The optional findings function (parameter securityHub=true): a rule on the compliance bus sends it
+ * the per-stream outcome events. With the default (false) there is no function, rule nor role.
+ */
+module.exports.findingsFunction = async ({ resolveVariable }) => {
+  if (!isTrue(await resolveVariable('param:securityHub'))) return {};
+  const pattern = { source: ['firehose-sse-guard'], 'detail-type': FINDING_EVENT_TYPES };
+  const delivery = { deadLetterQueueArn: { 'Fn::GetAtt': ['RuleDeadLetterQueue', 'Arn'] }, retryPolicy: { maximumEventAge: 3600, maximumRetryAttempts: 10 } };
+  return {
+    findings: {
+      handler: 'functions/handlers/findings.handler',
+      role: 'FindingsRole',
+      events: [{ eventBridge: { eventBus: { Ref: 'ComplianceBus' }, pattern, ...delivery } }],
+    },
+  };
+};
+
 /** What each function may do. Resources are scoped; no statement has a wildcard action. */
 function permissions(guard, names) {
   const keys = guard.approvedKeyArns ? guard.approvedKeyArns.split(',').map((s) => s.trim()).filter(Boolean) : [];
@@ -150,6 +171,20 @@ function permissions(guard, names) {
       publish,
       { Sid: 'DeadLetters', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: { 'Fn::GetAtt': ['IntakeDeadLetterQueue', 'Arn'] } },
     ],
+    // Findings go to the stream's region, under that region's default product of this account (the only
+    // account BatchImportFindings accepts findings of): any region, this account's product only.
+    ...(isTrue(guard.securityHub)
+      ? {
+          findings: [
+            {
+              Sid: 'ImportFindings',
+              Effect: 'Allow',
+              Action: ['securityhub:BatchImportFindings'],
+              Resource: sub('arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:product/${AWS::AccountId}/default'),
+            },
+          ],
+        }
+      : {}),
   };
 }
 
@@ -239,7 +274,7 @@ module.exports.resources = async ({ resolveVariable }) => {
   const region = await resolveVariable('aws:region');
   const guard = await resolveVariable('self:custom.guard');
   const names = {
-    ...Object.fromEntries(['inspect', 'enable', 'check', 'conclude', 'cleanup', 'intake', 'sweep'].map((fn) => [fn, `${service}-${stage}-${fn}`])),
+    ...Object.fromEntries(['inspect', 'enable', 'check', 'conclude', 'cleanup', 'intake', 'sweep', 'findings'].map((fn) => [fn, `${service}-${stage}-${fn}`])),
     // serverless.yml names the state machine so: a GetAtt would close a cycle (the machine invokes the sweep function).
     sweepMachine: `${service}-${stage}-sweep`,
   };

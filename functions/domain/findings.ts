@@ -6,8 +6,11 @@
  * Docs: https://docs.aws.amazon.com/securityhub/latest/userguide/asff-required-attributes.html and
  * https://docs.aws.amazon.com/securityhub/latest/userguide/finding-update-batchimportfindings.html
  */
-import type { BudgetPart, KeyPart, StreamPart } from './events.ts';
+import * as z from 'zod/mini';
+import { GuardError } from './errors.ts';
+import { EVENT_SOURCE, EVENT_TYPES, type BudgetPart, type KeyPart, type StreamPart } from './events.ts';
 import { ENCRYPTION_CALLS_PER_WINDOW, partitionOf } from './firehose-facts.ts';
+import { keyTypeSchema, readShape, verdictSchema } from './shapes.ts';
 
 /** "SchemaVersion: The schema version that a finding is formatted for" (required); the only ASFF version. */
 export const ASFF_SCHEMA_VERSION = '2018-10-08';
@@ -48,6 +51,17 @@ export type ComplianceStatus = 'PASSED' | 'WARNING' | 'FAILED' | 'NOT_AVAILABLE'
 export type SeverityLabel = 'INFORMATIONAL' | 'LOW' | 'MEDIUM' | 'HIGH' | 'CRITICAL';
 export type RecordState = 'ACTIVE' | 'ARCHIVED';
 export type WorkflowStatus = 'NEW' | 'NOTIFIED' | 'RESOLVED' | 'SUPPRESSED';
+/** ASFF's `Resources[].Partition` values (the API's enum names these AWS partitions). */
+export type AsffPartition = 'aws' | 'aws-cn' | 'aws-us-gov' | 'aws-us-iso' | 'aws-us-iso-b';
+
+const ASFF_PARTITIONS: Readonly<Record<string, AsffPartition>> = {
+  'aws-iso': 'aws-us-iso',
+  'aws-iso-b': 'aws-us-iso-b',
+  'aws-cn': 'aws-cn',
+  'aws-us-gov': 'aws-us-gov',
+};
+/** The partition of a region as ASFF spells it (`aws-iso` is `aws-us-iso` there). */
+const asffPartitionOf = (region: string): AsffPartition => ASFF_PARTITIONS[partitionOf(region)] ?? 'aws';
 
 /**
  * How each outcome reads in Security Hub.
@@ -132,7 +146,7 @@ export interface AsffFinding {
   Description: string;
   Remediation: { Recommendation: { Text: string; Url: string } };
   ProductFields: Record<string, string>;
-  Resources: { Type: 'Other'; Id: string; Partition: string; Region: string; Details: { Other: Record<string, string> } }[];
+  Resources: { Type: 'Other'; Id: string; Partition: AsffPartition; Region: string; Details: { Other: Record<string, string> } }[];
   Compliance: { Status: ComplianceStatus; SecurityControlId: string; StatusReasons?: { ReasonCode: string; Description: string }[] };
   Workflow: { Status: WorkflowStatus };
   RecordState: RecordState;
@@ -161,7 +175,7 @@ export function findingOf(input: FindingInput): AsffFinding {
   const { stream, outcome } = input;
   const state = FINDING_STATES[outcome];
   const region = stream.region;
-  const partition = partitionOf(region);
+  const partition = asffPartitionOf(region);
   const updatedAt = new Date(input.observedAt).toISOString();
   const createdAt = new Date(Math.min(input.firstObservedAt ?? input.observedAt, input.observedAt)).toISOString();
   const keyFields: Record<string, string> = input.key
@@ -247,4 +261,115 @@ export function importBatches<T>(findings: readonly T[]): T[][] {
   const batches: T[][] = [];
   for (let i = 0; i < findings.length; i += FINDINGS_PER_IMPORT) batches.push(findings.slice(i, i + FINDINGS_PER_IMPORT));
   return batches;
+}
+
+/** Imports findings into Security Hub; throws FindingImportError for any it could not import after retries. */
+export interface FindingSink {
+  import(findings: readonly AsffFinding[]): Promise<void>;
+}
+
+/** Findings that Security Hub refused (FailedFindings) after every retry. Nothing is dropped silently. */
+export class FindingImportError extends GuardError {
+  override readonly name = 'FindingImportError';
+
+  constructor(
+    message: string,
+    readonly failed: readonly { id: string; errorCode?: string; errorMessage?: string }[],
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** The per-stream outcome events that a finding follows: the deployed rule's detail-types. */
+export const FINDING_EVENT_TYPES = [
+  EVENT_TYPES.evaluated.detailType,
+  EVENT_TYPES.remediationSucceeded.detailType,
+  EVENT_TYPES.remediationDeferred.detailType,
+  EVENT_TYPES.remediationFailed.detailType,
+] as const;
+
+const keyShape = z.object({ keyType: keyTypeSchema, keyArn: z.optional(z.string()) });
+const budgetShape = z.object({ remainingOurs: z.number(), remainingTotal: z.number() });
+/** Loose on purpose: a field added to an event does not stop its finding. */
+const outcomeEventShape = z.object({
+  source: z.literal(EVENT_SOURCE),
+  'detail-type': z.enum(FINDING_EVENT_TYPES),
+  time: z.string(),
+  detail: z.object({
+    stream: z.object({ account: z.string(), region: z.string(), name: z.string(), arn: z.string() }),
+    occurredAt: z.optional(z.string()),
+    verdict: z.optional(verdictSchema),
+    reason: z.optional(z.string()),
+    details: z.optional(z.string()),
+    failureType: z.optional(z.string()),
+    encryption: z.optional(z.object({ keyType: z.optional(keyTypeSchema), keyArn: z.optional(z.string()) })),
+    key: z.optional(keyShape),
+    stillEncryptedWith: z.optional(keyShape),
+    budget: z.optional(budgetShape),
+    nextAttemptAt: z.optional(z.string()),
+    detectedAt: z.optional(z.string()),
+  }),
+});
+
+const VERDICT_OUTCOMES = {
+  COMPLIANT: 'COMPLIANT',
+  REMEDIATE: 'NON_COMPLIANT',
+  EXEMPT: 'EXEMPT',
+  NOT_APPLICABLE: 'NOT_APPLICABLE',
+  GONE: 'GONE',
+  // A stream still CREATING or ENABLING is looked at again: its next verdict is the finding.
+  BUSY: undefined,
+} as const satisfies Record<z.infer<typeof verdictSchema>, FindingOutcome | undefined>;
+
+/**
+ * The finding input of a compliance event as EventBridge delivers it, or undefined when the event
+ * says nothing final about the stream (a BUSY evaluation). A malformed event is MalformedEventError.
+ *
+ * @example
+ * const input = findingInputOfEvent(event); // { stream, outcome: 'REMEDIATED', key, observedAt, ... }
+ */
+export function findingInputOfEvent(event: unknown): FindingInput | undefined {
+  const { 'detail-type': detailType, time, detail } = readShape(outcomeEventShape, event, 'compliance event');
+  const observedAt = Date.parse(detail.occurredAt ?? time);
+  const common = { stream: detail.stream, observedAt, ...(detail.details ? { details: detail.details } : {}) };
+  switch (detailType) {
+    case 'Remediation Succeeded': {
+      const detectedAt = detail.detectedAt ? Date.parse(detail.detectedAt) : NaN;
+      return {
+        ...common,
+        outcome: 'REMEDIATED',
+        ...(detail.key ? { key: detail.key } : {}),
+        ...(Number.isFinite(detectedAt) ? { firstObservedAt: detectedAt } : {}),
+      };
+    }
+    case 'Remediation Deferred':
+      return {
+        ...common,
+        outcome: 'DEFERRED',
+        ...(detail.reason ? { reason: detail.reason } : {}),
+        ...(detail.budget ? { budget: detail.budget } : {}),
+        ...(detail.nextAttemptAt ? { nextAttemptAt: detail.nextAttemptAt } : {}),
+      };
+    case 'Remediation Failed': {
+      const reason = [detail.reason, detail.failureType].filter(Boolean).join('/');
+      return {
+        ...common,
+        outcome: 'FAILED',
+        ...(reason ? { reason } : {}),
+        ...(detail.stillEncryptedWith ? { key: detail.stillEncryptedWith } : {}),
+      };
+    }
+    case 'Stream Evaluated': {
+      const outcome = detail.verdict ? VERDICT_OUTCOMES[detail.verdict] : undefined;
+      if (!outcome) return undefined;
+      const keyType = detail.encryption?.keyType;
+      return {
+        ...common,
+        outcome,
+        ...(detail.reason ? { reason: detail.reason } : {}),
+        ...(keyType ? { key: { keyType, ...(detail.encryption?.keyArn ? { keyArn: detail.encryption.keyArn } : {}) } } : {}),
+      };
+    }
+  }
 }

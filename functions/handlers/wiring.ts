@@ -32,6 +32,9 @@ import { DynamoSweepResults } from '../adapters/dynamo/sweep-results.ts';
 import { StepFunctionsSweepRuns } from '../adapters/sweep-runs.ts';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { claimValue, SsmEnforcementClaims } from '../adapters/enforcement-claims.ts';
+import { SecurityHubClient } from '@aws-sdk/client-securityhub';
+import { SecurityHubFindingSink } from '../adapters/security-hub.ts';
+import type { FindingSink } from '../domain/findings.ts';
 
 /**
  * Credentials for an account: the function's own for the home account; in an organization, those of
@@ -259,5 +262,19 @@ export function sweepDeps(config: GuardConfig = loadConfig()) {
       exclude: config.sweep.exclude,
       ...(home ? { account: home } : {}),
     },
+  };
+}
+
+/**
+ * The findings function's: a Security Hub client per region (a finding goes to its stream's region,
+ * under that region's default product), and the home account, the only one whose findings it may
+ * import ("The identifier of the associated account must match the value of the AwsAccountId").
+ */
+export function findingsDeps(env: Record<string, string | undefined> = process.env): { sink: FindingSink; homeAccount?: string } {
+  const sinks = keyedCache((region) => new SecurityHubFindingSink(new SecurityHubClient({ region })));
+  const home = env.FSG_HOME_ACCOUNT_ID;
+  return {
+    sink: { import: (findings) => sinks(findings[0]?.Region ?? env.AWS_REGION ?? 'us-east-1').import(findings) },
+    ...(home ? { homeAccount: home } : {}),
   };
 }

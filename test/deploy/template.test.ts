@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TRIGGER_RULES } from '../../functions/domain/intake/triggers.ts';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/handlers/observability.ts';
+import { FINDING_EVENT_TYPES } from '../../functions/domain/findings.ts';
 import { packageService, type Packaged } from '../support/package.ts';
 
 type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
@@ -34,6 +35,7 @@ describe('the deployment (osls package, offline)', () => {
       approvedKeyArns: KEY,
       organizationId: 'o-abc123',
       alarmEmail: 'sec@example.com',
+      securityHub: 'true',
     });
   }, 240_000);
 
@@ -460,6 +462,54 @@ describe('the deployment (osls package, offline)', () => {
         fn,
       ).toEqual([]);
     }
+  });
+
+  // Issue 15: "An optional deployed integration imports an ASFF finding per stream into AWS Security Hub".
+  it('deploys no findings function, role nor rule by default (securityHub=false)', () => {
+    expect(packaged.template.Resources.FindingsLambdaFunction).toBeUndefined();
+    expect(packaged.template.Resources.FindingsRole).toBeUndefined();
+    expect(JSON.stringify(packaged.template.Resources)).not.toMatch(/securityhub:|FindingsLambdaFunction/);
+  });
+
+  it('with securityHub=true, gives the findings function its own role with BatchImportFindings on this account default product only', () => {
+    const fn = withKeys.template.Resources.FindingsLambdaFunction!;
+    expect(fn.Properties.Role).toEqual({ 'Fn::GetAtt': ['FindingsRole', 'Arn'] });
+    expect(fn.Properties.Runtime).toBe('nodejs22.x');
+    const statements = statementsOf(withKeys, 'FindingsRole');
+    expect(statements.filter((s) => s.Sid !== 'OwnLogs')).toEqual([
+      {
+        Sid: 'ImportFindings',
+        Effect: 'Allow',
+        Action: ['securityhub:BatchImportFindings'],
+        Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:product/${AWS::AccountId}/default' },
+      },
+    ]);
+    expect(resourceText(statements.find((s) => s.Sid === 'OwnLogs')!)).toContain('/aws/lambda/firehose-sse-guard-test-findings:*');
+    // No other role may import findings.
+    for (const [id] of resourcesOfType(withKeys, 'AWS::IAM::Role').filter(([rid]) => rid !== 'FindingsRole'))
+      expect(
+        statementsOf(withKeys, id)
+          .flatMap(actions)
+          .filter((a) => a.startsWith('securityhub:')),
+        id,
+      ).toEqual([]);
+  });
+
+  it('with securityHub=true, routes the per-stream outcome events of the compliance bus to it, with retries and the rule dead-letter queue', () => {
+    const rules = resourcesOfType(withKeys, 'AWS::Events::Rule').filter(([, r]) =>
+      JSON.stringify(r.Properties.Targets).includes('FindingsLambdaFunction'),
+    );
+    expect(rules).toHaveLength(1);
+    const [, rule] = rules[0]!;
+    expect(rule.Properties.EventBusName).toEqual({ Ref: 'ComplianceBus' });
+    expect(rule.Properties.EventPattern).toEqual({ source: ['firehose-sse-guard'], 'detail-type': [...FINDING_EVENT_TYPES] });
+    expect(rule.Properties.Targets).toEqual([
+      expect.objectContaining({
+        Arn: { 'Fn::GetAtt': ['FindingsLambdaFunction', 'Arn'] },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['RuleDeadLetterQueue', 'Arn'] } },
+        RetryPolicy: { MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 10 },
+      }),
+    ]);
   });
 
   it('bundles handlers that load and refuse a missing configuration clearly', () => {

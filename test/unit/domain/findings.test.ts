@@ -5,10 +5,14 @@ import {
   FINDING_OUTCOMES,
   FINDINGS_PER_IMPORT,
   defaultProductArn,
+  FINDING_EVENT_TYPES,
   findingIdOf,
+  findingInputOfEvent,
   findingOf,
   importBatches,
 } from '../../../functions/domain/findings.ts';
+import { buildEvent, EVENT_TYPES, type EventDetails, type EventKind } from '../../../functions/domain/events.ts';
+import { MalformedEventError } from '../../../functions/domain/errors.ts';
 
 const stream = {
   account: '123456789012',
@@ -160,5 +164,124 @@ describe('import batches', () => {
     expect(FINDINGS_PER_IMPORT).toBe(100);
     expect(batches.map((b) => b.length)).toEqual([100, 100, 50]);
     expect(importBatches([])).toEqual([]);
+  });
+});
+
+/** A compliance event as EventBridge delivers it (envelope time in whole seconds, as the bus sets it). */
+function delivered<K extends EventKind>(kind: K, detail: EventDetails[K], at = T0) {
+  const event = buildEvent(kind, detail, at, 'exec-1');
+  return {
+    version: '0',
+    id: 'e-1',
+    'detail-type': event.detailType,
+    source: event.source,
+    account: stream.account,
+    time: new Date(at).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    region: stream.region,
+    resources: [stream.arn],
+    detail: event.detail,
+  };
+}
+
+describe('the finding of a compliance event', () => {
+  it('follows the per-stream outcome events only', () => {
+    expect([...FINDING_EVENT_TYPES].sort()).toEqual(
+      [EVENT_TYPES.evaluated, EVENT_TYPES.remediationSucceeded, EVENT_TYPES.remediationDeferred, EVENT_TYPES.remediationFailed]
+        .map((t) => t.detailType)
+        .sort(),
+    );
+  });
+
+  it('reads a success as REMEDIATED with its key, first observed when the problem was detected', () => {
+    const detectedAt = new Date(T0 - 90_000).toISOString();
+    const input = findingInputOfEvent(
+      delivered('remediationSucceeded', {
+        stream,
+        key: { keyType: 'CUSTOMER_MANAGED_CMK', keyArn: KEY_ARN },
+        attempts: 1,
+        callsSpent: 1,
+        viaFallback: false,
+        detectedAt,
+        protectedAt: new Date(T0).toISOString(),
+        timeToCompliantSeconds: 90,
+      }),
+    );
+    expect(input).toEqual({
+      stream,
+      outcome: 'REMEDIATED',
+      key: { keyType: 'CUSTOMER_MANAGED_CMK', keyArn: KEY_ARN },
+      observedAt: T0,
+      firstObservedAt: T0 - 90_000,
+    });
+  });
+
+  it('reads a deferral with its reason, budget and next attempt', () => {
+    const input = findingInputOfEvent(
+      delivered('remediationDeferred', {
+        stream,
+        reason: 'BUDGET_SPENT',
+        budget: { remainingOurs: 0, remainingTotal: 4 },
+        nextAttemptAt: '2026-11-02T08:00:00.000Z',
+        details: 'the budget is spent',
+      }),
+    );
+    expect(input).toEqual({
+      stream,
+      outcome: 'DEFERRED',
+      reason: 'BUDGET_SPENT',
+      details: 'the budget is spent',
+      budget: { remainingOurs: 0, remainingTotal: 4 },
+      nextAttemptAt: '2026-11-02T08:00:00.000Z',
+      observedAt: T0,
+    });
+  });
+
+  it('reads a failure with its reason and failure type, and the key the stream still has', () => {
+    const input = findingInputOfEvent(
+      delivered('remediationFailed', {
+        stream,
+        reason: 'KEY_PROBLEM',
+        failureType: 'KMS_KEY_NOT_FOUND',
+        details: 'the key is gone',
+        stillEncryptedWith: { keyType: 'AWS_OWNED_CMK' },
+        attempts: 2,
+        callsSpent: 1,
+      }),
+    );
+    expect(input).toMatchObject({ outcome: 'FAILED', reason: 'KEY_PROBLEM/KMS_KEY_NOT_FOUND', key: { keyType: 'AWS_OWNED_CMK' } });
+  });
+
+  it('reads an evaluation by its verdict, and none for BUSY (the next look decides)', () => {
+    const evaluated = (verdict: EventDetails['evaluated']['verdict']) =>
+      findingInputOfEvent(
+        delivered('evaluated', {
+          stream,
+          verdict,
+          encryption: { status: 'ENABLED', keyType: 'AWS_OWNED_CMK' },
+          trigger: 'sweep',
+          mode: 'enforce',
+        }),
+      );
+    expect(evaluated('COMPLIANT')).toMatchObject({ outcome: 'COMPLIANT', key: { keyType: 'AWS_OWNED_CMK' } });
+    expect(evaluated('REMEDIATE')?.outcome).toBe('NON_COMPLIANT');
+    expect(evaluated('EXEMPT')?.outcome).toBe('EXEMPT');
+    expect(evaluated('NOT_APPLICABLE')?.outcome).toBe('NOT_APPLICABLE');
+    expect(evaluated('GONE')?.outcome).toBe('GONE');
+    expect(evaluated('BUSY')).toBeUndefined();
+  });
+
+  it('uses the envelope time when the detail has no occurredAt', () => {
+    const event = delivered('remediationDeferred', { stream, reason: 'STREAM_BUSY', details: 'creating' }, T0 + 1_234);
+    const { occurredAt: _dropped, ...detail } = event.detail;
+    expect(findingInputOfEvent({ ...event, detail })?.observedAt).toBe(T0 + 1_000);
+  });
+
+  it('refuses an event that is not a per-stream outcome, naming the field', () => {
+    expect(() => findingInputOfEvent({ source: 'firehose-sse-guard', 'detail-type': 'Budget Low', time: 'x', detail: {} })).toThrow(
+      MalformedEventError,
+    );
+    expect(() => findingInputOfEvent({ source: 'firehose-sse-guard', 'detail-type': 'Remediation Failed', time: 'x', detail: {} })).toThrow(
+      /detail\.stream/,
+    );
   });
 });
