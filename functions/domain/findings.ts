@@ -314,17 +314,20 @@ const outcomeEventShape = z.object({
 
 const VERDICT_OUTCOMES = {
   COMPLIANT: 'COMPLIANT',
-  REMEDIATE: 'NON_COMPLIANT',
   EXEMPT: 'EXEMPT',
   NOT_APPLICABLE: 'NOT_APPLICABLE',
   GONE: 'GONE',
+  // Every REMEDIATE is followed by its workflow's outcome event (Succeeded, Deferred, Failed), which
+  // Conclude publishes together with the evaluation, at the same time: the evaluation must not win.
+  REMEDIATE: undefined,
   // A stream still CREATING or ENABLING is looked at again: its next verdict is the finding.
   BUSY: undefined,
 } as const satisfies Record<z.infer<typeof verdictSchema>, FindingOutcome | undefined>;
 
 /**
  * The finding input of a compliance event as EventBridge delivers it, or undefined when the event
- * says nothing final about the stream (a BUSY evaluation). A malformed event is MalformedEventError.
+ * says nothing final about the stream (a BUSY or REMEDIATE evaluation: a workflow's outcome follows).
+ * A malformed event is MalformedEventError.
  *
  * @example
  * const input = findingInputOfEvent(event); // { stream, outcome: 'REMEDIATED', key, observedAt, ... }

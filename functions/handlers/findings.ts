@@ -7,7 +7,7 @@ import { observability, type Observability } from './observability.ts';
 import { findingsDeps, lazily } from './wiring.ts';
 
 /** What the function did with one compliance event. */
-export type FindingsResult = { imported: string; outcome: string } | { skipped: 'BUSY' | 'OTHER_ACCOUNT' };
+export type FindingsResult = { imported: string; outcome: string } | { skipped: 'NOT_FINAL' | 'OTHER_ACCOUNT' };
 
 /**
  * Findings (deployed with `securityHub=true`): the compliance bus's rule sends it each per-stream
@@ -19,8 +19,8 @@ export function makeFindingsHandler(deps: { sink: FindingSink; homeAccount?: str
   return middy(async (event: unknown): Promise<FindingsResult> => {
     const input = findingInputOfEvent(event);
     if (!input) {
-      tools.logger.info('nothing final to report: no finding');
-      return { skipped: 'BUSY' };
+      tools.logger.info('nothing final yet (BUSY, or a workflow outcome follows): no finding');
+      return { skipped: 'NOT_FINAL' };
     }
     if (deps.homeAccount && input.stream.account !== deps.homeAccount) {
       // BatchImportFindings accepts only the caller's own account's findings: a member's stream is its own Security Hub's.

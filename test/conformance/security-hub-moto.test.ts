@@ -137,7 +137,7 @@ describe('conformance: Security Hub findings on moto_server', () => {
     });
   });
 
-  it('imports nothing for a BUSY evaluation, nor for a stream of another account', async () => {
+  it('imports nothing for a BUSY or REMEDIATE evaluation (an outcome follows), nor for a stream of another account', async () => {
     const busy = await handle(
       delivered(
         'evaluated',
@@ -145,16 +145,25 @@ describe('conformance: Security Hub findings on moto_server', () => {
         T0 + 180_000,
       ),
     );
-    expect(busy).toEqual({ skipped: 'BUSY' });
+    expect(busy).toEqual({ skipped: 'NOT_FINAL' });
+    // Conclude publishes the evaluation (REMEDIATE, as first seen) with the outcome, at the same time: it must not reopen.
+    const late = await handle(
+      delivered(
+        'evaluated',
+        { stream, verdict: 'REMEDIATE', encryption: { status: 'DISABLED' }, trigger: 'sweep', mode: 'enforce' },
+        T0 + 120_000,
+      ),
+    );
+    expect(late).toEqual({ skipped: 'NOT_FINAL' });
     const other = { ...stream, account: '111111111111', arn: 'arn:aws:firehose:us-east-1:111111111111:deliverystream/orders' };
     const skipped = await handle(
       delivered(
         'evaluated',
-        { stream: other, verdict: 'REMEDIATE', encryption: { status: 'DISABLED' }, trigger: 'sweep', mode: 'enforce' },
+        { stream: other, verdict: 'COMPLIANT', encryption: { status: 'ENABLED' }, trigger: 'sweep', mode: 'enforce' },
         T0,
       ),
     );
     expect(skipped).toEqual({ skipped: 'OTHER_ACCOUNT' });
-    expect((await findingsOf())[0]!.UpdatedAt).toBe(new Date(T0 + 120_000).toISOString());
+    expect((await findingsOf())[0]).toMatchObject({ UpdatedAt: new Date(T0 + 120_000).toISOString(), Compliance: { Status: 'PASSED' } });
   });
 });

@@ -251,7 +251,7 @@ describe('the finding of a compliance event', () => {
     expect(input).toMatchObject({ outcome: 'FAILED', reason: 'KEY_PROBLEM/KMS_KEY_NOT_FOUND', key: { keyType: 'AWS_OWNED_CMK' } });
   });
 
-  it('reads an evaluation by its verdict, and none for BUSY (the next look decides)', () => {
+  it('reads an evaluation by its verdict; none for BUSY (the next look decides) nor REMEDIATE (the workflow outcome, published at the same time, decides)', () => {
     const evaluated = (verdict: EventDetails['evaluated']['verdict']) =>
       findingInputOfEvent(
         delivered('evaluated', {
@@ -263,7 +263,7 @@ describe('the finding of a compliance event', () => {
         }),
       );
     expect(evaluated('COMPLIANT')).toMatchObject({ outcome: 'COMPLIANT', key: { keyType: 'AWS_OWNED_CMK' } });
-    expect(evaluated('REMEDIATE')?.outcome).toBe('NON_COMPLIANT');
+    expect(evaluated('REMEDIATE')).toBeUndefined();
     expect(evaluated('EXEMPT')?.outcome).toBe('EXEMPT');
     expect(evaluated('NOT_APPLICABLE')?.outcome).toBe('NOT_APPLICABLE');
     expect(evaluated('GONE')?.outcome).toBe('GONE');
