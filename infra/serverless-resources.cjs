@@ -335,7 +335,7 @@ module.exports.resources = async ({ resolveVariable }) => {
       Statistic: 'Maximum',
       Period: 300,
     }),
-    RuleDeadLettersAlarm: alarm('EventBridge could not deliver trigger events to the intake', {
+    RuleDeadLettersAlarm: alarm(`EventBridge could not deliver trigger events to the intake${isTrue(guard.securityHub) ? ', or outcome events to the findings function (Security Hub)' : ''}`, {
       Namespace: 'AWS/SQS',
       MetricName: 'ApproximateNumberOfMessagesVisible',
       Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['RuleDeadLetterQueue', 'QueueName'] } }],

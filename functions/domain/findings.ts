@@ -246,7 +246,7 @@ function prefixed(fields: Record<string, string>): Record<string, string> {
 
 function descriptionOf(input: FindingInput): string {
   const parts = [`Stream ${input.stream.arn}: ${input.outcome}${input.reason ? ` (${input.reason})` : ''}.`];
-  if (input.details) parts.push(input.details);
+  if (input.details) parts.push(/[.!?]$/.test(input.details) ? input.details : `${input.details}.`);
   if (input.key) parts.push(`Key: ${input.key.keyArn ?? input.key.keyType}.`);
   if (input.budget)
     parts.push(

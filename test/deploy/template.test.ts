@@ -510,6 +510,9 @@ describe('the deployment (osls package, offline)', () => {
         RetryPolicy: { MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 10 },
       }),
     ]);
+    // What the dead-letter queue's alarm says it watches.
+    expect(withKeys.template.Resources.RuleDeadLettersAlarm!.Properties.AlarmDescription).toMatch(/findings function/);
+    expect(packaged.template.Resources.RuleDeadLettersAlarm!.Properties.AlarmDescription).not.toMatch(/findings/);
   });
 
   it('bundles handlers that load and refuse a missing configuration clearly', () => {
