@@ -1,129 +1,203 @@
 import { percentile, timesToProtected } from './time-to-protected.ts';
 import { ENCRYPTION_CALLS_PER_WINDOW } from '../functions/domain/firehose-facts.ts';
-import { EVENT_TYPES, type GuardEvent } from '../functions/domain/events.ts';
+import type { GuardEvent } from '../functions/domain/events.ts';
+import {
+  complianceScore,
+  enrichFromEvents,
+  explainStarted,
+  REPORT_STATUSES,
+  statusCounts,
+  statusOf,
+  streamsFromEvents,
+  type ReportStatus,
+  type ReportStream,
+} from './report-data.ts';
+import { escapeHtml as escape, jsonForScript } from './report-escape.ts';
+import { REPORT_CSS, REPORT_SCRIPT } from './report-script.ts';
+import { dateTime, timelineSvg, timeWindow } from './report-timeline.ts';
 
-/** One stream's line in the report. */
-export interface ReportStream {
-  /** In an organization report: where the stream lives (the table groups by it). */
-  account?: string;
-  region?: string;
-  name: string;
-  verdict: string;
-  lastOutcome?: string;
-  lastReason?: string;
-  kind?: string;
-  expected?: string;
-  ok?: boolean;
-  callsLast24h?: { ours: number; total: number };
-}
+export { streamsFromEvents, statusCounts, complianceScore, type ReportStream } from './report-data.ts';
 
 export interface ReportInput {
   title: string;
   events: readonly GuardEvent[];
   streams?: readonly ReportStream[];
   budgetShare?: number;
+  /** The policy's Budget Low threshold (default 5): a bar turns red with this many of our calls or fewer left. */
+  budgetLowThreshold?: number;
   converged?: boolean;
+  /** When the report is made (epoch ms; default now). */
+  generatedAt?: number;
 }
 
-const escape = (text: unknown): string =>
-  String(text).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+/** Rows per page of the stream table and of the failures-and-deferrals table. */
+const PAGE_SIZE = 50;
+const PROBLEM_PAGE_SIZE = 20;
 
-/** The stream rows the events alone tell (the `report` command without a table). */
-export function streamsFromEvents(events: readonly GuardEvent[]): ReportStream[] {
-  const rows = new Map<string, ReportStream>();
-  for (const e of [...events].sort((a, b) => a.time - b.time)) {
-    const stream = (e.detail as { stream?: { name: string } }).stream;
-    if (!stream) continue;
-    const row = rows.get(stream.name) ?? { name: stream.name, verdict: '?' };
-    const d = e.detail as unknown as Record<string, unknown>;
-    if (e.detail.kind === 'evaluated') row.verdict = String(d.verdict);
-    if (e.detail.kind === 'remediationSucceeded') Object.assign(row, { lastOutcome: 'REMEDIATED', verdict: 'COMPLIANT' });
-    if (e.detail.kind === 'remediationDeferred') Object.assign(row, { lastOutcome: 'DEFERRED', lastReason: String(d.reason) });
-    if (e.detail.kind === 'remediationFailed') Object.assign(row, { lastOutcome: 'FAILED', lastReason: String(d.reason) });
-    rows.set(stream.name, row);
+type Detail = Record<string, unknown> & { stream?: { account?: string; region?: string; name: string } };
+const detailOf = (e: GuardEvent): Detail => e.detail;
+const text = (value: unknown): string => (typeof value === 'string' || typeof value === 'number' ? String(value) : '');
+
+const keyLabel = (key: ReportStream['key']): string =>
+  !key ? '' : key.keyType === 'AWS_OWNED_CMK' ? 'AWS owned' : (key.keyArn ?? 'customer managed');
+
+/** green below half the 25 calls, amber from half, red within the Budget Low threshold of our share or of the 25. */
+function budgetLevel(used: { ours: number; total: number }, share: number, low: number): 'green' | 'amber' | 'red' {
+  if (share - used.ours <= low || ENCRYPTION_CALLS_PER_WINDOW - used.total <= low) return 'red';
+  return used.total * 2 >= ENCRYPTION_CALLS_PER_WINDOW ? 'amber' : 'green';
+}
+
+function places(rows: readonly ReportStream[], events: readonly GuardEvent[]): { accounts: string[]; regions: string[] } {
+  const accounts = new Set<string>();
+  const regions = new Set<string>();
+  for (const r of rows) {
+    if (r.account) accounts.add(r.account);
+    if (r.region) regions.add(r.region);
   }
-  return [...rows.values()].sort((a, b) => a.name.localeCompare(b.name));
+  for (const e of events) {
+    const d = detailOf(e);
+    if (d.stream?.account) accounts.add(d.stream.account);
+    if (d.stream?.region) regions.add(d.stream.region);
+    if (e.detail.kind === 'complianceSnapshot') {
+      accounts.add(String(d.account));
+      for (const region of d.regions as string[]) regions.add(region);
+    }
+  }
+  return { accounts: [...accounts].sort(), regions: [...regions].sort() };
 }
 
-function countBy<T>(items: readonly T[], key: (item: T) => string): [string, number][] {
-  const counts = new Map<string, number>();
-  for (const item of items) counts.set(key(item), (counts.get(key(item)) ?? 0) + 1);
-  return [...counts.entries()].sort((a, b) => a[0].localeCompare(b[0]));
-}
+const list = (items: string[], most = 6): string =>
+  items.length === 0 ? '-' : items.length <= most ? items.join(', ') : `${items.slice(0, most).join(', ')} and ${items.length - most} more`;
 
-function timeline(events: readonly GuardEvent[]): string {
-  if (events.length === 0) return '<p>No events.</p>';
-  const kinds = Object.keys(EVENT_TYPES);
-  const t0 = Math.min(...events.map((e) => e.time));
-  const t1 = Math.max(...events.map((e) => e.time), t0 + 1);
-  const width = 900;
-  const rowHeight = 22;
-  const left = 190;
-  const x = (t: number) => left + ((t - t0) / (t1 - t0)) * (width - left - 20);
-  const rows = kinds.map((kind, i) => {
-    const y = 20 + i * rowHeight;
-    const dots = events
-      .filter((e) => e.detail.kind === kind)
-      .map(
-        (e) =>
-          `<circle cx="${x(e.time).toFixed(1)}" cy="${y}" r="4"><title>${escape(new Date(e.time).toISOString())} ${escape((e.detail as { stream?: { name: string } }).stream?.name ?? '')}</title></circle>`,
-      )
-      .join('');
-    return `<text x="0" y="${y + 4}">${escape(EVENT_TYPES[kind as keyof typeof EVENT_TYPES].detailType)}</text><line x1="${left}" x2="${width - 20}" y1="${y}" y2="${y}"/>${dots}`;
-  });
-  const height = 30 + kinds.length * rowHeight;
-  return `<svg class="timeline" viewBox="0 0 ${width} ${height + 20}" role="img" aria-label="events over time">${rows.join('')}<text x="${left}" y="${height + 14}">${escape(new Date(t0).toISOString())}</text><text x="${width - 220}" y="${height + 14}">${escape(new Date(t1).toISOString())}</text></svg>`;
-}
-
-/** A self-contained compliance dashboard: static HTML and inline SVG, no script. */
-export function renderReport(input: ReportInput): string {
-  const streams = input.streams ?? streamsFromEvents(input.events);
-  const share = input.budgetShare ?? 20;
-  const byVerdict = countBy(streams, (s) => s.verdict);
-  const byType = countBy(input.events, (e) => e.detailType);
-  const problems = input.events.filter((e) => e.detail.kind === 'remediationFailed' || e.detail.kind === 'remediationDeferred');
-  const cards = byVerdict
+function placeTable(rows: readonly ReportStream[]): string {
+  const groups = new Map<string, { account: string; region: string; counts: Map<ReportStatus, number> }>();
+  for (const r of rows) {
+    if (!r.account) continue;
+    const key = `${r.account} ${r.region ?? ''}`;
+    const group = groups.get(key) ?? { account: r.account, region: r.region ?? '', counts: new Map() };
+    group.counts.set(statusOf(r.verdict), (group.counts.get(statusOf(r.verdict)) ?? 0) + 1);
+    groups.set(key, group);
+  }
+  if (groups.size < 2) return '';
+  const shown = REPORT_STATUSES.filter((s) => [...groups.values()].some((g) => g.counts.has(s)) || s === 'NON_COMPLIANT');
+  const body = [...groups.entries()]
+    .sort((a, b) => a[0].localeCompare(b[0]))
     .map(
-      ([verdict, n]) =>
-        `<div class="card" data-verdict="${escape(verdict)}"><span class="n">${n}</span> <span>${escape(verdict)}</span></div>`,
+      ([, g]) =>
+        `<tr class="place" data-account="${escape(g.account)}" data-region="${escape(g.region)}"><th>${escape(g.account)}</th><th>${escape(g.region)}</th>${shown.map((s) => `<td class="num">${g.counts.get(s) ?? 0}</td>`).join('')}</tr>`,
     )
     .join('');
-  const typeRows = byType
+  return `<h2>By account and region</h2><table id="places"><tr><th>account</th><th>region</th>${shown.map((s) => `<th>${s}</th>`).join('')}</tr>${body}</table>`;
+}
+
+/**
+ * A self-contained compliance dashboard: inline CSS, inline SVG, the data as an escaped JSON block and
+ * one small inline script for the tables (sort, filter, search, pages). No external asset, no network.
+ */
+export function renderReport(input: ReportInput): string {
+  const events = input.events;
+  const rows = enrichFromEvents(input.streams ?? streamsFromEvents(events), events);
+  const share = input.budgetShare ?? 20;
+  const low = input.budgetLowThreshold ?? 5;
+  const { accounts, regions } = places(rows, events);
+  const { counts, source, at: countedAt } = statusCounts(events, rows);
+  const outcomeKinds = new Set(['remediationSucceeded', 'remediationFailed', 'remediationDeferred', 'driftDetected']);
+  const later = countedAt === undefined ? 0 : events.filter((e) => e.time > countedAt && outcomeKinds.has(e.detail.kind)).length;
+  const laterNote =
+    later === 0 ? '' : ` ${later} outcome or drift event${later === 1 ? '' : 's'} came after it; the table shows each stream's latest.`;
+  const score = complianceScore(counts);
+  const times = events.map((e) => e.time);
+  const window =
+    times.length === 0
+      ? '-'
+      : timeWindow(
+          times.reduce((a, b) => Math.min(a, b)),
+          times.reduce((a, b) => Math.max(a, b)),
+        );
+  const generatedAt = dateTime(input.generatedAt ?? Date.now());
+
+  const failed = rows.filter((r) => statusOf(r.verdict) === 'NON_COMPLIANT' && r.lastOutcome === 'FAILED').length;
+  const deferred = rows.filter((r) => statusOf(r.verdict) === 'NON_COMPLIANT' && r.lastOutcome === 'DEFERRED').length;
+  const fallback = rows.filter((r) => r.viaFallback === true);
+  const fallbackByUs = fallback.filter((r) => r.lastOutcome === 'REMEDIATED').length;
+  const tile = (status: ReportStatus, note = '') =>
+    `<div class="card st-${status}" data-status="${status}" title="show these streams"><span class="n" data-count>${counts[status]}</span>${status}${note ? `<small>${note}</small>` : ''}</div>`;
+  const tiles = [
+    tile('COMPLIANT', 'encrypted with an accepted key'),
+    tile('NON_COMPLIANT', `to remediate: ${failed} failed, ${deferred} deferred`),
+    tile('BUSY', 'changing state, looked at again'),
+    tile('EXEMPT', 'by tag or name'),
+    tile('NOT_APPLICABLE', 'not DirectPut'),
+    ...(['GONE', 'UNKNOWN'] as const).filter((s) => counts[s] > 0).map((s) => tile(s)),
+    `<div class="card st-FALLBACK" id="fallback-tile"><span class="n" data-count>${fallback.length}</span>FALLBACK<small>on the AWS owned key</small></div>`,
+  ].join('');
+  const fallbackNote =
+    fallback.length === 0
+      ? '<p class="note" id="fallback-note">No stream is on the fallback key: every encrypted stream that the policy checks for a key uses an approved one.</p>'
+      : `<p class="note" id="fallback-note"><b>${fallback.length} stream${fallback.length === 1 ? '' : 's'} fell back to the AWS owned key</b> (the policy's fallback)${fallbackByUs > 0 ? `; the remediator put ${fallbackByUs} of them there because no approved key could be used (disabled, missing, or at its 500-stream limit)` : ''}. Filter the table by "fallback: yes" to list them.</p>`;
+
+  const started = explainStarted(events);
+  const startedLine =
+    started.started === 0
+      ? ''
+      : `<p class="note" id="started-explained">${started.started} Remediation Started for ${started.succeeded} succeeded: ${started.retries} were further attempts of a remediation that then succeeded (a retry after ENABLING_FAILED, or the fallback key), ${started.inFailed} in remediations that failed, ${started.inDeferred} in remediations deferred, ${started.inFlight} in remediations with no outcome event yet (in flight, or the stream changed under them).</p>`;
+
+  const listed = REPORT_STATUSES.reduce((sum, st) => sum + counts[st], 0);
+  const tableNote =
+    rows.length < listed
+      ? `<p class="note" id="table-note">The table lists the ${rows.length} streams that the events name; the counts above (${listed} streams) come from the snapshot, which names only the non-compliant ones.</p>`
+      : '';
+  const multiRegionLabel = regions.length === 1 ? regions[0] : '';
+  const hasExpectations = rows.some((r) => r.ok !== undefined);
+  const streamRows = rows.map((r) => ({
+    a: r.account ?? (accounts.length === 1 ? accounts[0] : ''),
+    r: r.region ?? multiRegionLabel,
+    n: r.name,
+    s: statusOf(r.verdict),
+    k: keyLabel(r.key),
+    f: r.viaFallback ?? null,
+    o: r.lastOutcome ?? '',
+    why: [r.lastReason, r.nextAttemptAt ? `next attempt ${dateTime(Date.parse(r.nextAttemptAt))}` : ''].filter(Boolean).join(', '),
+    bo: r.callsLast24h?.ours ?? null,
+    bt: r.callsLast24h?.total ?? null,
+    level: r.callsLast24h ? budgetLevel(r.callsLast24h, share, low) : '',
+    x: r.ok === undefined ? '' : r.ok ? 'yes' : `no (expected ${r.expected ?? '?'})`,
+    ...(r.ok === false ? { ok: false } : {}),
+  }));
+  const problems = events
+    .filter((e) => e.detail.kind === 'remediationFailed' || e.detail.kind === 'remediationDeferred')
+    .sort((a, b) => b.time - a.time)
+    .map((e) => {
+      const d = detailOf(e);
+      return {
+        t: dateTime(e.time),
+        a: d.stream?.account ?? '',
+        r: d.stream?.region ?? '',
+        n: d.stream?.name ?? '',
+        e: e.detail.kind === 'remediationFailed' ? 'failed' : 'deferred',
+        why: `${text(d.reason)}${d.failureType ? ` (${text(d.failureType)})` : ''}`,
+        d: text(d.details),
+        next: typeof d.nextAttemptAt === 'string' ? dateTime(Date.parse(d.nextAttemptAt)) : '',
+      };
+    });
+  const data = {
+    share,
+    limit: ENCRYPTION_CALLS_PER_WINDOW,
+    pageSize: PAGE_SIZE,
+    problemPageSize: PROBLEM_PAGE_SIZE,
+    severalAccounts: accounts.length > 1,
+    hasExpectations,
+    streams: streamRows,
+    problems,
+  };
+
+  const typeCounts = new Map<string, number>();
+  for (const e of events) typeCounts.set(e.detailType, (typeCounts.get(e.detailType) ?? 0) + 1);
+  const typeRows = [...typeCounts.entries()]
+    .sort((a, b) => a[0].localeCompare(b[0]))
     .map(([type, n]) => `<tr data-detail-type="${escape(type)}"><td>${escape(type)}</td><td class="num" data-count>${n}</td></tr>`)
     .join('');
-  const budgetRows = streams
-    .filter((s) => s.callsLast24h && s.callsLast24h.total > 0)
-    .sort((a, b) => (b.callsLast24h?.total ?? 0) - (a.callsLast24h?.total ?? 0))
-    .map((s) => {
-      const used = s.callsLast24h as { ours: number; total: number };
-      const pct = Math.round((used.total / ENCRYPTION_CALLS_PER_WINDOW) * 100);
-      return `<tr><td>${escape(s.name)}</td><td class="num">${used.ours} / ${share}</td><td class="num">${used.total} / ${ENCRYPTION_CALLS_PER_WINDOW}</td><td class="num">${ENCRYPTION_CALLS_PER_WINDOW - used.total}</td><td><div class="bar"><div style="width:${pct}%"></div></div></td></tr>`;
-    })
-    .join('');
-  const problemRows = problems
-    .map((e) => {
-      const d = e.detail as unknown as Record<string, unknown>;
-      return `<tr><td>${escape(new Date(e.time).toISOString())}</td><td>${escape((d.stream as { name: string }).name)}</td><td>${escape(e.detailType)}</td><td>${escape(d.reason)}${d.failureType ? ` (${escape(d.failureType)})` : ''}</td><td>${escape(d.details ?? '')}</td></tr>`;
-    })
-    .join('');
-  let place = '';
-  // An organization's streams: a heading row per account and region, with its counts.
-  const heading = (s: ReportStream): string => {
-    if (!s.account || `${s.account}/${s.region}` === place) return '';
-    place = `${s.account}/${s.region}`;
-    const here = streams.filter((o) => o.account === s.account && o.region === s.region);
-    const counts = countBy(here, (o) => o.verdict)
-      .map(([verdict, n]) => `${n} ${escape(verdict)}`)
-      .join(', ');
-    return `<tr class="place" data-account="${escape(s.account)}" data-region="${escape(s.region ?? '')}"><th colspan="5">account ${escape(s.account)}, ${escape(s.region ?? '')}: ${counts}</th></tr>`;
-  };
-  const streamRows = streams
-    .map(
-      (s) =>
-        `${heading(s)}<tr class="${s.ok === false ? 'bad' : ''}"><td>${escape(s.name)}</td><td>${escape(s.kind ?? '')}</td><td>${escape(s.verdict)}</td><td>${escape(s.lastOutcome ?? '')}${s.lastReason ? ` (${escape(s.lastReason)})` : ''}</td><td>${s.ok === undefined ? '' : s.ok ? 'yes' : `no (expected ${escape(s.expected)})`}</td></tr>`,
-    )
-    .join('');
-  const protectedTimes = timesToProtected(input.events);
+  const protectedTimes = timesToProtected(events);
   const p = (rank: number) => percentile(protectedTimes, rank);
   const timeToProtected =
     protectedTimes.length === 0
@@ -133,25 +207,57 @@ export function renderReport(input: ReportInput): string {
     input.converged === undefined
       ? ''
       : `<p class="status ${input.converged ? 'good' : 'bad'}" data-converged="${input.converged}">${input.converged ? 'Converged: every stream ended as expected.' : 'Not converged: see the streams marked below.'}</p>`;
+  const th = (key: string, label: string) => `<th data-sort="${key}">${label}</th>`;
+  const streamHead = [
+    accounts.length > 1 ? th('a', 'account') : '',
+    th('r', 'region'),
+    th('n', 'stream'),
+    th('s', 'status'),
+    th('k', 'key'),
+    th('f', 'fallback'),
+    th('o', 'last outcome (reason)'),
+    th('bt', `budget used (ours/${share}, all/${ENCRYPTION_CALLS_PER_WINDOW})`),
+    hasExpectations ? th('x', 'as expected') : '',
+  ].join('');
+  const problemHead = [
+    th('t', 'time (UTC)'),
+    accounts.length > 1 ? th('a', 'account') : '',
+    th('r', 'region'),
+    th('n', 'stream'),
+    th('e', 'outcome'),
+    th('why', 'reason'),
+    th('d', 'details'),
+    th('next', 'next attempt (UTC)'),
+  ].join('');
+  const pager = (id: string) =>
+    `<button type="button" id="${id}-prev">&larr; previous</button><span id="${id}-page"></span><button type="button" id="${id}-next">next &rarr;</button>`;
+  const options = REPORT_STATUSES.map(
+    (s) => `<option value="${s}">${s} (${rows.filter((r) => statusOf(r.verdict) === s).length})</option>`,
+  ).join('');
+
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escape(input.title)}</title>
-<style>
-body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#1d2733;background:#f6f8fa}h1{font-size:22px}h2{font-size:16px;margin-top:28px}
-.cards{display:flex;gap:12px;flex-wrap:wrap}.card{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:12px 16px;min-width:120px}
-.card .n{display:block;font-size:26px;font-weight:600}table{border-collapse:collapse;background:#fff;min-width:480px}
-td,th{border:1px solid #d0d7de;padding:4px 8px;text-align:left}tr.place th{background:#eaeef2}.num{text-align:right}.bar{width:160px;height:10px;background:#eaeef2}
-.bar div{height:10px;background:#cf6a00}.bad{background:#ffebe9}.status.good{color:#1a7f37}.status.bad{color:#cf222e}
-svg.timeline{background:#fff;border:1px solid #d0d7de;max-width:100%}svg text{font-size:11px;fill:#57606a}svg line{stroke:#eaeef2}svg circle{fill:#0969da;opacity:.7}
-</style></head><body>
-<h1>${escape(input.title)}</h1>${status}
-<h2>Streams by status</h2><div class="cards" id="by-status">${cards}</div>
-<h2>Time to protected</h2>${timeToProtected}
-<h2>Compliance events</h2><table id="event-counts"><tr><th>detail-type</th><th>events</th></tr>${typeRows}<tr><td><b>total</b></td><td class="num" id="event-total">${input.events.length}</td></tr></table>
-<h2>Timeline</h2>${timeline(input.events)}
-<h2>Encryption budget used in the last 24 hours</h2><table id="budget"><tr><th>stream</th><th>remediator</th><th>everyone</th><th>left</th><th></th></tr>${budgetRows || '<tr><td colspan="5">No Start or Stop calls in the last 24 hours.</td></tr>'}</table>
-<h2>Failures and deferrals</h2><table id="problems"><tr><th>time</th><th>stream</th><th>event</th><th>reason</th><th>details</th></tr>${problemRows || '<tr><td colspan="5">None.</td></tr>'}</table>
-<h2>Streams</h2><table id="streams"><tr><th>stream</th><th>kind</th><th>status</th><th>last outcome</th><th>as expected</th></tr>${streamRows}</table>
+<link rel="icon" href="data:,"><title>${escape(input.title)}</title>
+<style>${REPORT_CSS}</style></head><body>
+<header><h1>${escape(input.title)}</h1>
+<div class="meta" id="report-meta"><span>account${accounts.length === 1 ? '' : 's'}: <b id="accounts">${escape(list(accounts))}</b></span><span>region${regions.length === 1 ? '' : 's'}: <b id="regions">${escape(list(regions))}</b></span><span>events: <b id="time-window">${escape(window)}</b></span><span>generated: <b id="generated-at">${escape(generatedAt)} UTC</b></span></div>
+<p><span class="score" id="score" data-score="${score === undefined ? '' : score.toFixed(1)}">Compliance score ${score === undefined ? 'n/a' : `${score.toFixed(1)} %`}</span> = COMPLIANT / (COMPLIANT + NON_COMPLIANT) = ${counts.COMPLIANT} / ${counts.COMPLIANT + counts.NON_COMPLIANT}. EXEMPT, NOT_APPLICABLE, BUSY and GONE streams are not in it.</p>${status}</header>
+<h2>Streams by status</h2><div class="cards" id="by-status">${tiles}</div>
+<p class="note" id="count-source">Counts from ${escape(source)}.${laterNote} NON_COMPLIANT: DirectPut streams that must change (no SSE, failed SSE, or a key the policy does not accept), including those whose remediation failed or was deferred.</p>${fallbackNote}
+<div class="side"><div><h2>Time to protected</h2>${timeToProtected}</div>
+<div><h2>Compliance events</h2><table id="event-counts"><tr><th>detail-type</th><th>events</th></tr>${typeRows}<tr><td><b>total</b></td><td class="num" id="event-total">${events.length}</td></tr></table></div></div>
+${startedLine}
+<h2>Timeline (UTC)</h2>${timelineSvg(events)}
+${placeTable(rows)}
+<h2>Failures and deferrals</h2><table id="problems"><thead><tr>${problemHead}</tr></thead><tbody></tbody></table><div class="controls">${pager('problems')}</div>
+<h2>Streams</h2><div class="controls"><label>status <select id="status-filter"><option value="">all</option>${options}</select></label>
+<label>fallback <select id="fallback-filter"><option value="">all</option><option value="true">yes</option><option value="false">no</option></select></label>
+<label>search <input id="search" type="search" placeholder="stream, key, reason, region"></label>${pager('streams')}</div>
+${tableNote}<table id="streams"><thead><tr>${streamHead}</tr></thead><tbody></tbody></table>
+<p class="note">Budget used: the Start and Stop encryption calls of the last 24 hours, the remediator's of its share of ${share} and everyone's of Firehose's ${ENCRYPTION_CALLS_PER_WINDOW}; the bar is green below ${Math.ceil(ENCRYPTION_CALLS_PER_WINDOW / 2)} calls, amber from there, red when ${low} calls or fewer are left (of our share or of all).</p>
+<noscript><p>The tables need JavaScript; the data is in the JSON block of this file.</p></noscript>
+<script type="application/json" id="report-data">${jsonForScript(data)}</script>
+<script>${REPORT_SCRIPT}</script>
 </body></html>
 `;
 }

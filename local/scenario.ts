@@ -17,6 +17,10 @@ export const STREAM_KINDS = {
   sandbox: { expect: 'EXEMPT', via: undefined, what: 'named sandbox-*' },
   flapping: { expect: 'COMPLIANT', via: 'REMEDIATED', what: 'a person keeps stopping its SSE' },
   burst: { expect: 'COMPLIANT', via: 'REMEDIATED', what: 'created during the run' },
+  // The two below cannot end compliant within the run: the report shows a deferral, budget-low
+  // events and a failure with its reason, and the scenario expects exactly that.
+  budgetSpent: { expect: 'REMEDIATE', via: 'DEFERRED', what: 'a person stops its SSE until the 25 calls are spent' },
+  brokenNetwork: { expect: 'REMEDIATE', via: 'FAILED', what: 'its VPC subnet was deleted: every enablement fails' },
 } as const satisfies Record<string, { expect: Verdict; via: string | undefined; what: string }>;
 
 export type StreamKind = keyof typeof STREAM_KINDS;
@@ -26,6 +30,8 @@ export interface ScenarioOptions {
   seed?: number;
   /** Times the person stops the flapping stream's encryption. */
   stops?: number;
+  /** Times the person stops the budgetSpent stream's encryption (13: the 25th call is theirs, so ours is deferred). */
+  heavyStops?: number;
   progress?: (line: string, live?: boolean) => void;
   /** Loopback ports for the emulator and dynalite (see LocalAccountOptions). */
   ports?: { emulator?: number; dynamodb?: number };
@@ -44,6 +50,10 @@ export interface StreamOutcome<K extends string = StreamKind> {
   lastOutcome?: string;
   lastReason?: string;
   callsLast24h: { ours: number; total: number };
+  /** The key the final sweep saw (AWS owned or the CMK's ARN), when the stream is encrypted with an accepted key. */
+  key?: { keyType: string; keyArn?: string };
+  /** Whether that key is the policy's fallback (the AWS owned key) rather than an approved one. */
+  viaFallback?: boolean;
   ok: boolean;
 }
 
@@ -99,8 +109,13 @@ function plan(total: number, rnd: () => number): { name: string; kind: StreamKin
     ['sandbox', n(0.05)],
     ['flapping', 1],
     ['burst', n(0.2)],
+    ['budgetSpent', 1],
+    ['brokenNetwork', 1],
   ];
-  // The unencrypted streams take what is left, so that the account has exactly `total` streams.
+  // The unencrypted streams take what is left, so that the account has exactly `total` streams
+  // (the smallest account gives the burst one stream less for it).
+  const burst = fixed.find(([kind]) => kind === 'burst') as [StreamKind, number];
+  burst[1] -= Math.max(0, 1 - (total - fixed.reduce((sum, [, c]) => sum + c, 0)));
   const rest = total - fixed.reduce((sum, [, c]) => sum + c, 0);
   const counts: [StreamKind, number][] = [['unencrypted', Math.max(1, rest)], ...fixed];
   const names = new Set<string>();
@@ -163,6 +178,14 @@ export async function runScenario(options: ScenarioOptions = {}): Promise<Scenar
     for (const { name, kind } of existing)
       emulator.firehose.handle('CreateDeliveryStream', { DeliveryStreamName: name, ...S3, ...creationInput(kind, { approved, retired }) });
     emulator.kms.setKeyState(retired, 'Disabled');
+    // Every enablement of this stream ends in ENABLING_FAILED: its network setup is broken, which no
+    // retry or other key can mend (a CONFIGURATION failure, reported with Firehose's own details).
+    const broken = streams.find((s) => s.kind === 'brokenNetwork') as { name: string };
+    emulator.faults.failNextEnablement(
+      1_000,
+      { type: 'SUBNET_NOT_FOUND', details: "The subnet subnet-0c0ffee0 of the stream's VPC configuration does not exist." },
+      broken.name,
+    );
     account.clock.advance(30_000);
     progress(
       `seeded ${existing.length} existing streams in account ${LOCAL_ACCOUNT_ID} (${LOCAL_REGION}); policy: approved key, AWS owned key as fallback, sandbox-* exempt`,
@@ -193,13 +216,36 @@ export async function runScenario(options: ScenarioOptions = {}): Promise<Scenar
 
     const flapping = streams.find((s) => s.kind === 'flapping') as { name: string };
     const stops = options.stops ?? 5;
-    for (let i = 0; i < stops; i += 1) {
-      account.clock.advance(2 * HOUR);
-      await emulator.call('firehose', 'StopDeliveryStreamEncryption', { DeliveryStreamName: flapping.name }, person).catch(() => undefined);
+    // Each Stop and our Start are two of a stream's 25 calls: after 13 Stops of the budgetSpent stream
+    // the 25th call is hers, so the remediator, warned by Budget Low events on the way, defers it until
+    // a call ages out. Her Stops fall in the two hours between two of the flapping stream's, so the
+    // scenario takes no longer (its clock ends before 12:00, which `--serve` and the README rely on).
+    const heavy = streams.find((s) => s.kind === 'budgetSpent') as { name: string };
+    const heavyStops = options.heavyStops ?? 13;
+    const stop = async (name: string) => {
+      await emulator.call('firehose', 'StopDeliveryStreamEncryption', { DeliveryStreamName: name }, person).catch(() => undefined);
       account.clock.advance(15_000);
       await account.drain();
+    };
+    const rounds = Math.max(stops, 1);
+    let heavyDone = 0;
+    let spentInRound = 0;
+    for (let i = 0; i < rounds; i += 1) {
+      account.clock.advance(Math.max(0, 2 * HOUR - spentInRound));
+      if (i < stops) await stop(flapping.name);
+      const roundStart = account.clock.now();
+      for (let n = Math.ceil((heavyStops - heavyDone) / (rounds - i)); n > 0; n -= 1, heavyDone += 1) {
+        account.clock.advance(10 * 60_000);
+        await stop(heavy.name);
+      }
+      spentInRound = account.clock.now() - roundStart;
     }
-    progress(`alice stopped SSE on ${flapping.name} ${stops} times: ${account.events.ofKind('driftDetected').length} drift events`);
+    progress(
+      `alice stopped SSE on ${flapping.name} ${stops} times: ${account.events.ofKind('driftDetected').filter((e) => (e.detail as { stream: { name: string } }).stream.name === flapping.name).length} drift events`,
+    );
+    progress(
+      `alice stopped SSE on ${heavy.name} ${heavyStops} times: ${account.events.ofKind('budgetLow').length} budget-low events, ${account.events.ofKind('remediationDeferred').length} deferral(s)`,
+    );
 
     account.clock.advance(HOUR);
     const finals = await sweepAndSettle('final sweep');
@@ -247,6 +293,8 @@ function creationInput(kind: StreamKind, keys: { approved: string; retired: stri
       };
     case 'exemptTag':
       return { Tags: [{ Key: 'sse-guard:exempt', Value: 'true' }] };
+    case 'budgetSpent':
+      return { DeliveryStreamEncryptionConfigurationInput: { KeyType: 'AWS_OWNED_CMK' } };
     default:
       return {};
   }
@@ -263,7 +311,8 @@ async function outcomesOf(
     const ref = { account: LOCAL_ACCOUNT_ID, region: LOCAL_REGION, name };
     const state = await account.deps.states.get(ref);
     const budget = await account.deps.ledger.status(ref, now, account.deps.policy.budget.share);
-    const verdict = finals.get(name)?.verdict ?? 'GONE';
+    const final = finals.get(name);
+    const verdict = final?.verdict ?? 'GONE';
     const spec = STREAM_KINDS[kind];
     const viaOk = spec.via === undefined || state?.verdict === spec.via;
     out.push({
@@ -274,6 +323,9 @@ async function outcomesOf(
       ...(state ? { lastOutcome: state.verdict } : {}),
       ...(state?.reason ? { lastReason: state.reason } : {}),
       callsLast24h: { ours: budget.ours, total: budget.total },
+      ...(final?.verdict === 'COMPLIANT'
+        ? { key: { keyType: final.keyType, ...(final.keyArn ? { keyArn: final.keyArn } : {}) }, viaFallback: final.viaFallback }
+        : {}),
       ok: verdict === spec.expect && viaOk,
     });
   }
