@@ -18,6 +18,7 @@ const functionArn = (name) => sub(`arn:\${AWS::Partition}:lambda:\${AWS::Region}
 
 /** The compliance events a Security Hub finding follows: functions/domain/findings.ts FINDING_EVENT_TYPES (the template test compares). */
 const FINDING_EVENT_TYPES = ['Stream Evaluated', 'Remediation Succeeded', 'Remediation Deferred', 'Remediation Failed'];
+const { historyResources } = require('./history-resources.cjs');
 const isTrue = (value) => String(value ?? '').trim().toLowerCase() === 'true';
 
 /**
@@ -335,7 +336,7 @@ module.exports.resources = async ({ resolveVariable }) => {
       Statistic: 'Maximum',
       Period: 300,
     }),
-    RuleDeadLettersAlarm: alarm(`EventBridge could not deliver trigger events to the intake${isTrue(guard.securityHub) ? ', or outcome events to the findings function (Security Hub)' : ''}`, {
+    RuleDeadLettersAlarm: alarm(`EventBridge could not deliver trigger events to the intake${isTrue(guard.securityHub) ? ', or outcome events to the findings function (Security Hub)' : ''}${isTrue(guard.history) ? ', or compliance events to the history stream' : ''}`, {
       Namespace: 'AWS/SQS',
       MetricName: 'ApproximateNumberOfMessagesVisible',
       Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['RuleDeadLetterQueue', 'QueueName'] } }],
@@ -417,9 +418,7 @@ module.exports.resources = async ({ resolveVariable }) => {
       },
     };
   }
-  return {
-    Resources,
-    Outputs: {
+  const Outputs = {
       ComplianceBusName: { Value: { Ref: 'ComplianceBus' }, Description: 'Subscribe dashboards to this bus (source firehose-sse-guard)' },
       MemberTrustRoleArns: {
         Value: { 'Fn::Join': [',', ['InspectRole', 'EnableRole', 'CheckRole', 'SweepRole'].map((role) => ({ 'Fn::GetAtt': [role, 'Arn'] }))] },
@@ -430,7 +429,13 @@ module.exports.resources = async ({ resolveVariable }) => {
       StateMachineArn: { Value: STATE_MACHINE },
       EnableRoleArn: { Value: { 'Fn::GetAtt': ['EnableRole', 'Arn'] }, Description: 'The role behind every Start call of the remediator' },
       DashboardName: { Value: { Ref: 'Dashboard' } },
-    },
   };
+  // Optional (history=true): compliance events to S3 through Firehose, a Glue table, an Athena workgroup.
+  if (isTrue(guard.history)) {
+    const history = historyResources({ service, stage, guard, region });
+    Object.assign(Resources, history.Resources);
+    Object.assign(Outputs, history.Outputs);
+  }
+  return { Resources, Outputs };
 };
 

@@ -36,6 +36,7 @@ describe('the deployment (osls package, offline)', () => {
       organizationId: 'o-abc123',
       alarmEmail: 'sec@example.com',
       securityHub: 'true',
+      history: 'true',
     });
   }, 240_000);
 
@@ -522,5 +523,18 @@ describe('the deployment (osls package, offline)', () => {
     const script = `require(${JSON.stringify(join(dir, 'inspect.js'))}).handler({}, {}).then(() => process.exit(3), (e) => { console.log(e.name + ': ' + e.message); });`;
     const output = execFileSync('node', ['-e', script], { env: { PATH: process.env.PATH ?? '' } }).toString();
     expect(output).toMatch(/^InvalidConfigurationError: invalid configuration: .*STATE_TABLE_NAME: required/);
+  });
+
+  // Issue 15: "A deployable path to query compliance history": only with history=true, its stream encrypted with an approved key.
+  it('deploys the compliance history path only when asked, its Firehose stream encrypted at rest with an approved key', () => {
+    expect(resourcesOfType(packaged, 'AWS::KinesisFirehose::DeliveryStream')).toEqual([]);
+    const streams = resourcesOfType(withKeys, 'AWS::KinesisFirehose::DeliveryStream');
+    expect(streams).toHaveLength(1);
+    expect(streams[0]?.[1].Properties).toMatchObject({
+      DeliveryStreamType: 'DirectPut',
+      DeliveryStreamEncryptionConfigurationInput: { KeyType: 'CUSTOMER_MANAGED_CMK', KeyARN: KEY },
+    });
+    expect(resourcesOfType(withKeys, 'AWS::Glue::Table')).toHaveLength(1);
+    expect(Object.keys(withKeys.template.Outputs ?? {})).toEqual(expect.arrayContaining(['HistoryBucketName', 'HistoryTableName']));
   });
 });
