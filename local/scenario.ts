@@ -20,7 +20,7 @@ export const STREAM_KINDS = {
   // The two below cannot end compliant within the run: the report shows a deferral, budget-low
   // events and a failure with its reason, and the scenario expects exactly that.
   budgetSpent: { expect: 'REMEDIATE', via: 'DEFERRED', what: 'a person stops its SSE until the 25 calls are spent' },
-  brokenNetwork: { expect: 'REMEDIATE', via: 'FAILED', what: 'its VPC subnet was deleted: every enablement fails' },
+  brokenVpc: { expect: 'REMEDIATE', via: 'FAILED', what: 'its VPC subnet was deleted: every enablement fails' },
 } as const satisfies Record<string, { expect: Verdict; via: string | undefined; what: string }>;
 
 export type StreamKind = keyof typeof STREAM_KINDS;
@@ -110,7 +110,7 @@ function plan(total: number, rnd: () => number): { name: string; kind: StreamKin
     ['flapping', 1],
     ['burst', n(0.2)],
     ['budgetSpent', 1],
-    ['brokenNetwork', 1],
+    ['brokenVpc', 1],
   ];
   // The unencrypted streams take what is left, so that the account has exactly `total` streams
   // (the smallest account gives the burst one stream less for it).
@@ -180,7 +180,7 @@ export async function runScenario(options: ScenarioOptions = {}): Promise<Scenar
     emulator.kms.setKeyState(retired, 'Disabled');
     // Every enablement of this stream ends in ENABLING_FAILED: its network setup is broken, which no
     // retry or other key can mend (a CONFIGURATION failure, reported with Firehose's own details).
-    const broken = streams.find((s) => s.kind === 'brokenNetwork') as { name: string };
+    const broken = streams.find((s) => s.kind === 'brokenVpc') as { name: string };
     emulator.faults.failNextEnablement(
       1_000,
       { type: 'SUBNET_NOT_FOUND', details: "The subnet subnet-0c0ffee0 of the stream's VPC configuration does not exist." },
@@ -244,7 +244,7 @@ export async function runScenario(options: ScenarioOptions = {}): Promise<Scenar
       `alice stopped SSE on ${flapping.name} ${stops} times: ${account.events.ofKind('driftDetected').filter((e) => (e.detail as { stream: { name: string } }).stream.name === flapping.name).length} drift events`,
     );
     progress(
-      `alice stopped SSE on ${heavy.name} ${heavyStops} times: ${account.events.ofKind('budgetLow').length} budget-low events, ${account.events.ofKind('remediationDeferred').length} deferral(s)`,
+      `alice stopped SSE on ${heavy.name} ${heavyStops} times: ${account.events.ofKind('budgetLow').length} budget-low events, ${account.events.ofKind('remediationDeferred').some((e) => (e.detail as { stream: { name: string } }).stream.name === heavy.name) ? 'then deferred: its 25 calls are spent' : 'never deferred'}`,
     );
 
     account.clock.advance(HOUR);

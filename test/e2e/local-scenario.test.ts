@@ -56,7 +56,7 @@ describe('the main job: the default scenario on the local account', () => {
   });
 
   it('reports the stream that cannot be fixed as failed, with Firehose reason', () => {
-    const broken = result.streams.find((s) => s.kind === 'brokenNetwork')!;
+    const broken = result.streams.find((s) => s.kind === 'brokenVpc')!;
     const failed = result.events
       .filter((e) => e.detail.kind === 'remediationFailed' && (e.detail as { stream: { name: string } }).stream.name === broken.name)
       .map((e) => e.detail as { reason: string; failureType?: string; details: string });
