@@ -60,12 +60,10 @@ export async function localCommand(
   process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   const tty = process.stderr.isTTY === true;
+  // Progress is for the person watching: stderr, so that stdout is the table and the summary alone.
   const progress = (line: string, live = false) => {
     if (live && tty) process.stderr.write(`\r\x1b[2K  ${line}`);
-    else if (!live) {
-      if (tty) process.stderr.write('\r\x1b[2K');
-      out(`- ${line}`);
-    }
+    else if (!live) process.stderr.write(`${tty ? '\r\x1b[2K' : ''}- ${line}\n`);
   };
 
   const began = performance.now();

@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { UsageError } from './args.ts';
+import { EXIT } from './result.ts';
+import { claimStdout } from './stdio.ts';
 import { emulatorCommand, emulatorHelp } from './emulator-command.ts';
 import { localCommand, localHelp } from './local-command.ts';
 import { keysCommand, keysHelp } from './keys-command.ts';
@@ -23,7 +26,15 @@ ${Object.entries(commands)
   .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
   .join('\n')}
 
+Options:
+  --version  print the version
+  -h, --help show this help
+
 Run 'firehose-sse-guard <command> --help' for a command's options.`;
+
+/** The version of package.json. */
+export const version = (): string =>
+  (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export async function main(argv: string[], out: (line: string) => void = console.log): Promise<number> {
   // The SDK warns that releases after January 2027 need Node.js 22; the versions pinned here run on 20.
@@ -33,19 +44,24 @@ export async function main(argv: string[], out: (line: string) => void = console
     out(usage);
     return name === undefined ? 2 : 0;
   }
+  if (name === '--version' || name === '-V') {
+    out(version());
+    return EXIT.ok;
+  }
   const command = commands[name];
   if (!command) throw new UsageError(`unknown command '${name}'; run 'firehose-sse-guard --help'`);
   return command.run(rest, out);
 }
 
-/** Runs the command line and exits the process with its code; errors are one line. */
+/** Runs the command line and exits the process with its code; errors are one line on stderr: 2 for usage, 3 for the rest. */
 export function runCli(argv: string[]): void {
-  main(argv).then(
+  const out = claimStdout();
+  main(argv, out).then(
     (code) => process.exit(code),
     (error: unknown) => {
-      const message = error instanceof Error ? error.message : String(error);
-      console.error(`firehose-sse-guard: ${message}`);
-      process.exit(error instanceof UsageError ? 2 : 1);
+      const message = (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+      process.stderr.write(`firehose-sse-guard: ${message}\n`);
+      process.exit(error instanceof UsageError ? EXIT.usage : EXIT.runtime);
     },
   );
 }

@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { scanStreams, type StreamRecordSummary } from '../functions/adapters/dynamo/table-scan.ts';
@@ -6,11 +7,17 @@ import { DEFAULT_BUDGET_SHARE } from '../functions/domain/policy.ts';
 import { parseEventsJsonl, renderReport, streamsFromEvents } from '../local/report-html.ts';
 import { integerOption, parseCommandArgs, standInCredentials, UsageError } from './args.ts';
 import { ENCRYPTION_CALLS_PER_WINDOW } from '../functions/domain/firehose-facts.ts';
+import { endpointOption, probeEndpoint } from './endpoint.ts';
+import { outputFormat } from './formats.ts';
+import { writeResult } from './output.ts';
+import { cliResult, concludedStatus, exitCodesHelp, type CliResult } from './result.ts';
 
 export const statusHelp = `Usage: firehose-sse-guard status --table NAME [options]
 
 Prints what the deployed system last concluded for each stream, and the encryption budget each has
-used in the last 24 hours (the remediator's calls, everyone's), from its DynamoDB table.
+used in the last 24 hours (the remediator's calls, everyone's), from its DynamoDB table. The status is
+where the stream stood at that conclusion (REMEDIATED is COMPLIANT; DEFERRED and FAILED are NON_COMPLIANT).
+${exitCodesHelp}
 
 Options:
   --table NAME                  the state table (stack output StateTableName)
@@ -19,7 +26,9 @@ Options:
   --share N                     the remediator's budget share (default 20)
   --at TIME                     count the 24 hours up to TIME (ISO 8601; default now), e.g. the
                                 local account's clock, which 'local --serve' prints
-  --json                        print JSON
+  --output F                    table, json, csv, junit or asff (default table); json as sweep's
+                                (cli/result.schema.json); asff: Security Hub findings of the conclusions
+  --json                        the same as --output json
   -h, --help                    show this help`;
 
 export const reportHelp = `Usage: firehose-sse-guard report --events FILE [options]
@@ -37,7 +46,8 @@ Options:
 
 async function readTable(values: Record<string, unknown>, share: number, at = Date.now()): Promise<StreamRecordSummary[]> {
   const region = (values.region as string | undefined) ?? process.env.AWS_REGION ?? 'us-east-1';
-  const endpoint = values['dynamodb-endpoint-url'] as string | undefined;
+  const endpoint = endpointOption(values['dynamodb-endpoint-url'] as string | undefined, 'dynamodb-endpoint-url');
+  if (endpoint) await probeEndpoint(endpoint, 'dynamodb-endpoint-url');
   const standIn = standInCredentials(endpoint);
   const client = new DynamoDBClient({ region, ...(endpoint ? { endpoint } : {}), ...standIn });
   try {
@@ -54,6 +64,7 @@ export async function statusCommand(argv: string[], out: (line: string) => void)
     ...tableOptions,
     share: { type: 'string' },
     json: { type: 'boolean' },
+    output: { type: 'string' },
     at: { type: 'string' },
   });
   if (values.help) {
@@ -61,24 +72,46 @@ export async function statusCommand(argv: string[], out: (line: string) => void)
     return 0;
   }
   if (!values.table) throw new UsageError('status needs --table (the stack output StateTableName)');
+  const format = outputFormat(values);
   const share = integerOption(values.share, 'share', 1, ENCRYPTION_CALLS_PER_WINDOW) ?? DEFAULT_BUDGET_SHARE;
   const at = values.at === undefined ? Date.now() : Date.parse(values.at as string);
   if (Number.isNaN(at)) throw new UsageError(`--at must be an ISO 8601 time, got '${values.at as string}'`);
-  const streams = await readTable(values, share, at);
-  if (values.json) {
-    out(JSON.stringify(streams, null, 2));
-    return 0;
-  }
-  const width = Math.max(6, ...streams.map((s) => s.stream.length));
-  out(`${'stream'.padEnd(width)}  ${'status'.padEnd(14)}  ${'reason'.padEnd(22)}  ${'updated'.padEnd(24)}  calls 24h (ours/all)`);
-  for (const s of streams) {
-    const updated = s.state?.updatedAt ? new Date(s.state.updatedAt).toISOString() : '-';
-    out(
-      `${s.stream.padEnd(width)}  ${(s.state?.verdict ?? '-').padEnd(14)}  ${(s.state?.reason ?? '').padEnd(22)}  ${updated.padEnd(24)}  ${s.budget.ours}/${s.budget.total}`,
-    );
-  }
-  out(`${streams.length} streams in ${values.table as string}`);
-  return 0;
+  const result = statusResult(await readTable(values, share, at), at);
+  writeResult(result, format, out);
+  return result.exitCode;
+}
+
+/** The table's streams in the shared result shape: each one's last conclusion and its budget. */
+export function statusResult(records: StreamRecordSummary[], at: number): CliResult {
+  const streams = records.map((r) => {
+    const [account = '', region = '', ...name] = r.stream.split('/');
+    const state = r.state;
+    return {
+      account,
+      region,
+      name: name.join('/'),
+      status: concludedStatus(state?.verdict),
+      ...(state?.verdict ? { outcome: state.verdict } : {}),
+      ...(state?.reason ? { reason: state.reason } : {}),
+      ...(state?.keyType ? { key: { type: state.keyType, ...(state.keyArn ? { arn: state.keyArn } : {}) } } : {}),
+      budget: {
+        ours: r.budget.ours,
+        total: r.budget.total,
+        remainingOurs: r.budget.remainingOurs,
+        remainingTotal: r.budget.remainingTotal,
+      },
+      ...(state?.updatedAt ? { updatedAt: new Date(state.updatedAt).toISOString() } : {}),
+    };
+  });
+  const unique = (values: string[]) => [...new Set(values)].sort();
+  return cliResult({
+    command: 'status',
+    mode: 'status',
+    accounts: unique(streams.map((s) => s.account)),
+    regions: unique(streams.map((s) => s.region)),
+    streams,
+    at,
+  });
 }
 
 export async function reportCommand(argv: string[], out: (line: string) => void): Promise<number> {
@@ -114,10 +147,13 @@ export async function reportCommand(argv: string[], out: (line: string) => void)
     }
   }
   const file = (values.out as string | undefined) ?? 'report.html';
-  writeFileSync(
-    file,
-    renderReport({ title: (values.title as string | undefined) ?? 'firehose-sse-guard compliance report', events, streams }),
-  );
+  const html = renderReport({ title: (values.title as string | undefined) ?? 'firehose-sse-guard compliance report', events, streams });
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, html);
+  } catch (error) {
+    throw new Error(`--out ${file}: cannot write it: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
   out(`wrote ${file}: ${events.length} events, ${streams.length} streams`);
   return 0;
 }

@@ -13,6 +13,12 @@ import { parsePolicy } from '../functions/domain/policy.ts';
 import { integerOption, parseCommandArgs, UsageError } from './args.ts';
 import { runSweep, type SweepRunResult } from './sweep-run.ts';
 import { PACED_CALLS_PER_SECOND } from '../functions/domain/pacing.ts';
+import { endpointOption, probeEndpoint } from './endpoint.ts';
+import { OUTPUT_FORMATS, outputFormat } from './formats.ts';
+import { writeResult } from './output.ts';
+import { cliResult, exitCodesHelp, sweepStatus, type CliResult } from './result.ts';
+import { terminalProgress } from './progress.ts';
+import { onInterrupt, RemediationsInFlight } from './interrupt.ts';
 
 /** Regions where Amazon Data Firehose runs (the endpoints page, 2026); --all-regions sweeps each that answers. */
 export const FIREHOSE_REGIONS = [
@@ -51,9 +57,10 @@ export const sweepHelp = `Usage: firehose-sse-guard sweep [options]
 
 Audits (or fixes) every Amazon Data Firehose stream of an account: DirectPut streams without SSE, with a
 failed SSE, or with a key the policy does not accept. Uses the default AWS credential chain, or any
-endpoint (--endpoint-url, e.g. firehose-sse-guard emulator). Exit code 1 while non-compliant DirectPut
-streams remain or an account or region could not be swept (each said in one line on stderr; the others
-are swept all the same), 0 when none do, 2 on a usage error.
+endpoint (--endpoint-url, e.g. firehose-sse-guard emulator). stdout carries only the output (--output);
+logs, progress and errors go to stderr. A stream, region or account that cannot be read is reported
+(a row with status ERROR, an entry of "failed", one stderr line) and the others are swept all the same.
+${exitCodesHelp}
 
 Options:
   --region R              a region to sweep (repeatable; default: AWS_REGION, the profile's, or us-east-1)
@@ -77,7 +84,11 @@ Options:
   --rate N                Firehose calls per second per operation, shared with the deployed system
                           through --table (default ${PACED_CALLS_PER_SECOND}, at most ${CONTROL_PLANE_CALLS_PER_SECOND})
   --poll-seconds N        first wait after Start when fixing (default 10)
-  --json                  print the result as JSON
+  --concurrency N         remediations at once with --fix (default: derived from --rate and --poll-seconds)
+  --output F              ${OUTPUT_FORMATS.join(', ')} (default table): json is the schema of
+                          cli/result.schema.json, shared with status; asff: Security Hub findings,
+                          the input of aws securityhub batch-import-findings --cli-input-json
+  --json                  the same as --output json
   -h, --help              show this help`;
 
 /** STS's answer; where STS does not answer, the account behind an emulator endpoint (its health path); --account wins. */
@@ -104,14 +115,6 @@ async function accountOf(
   }
 }
 
-function isHttpUrl(text: string): boolean {
-  try {
-    return ['http:', 'https:'].includes(new URL(text).protocol);
-  } catch {
-    return false;
-  }
-}
-
 const writeError = (line: string): void => void process.stderr.write(`${line}\n`);
 
 export async function sweepCommand(argv: string[], out: (line: string) => void, err: (line: string) => void = writeError): Promise<number> {
@@ -129,6 +132,8 @@ export async function sweepCommand(argv: string[], out: (line: string) => void, 
     rate: { type: 'string' },
     'poll-seconds': { type: 'string' },
     json: { type: 'boolean' },
+    output: { type: 'string' },
+    concurrency: { type: 'string' },
     profile: { type: 'string' },
     'role-arn': { type: 'string' },
     org: { type: 'boolean' },
@@ -138,6 +143,7 @@ export async function sweepCommand(argv: string[], out: (line: string) => void, 
     out(sweepHelp);
     return 0;
   }
+  const format = outputFormat(values);
   if (values.fix && values['dry-run']) throw new UsageError('--fix and --dry-run exclude each other');
   if (values.fix && !values.table && !values['no-ledger']) {
     throw new UsageError(
@@ -155,9 +161,10 @@ export async function sweepCommand(argv: string[], out: (line: string) => void, 
   if (values['member-role-name'] !== undefined && !values.org) throw new UsageError('--member-role-name goes with --org');
   const memberRoleName = (values['member-role-name'] as string | undefined) ?? DEFAULT_MEMBER_ROLE_NAME;
   if (!/^[\w+=,.@-]{1,64}$/.test(memberRoleName)) throw new UsageError(`--member-role-name is not a role name: '${memberRoleName}'`);
-  const endpointUrl = values['endpoint-url'] as string | undefined;
-  if (endpointUrl !== undefined && !isHttpUrl(endpointUrl))
-    throw new UsageError(`--endpoint-url must be an http:// or https:// URL, got '${endpointUrl}'`);
+  const endpointUrl = endpointOption(values['endpoint-url'], 'endpoint-url');
+  const dynamodbEndpointUrl = endpointOption(values['dynamodb-endpoint-url'], 'dynamodb-endpoint-url');
+  const concurrency = integerOption(values.concurrency, 'concurrency', 1, 1_000);
+  if (concurrency !== undefined && !values.fix) throw new UsageError('--concurrency goes with --fix (the remediations at once)');
   const rate = values.rate === undefined ? PACED_CALLS_PER_SECOND : Number(values.rate);
   if (!(rate > 0 && rate <= CONTROL_PLANE_CALLS_PER_SECOND))
     throw new UsageError(`--rate must be above 0 and at most ${CONTROL_PLANE_CALLS_PER_SECOND}`);
@@ -168,6 +175,8 @@ export async function sweepCommand(argv: string[], out: (line: string) => void, 
     throw new UsageError(`--policy: ${(error as Error).message}`);
   }
   const pollSeconds = integerOption(values['poll-seconds'], 'poll-seconds', 1, 3_600);
+  if (endpointUrl) await probeEndpoint(endpointUrl, 'endpoint-url');
+  if (dynamodbEndpointUrl && values.fix) await probeEndpoint(dynamodbEndpointUrl, 'dynamodb-endpoint-url');
   const profile = values.profile as string | undefined;
   const setup = await callerSetup({
     ...(profile ? { profile } : {}),
@@ -186,7 +195,9 @@ export async function sweepCommand(argv: string[], out: (line: string) => void, 
     plan = { targets: [{ account, ...(setup.credentials ? { credentials: setup.credentials } : {}) }], close: () => undefined };
   }
   const accounts = plan.targets.map((t) => t.account);
-  const tty = process.stderr.isTTY === true && !values.json;
+  const progress = terminalProgress();
+  const inFlight = new RemediationsInFlight();
+  const stopListening = onInterrupt(() => inFlight.lines(values.fix === true));
   let result: SweepRunResult;
   try {
     result = await runSweep({
@@ -202,62 +213,50 @@ export async function sweepCommand(argv: string[], out: (line: string) => void, 
             table: {
               name: values.table as string,
               region: home,
-              ...(values['dynamodb-endpoint-url'] ? { endpointUrl: values['dynamodb-endpoint-url'] as string } : {}),
+              ...(dynamodbEndpointUrl ? { endpointUrl: dynamodbEndpointUrl } : {}),
             },
           }
         : {}),
       ...(pollSeconds ? { settings: { pollSeconds } } : {}),
       callsPerSecond: rate,
-      ...(tty
-        ? {
-            onProgress: (n: number, running: number) =>
-              process.stderr.write(
-                `\r\x1b[2K  ${progressBar(n)} ${n} streams evaluated${running ? `, ${running} remediations running` : ''}`,
-              ),
-          }
-        : {}),
+      ...(concurrency ? { concurrency } : {}),
+      ...(progress ? { progress } : {}),
+      onWorkflow: inFlight.note,
     });
   } finally {
     plan.close();
+    stopListening();
+    progress?.done();
   }
-  if (tty) process.stderr.write('\r\x1b[2K');
-  // One line per account or region not swept, on stderr: the JSON on stdout lists them too.
+  // One line per stream, account or region not swept, on stderr: the output on stdout lists them too.
+  for (const s of result.streams.filter((row) => row.error !== undefined))
+    err(`firehose-sse-guard: stream ${s.account}/${s.region}/${s.name} not evaluated: ${s.error ?? ''}`);
   for (const f of result.failed) err(`firehose-sse-guard: account ${f.account}${f.region ? ` in ${f.region}` : ''} not swept: ${f.error}`);
-  const { streams, remaining, failed } = result;
-  if (values.json)
-    out(
-      JSON.stringify(
-        { account: accounts[0], accounts, regions: result.regions, mode: values.fix ? 'fix' : 'dry-run', streams, remaining, failed },
-        null,
-        2,
-      ),
-    );
-  else print(result, values.fix === true, out);
-  return remaining === 0 && failed.length === 0 ? 0 : 1;
+  const output = sweepResult(result, accounts, values.fix === true);
+  writeResult(output, format, out);
+  return output.exitCode;
 }
 
-function progressBar(n: number): string {
-  const filled = n % 21;
-  return `[${'#'.repeat(filled)}${' '.repeat(20 - Math.min(filled, 20))}]`;
-}
-
-function print(result: SweepRunResult, fix: boolean, out: (line: string) => void): void {
-  const width = Math.max(6, ...result.streams.map((s) => s.name.length));
-  // Several accounts (--org): each row names its account, and the rows come grouped by account and region.
-  const several = new Set(result.streams.map((s) => s.account)).size > 1;
-  const accountColumn = (text: string) => (several ? `${text.padEnd(13)} ` : '');
-  out(
-    `${accountColumn('account')}${'region'.padEnd(14)} ${'stream'.padEnd(width)} ${'status'.padEnd(14)} ${'reason'.padEnd(22)}${fix ? ' outcome' : ''}`,
-  );
-  for (const s of result.streams) {
-    out(
-      `${accountColumn(s.account)}${s.region.padEnd(14)} ${s.name.padEnd(width)} ${s.verdict.padEnd(14)} ${(s.reason ?? '').padEnd(22)}${fix ? ` ${s.outcome ?? ''}${s.outcomeReason ? ` (${s.outcomeReason})` : ''}` : ''}`,
-    );
-  }
-  const noun = result.remaining === 1 ? 'stream' : 'streams';
-  const notSwept = new Set(result.failed.map((f) => f.account)).size;
-  out(
-    `${result.streams.length} streams; ${result.remaining} non-compliant DirectPut ${noun} ${fix ? 'remain' : 'found'}` +
-      (notSwept > 0 ? `; ${notSwept} ${notSwept === 1 ? 'account' : 'accounts'} not swept, or not in every region` : ''),
-  );
+/** The sweep's rows in the shared result shape: where each stream stands, and what was done. */
+export function sweepResult(run: SweepRunResult, accounts: string[], fix: boolean): CliResult {
+  return cliResult({
+    command: 'sweep',
+    mode: fix ? 'fix' : 'dry-run',
+    accounts,
+    regions: run.regions,
+    failed: run.failed,
+    streams: run.streams.map((s) => ({
+      account: s.account,
+      region: s.region,
+      name: s.name,
+      status: sweepStatus(s.verdict, s.outcome, s.error),
+      // A stream that could not be read has no verdict (the sweep saw it as gone).
+      ...(s.error ? {} : { verdict: s.verdict }),
+      ...(s.reason ? { reason: s.reason } : {}),
+      ...(s.outcome ? { outcome: s.outcome } : {}),
+      ...(s.outcomeReason ? { outcomeReason: s.outcomeReason } : {}),
+      ...(s.key ? { key: s.key } : {}),
+      ...(s.error ? { error: s.error } : {}),
+    })),
+  });
 }

@@ -28,6 +28,9 @@ import { concurrencyLimit, keyedCache } from '../functions/adapters/keyed-cache.
 import { decisionReason } from '../functions/domain/events.ts';
 import { firstLine, type Credentials, type SweepTarget } from './identity.ts';
 import type { KeyInspector } from '../functions/domain/ports.ts';
+import type { StreamRef } from '../functions/domain/stream-ref.ts';
+import type { SweepProgress } from './progress.ts';
+import { evaluatingGateway, streamKey } from './sweep-gateway.ts';
 
 export interface SweepRunOptions {
   /** The one account to sweep with the default credentials; or `targets`. */
@@ -46,7 +49,11 @@ export interface SweepRunOptions {
   settings?: Partial<WorkflowSettings>;
   /** The shared pacing's rate per operation (the deployed system's, through its table, when --table is given). */
   callsPerSecond: number;
-  onProgress?: (evaluated: number, running: number) => void;
+  /** Remediations at once (default: derived from the rate and the poll interval, enough to keep the Describe quota busy). */
+  concurrency?: number;
+  progress?: SweepProgress;
+  /** Told when a stream's remediation starts and ends (what Ctrl-C reports as unfinished), and when its Start was called. */
+  onWorkflow?: (ref: StreamRef, change: 'running' | 'start-called' | 'done') => void;
 }
 
 export interface SweptStream {
@@ -57,6 +64,10 @@ export interface SweptStream {
   reason?: string;
   outcome?: string;
   outcomeReason?: string;
+  /** The key the workflow left the stream encrypted with (--fix). */
+  key?: { type: string; arn?: string };
+  /** Why the stream could not be evaluated: its row reports this, not the verdict. */
+  error?: string;
 }
 
 /** An account (or one of its regions) that could not be swept: its role could not be assumed, a call failed. */
@@ -164,6 +175,15 @@ export async function runSweep(options: SweepRunOptions): Promise<SweepRunResult
       ? new DynamoControlPlanePacer(storage.table, options.callsPerSecond)
       : new MemoryControlPlanePacer(options.callsPerSecond);
   const events = new EventSink();
+  const streamErrors = new Map<string, string>();
+  const sweepFirehose = evaluatingGateway(firehose, streamErrors, options.progress);
+  // The workflows' events say what their results do not: that Start was called, and the key it left.
+  const keysOf = new Map<string, { type: string; arn?: string }>();
+  events.subscribe(({ detail }) => {
+    if (detail.kind === 'remediationStarted' && 'targetKey' in detail) options.onWorkflow?.(detail.stream, 'start-called');
+    if (detail.kind === 'remediationSucceeded' && 'key' in detail)
+      keysOf.set(streamKey(detail.stream), { type: detail.key.keyType, ...(detail.key.keyArn ? { arn: detail.key.keyArn } : {}) });
+  });
   const reports: Promise<ExecutionReport>[] = [];
   let running = 0;
   const rows = new Map<string, SweptStream>();
@@ -199,12 +219,18 @@ export async function runSweep(options: SweepRunOptions): Promise<SweepRunResult
         true,
       );
       // Enough remediations at once to keep the Describe quota busy while others wait out ENABLING; the pacing sets the rate.
-      const limit = concurrencyLimit(workflowConcurrency(options.callsPerSecond, deps.settings.pollSeconds));
+      const limit = concurrencyLimit(options.concurrency ?? workflowConcurrency(options.callsPerSecond, deps.settings.pollSeconds));
       starter = {
         start: async (name, input) => {
           const { done } = await limit(async () => {
             running += 1;
-            return runner.run(name, input).finally(() => (running -= 1));
+            options.progress?.running(running);
+            options.onWorkflow?.(input.stream, 'running');
+            return runner.run(name, input).finally(() => {
+              running -= 1;
+              options.progress?.running(running);
+              options.onWorkflow?.(input.stream, 'done');
+            });
           });
           reports.push(done);
           return { started: true };
@@ -219,7 +245,7 @@ export async function runSweep(options: SweepRunOptions): Promise<SweepRunResult
       let cursor = newSweep(sweepId, account, [region], clock.now());
       for (;;) {
         const step = await sweepStep(cursor, {
-          firehose,
+          firehose: sweepFirehose,
           leases,
           starter,
           publisher: events,
@@ -232,14 +258,17 @@ export async function runSweep(options: SweepRunOptions): Promise<SweepRunResult
           reserveMs: 0,
           onStream: (ref, decision) => {
             const reason = decisionReason(decision);
-            rows.set(`${ref.account}/${ref.region}/${ref.name}`, {
+            // A stream the gateway could not read reaches the sweep as gone: its row says why instead.
+            const error = streamErrors.get(streamKey(ref));
+            rows.set(streamKey(ref), {
               account: ref.account,
               region: ref.region,
               name: ref.name,
               verdict: decision.verdict,
-              ...(reason ? { reason } : {}),
+              ...(reason && !error ? { reason } : {}),
+              ...(error ? { error } : {}),
             });
-            options.onProgress?.(rows.size, running);
+            options.progress?.evaluated(ref.account, ref.region);
           },
         });
         cursor = step.cursor;
@@ -265,11 +294,19 @@ export async function runSweep(options: SweepRunOptions): Promise<SweepRunResult
     }
     for (const report of await Promise.all(reports)) {
       const output = report.output as
-        { stream?: { account: string; region: string; name: string }; status?: string; reason?: string } | undefined;
-      const row = output?.stream ? rows.get(`${output.stream.account}/${output.stream.region}/${output.stream.name}`) : undefined;
+        | {
+            stream?: { account: string; region: string; name: string };
+            status?: string;
+            reason?: string;
+          }
+        | undefined;
+      const row = output?.stream ? rows.get(streamKey(output.stream)) : undefined;
       if (row)
-        Object.assign(row, { outcome: output?.status ?? report.status, ...(output?.reason ? { outcomeReason: output.reason } : {}) });
-      options.onProgress?.(rows.size, running);
+        Object.assign(row, {
+          outcome: output?.status ?? report.status,
+          ...(output?.reason ? { outcomeReason: output.reason } : {}),
+          ...(keysOf.has(streamKey(row)) ? { key: keysOf.get(streamKey(row)) } : {}),
+        });
     }
     const streams = [...rows.values()].sort((a, b) =>
       `${a.account}/${a.region}/${a.name}`.localeCompare(`${b.account}/${b.region}/${b.name}`),

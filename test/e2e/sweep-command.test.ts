@@ -46,14 +46,15 @@ describe('firehose-sse-guard sweep, against the emulator', () => {
   const starts = () =>
     emulator.emulator.cloudTrail.events({ eventName: 'StartDeliveryStreamEncryption' }).filter((e) => !e.detail.errorCode).length;
 
-  it('a dry run reports every stream and exits 1 while non-compliant DirectPut streams remain, calling no Start', async () => {
+  it('a dry run reports where every stream stands, and what --fix would do, and exits 1 while non-compliant streams remain, calling no Start', async () => {
     const { code, text } = await run(['sweep', '--endpoint-url', emulator.endpoint, '--region', 'us-east-1']);
     expect(code).toBe(1);
-    expect(text).toMatch(/orders\s+REMEDIATE\s+ENCRYPTION_DISABLED/);
-    expect(text).toMatch(/audit\s+COMPLIANT/);
-    expect(text).toMatch(/mirror\s+NOT_APPLICABLE\s+KinesisStreamAsSource/);
+    expect(text).toMatch(/^region\s+stream\s+status\s+reason\s+action$/m);
+    expect(text).toMatch(/orders\s+NON_COMPLIANT\s+ENCRYPTION_DISABLED\s+would remediate \(--fix\)$/m);
+    expect(text).toMatch(/audit\s+COMPLIANT$/m);
+    expect(text).toMatch(/mirror\s+NOT_APPLICABLE\s+KinesisStreamAsSource$/m);
     expect(text).toMatch(/scratch\s+EXEMPT/);
-    expect(text).toContain('6 streams; 3 non-compliant DirectPut streams found');
+    expect(text.split('\n').at(-1)).toBe('6 streams: 1 COMPLIANT, 3 NON_COMPLIANT, 1 EXEMPT, 1 NOT_APPLICABLE');
     expect(starts()).toBe(0);
   });
 
@@ -78,8 +79,10 @@ describe('firehose-sse-guard sweep, against the emulator', () => {
       '--poll-seconds',
       '1',
     ]);
-    expect(text).toMatch(/orders\s+REMEDIATE\s+ENCRYPTION_DISABLED\s+REMEDIATED/);
-    expect(text).toContain('0 non-compliant DirectPut streams remain');
+    // The status is where the stream ends up; the outcome column says what was done.
+    expect(text).toMatch(/^region\s+stream\s+status\s+reason\s+outcome$/m);
+    expect(text).toMatch(/orders\s+COMPLIANT\s+ENCRYPTION_DISABLED\s+REMEDIATED$/m);
+    expect(text.split('\n').at(-1)).toBe('6 streams: 4 COMPLIANT, 0 NON_COMPLIANT, 1 EXEMPT, 1 NOT_APPLICABLE');
     expect(code).toBe(0);
     expect(starts()).toBe(3);
     for (const name of ['orders', 'clicks', 'payments']) expect(emulator.emulator.firehose.stream(name).encryption.status).toBe('ENABLED');
@@ -88,16 +91,22 @@ describe('firehose-sse-guard sweep, against the emulator', () => {
   it('afterwards a dry run is clean (exit 0), and --json says so', async () => {
     const { code, text } = await run(['sweep', '--endpoint-url', emulator.endpoint, '--json']);
     expect(code).toBe(0);
-    const json = JSON.parse(text) as { remaining: number; mode: string; account: string; streams: { verdict: string }[] };
-    expect(json).toMatchObject({ remaining: 0, mode: 'dry-run', account: '123456789012' });
+    const json = JSON.parse(text) as {
+      summary: { NON_COMPLIANT: number };
+      mode: string;
+      accounts: string[];
+      streams: { verdict: string }[];
+    };
+    expect(json).toMatchObject({ summary: { NON_COMPLIANT: 0 }, mode: 'dry-run', accounts: ['123456789012'], exitCode: 0 });
     expect(json.streams.filter((s) => s.verdict === 'COMPLIANT')).toHaveLength(4);
   });
 
   it("`status` reads what the fix concluded, and each stream's budget, from the table", async () => {
     const { code, text } = await run(['status', '--table', 'ledger', '--dynamodb-endpoint-url', dynalite.endpoint]);
     expect(code).toBe(0);
-    expect(text).toMatch(/123456789012\/us-east-1\/orders\s+REMEDIATED\s+.*\s1\/1$/m);
-    expect(text).toContain('3 streams in ledger');
+    expect(text).toMatch(/^region\s+stream\s+status\s+concluded\s+reason\s+updated\s+calls 24h \(ours\/all\)$/m);
+    expect(text).toMatch(/^us-east-1\s+orders\s+COMPLIANT\s+REMEDIATED\s+.*\s1\/1$/m);
+    expect(text.split('\n').at(-1)).toBe('3 streams: 3 COMPLIANT, 0 NON_COMPLIANT');
     await expect(run(['status'])).rejects.toThrow('status needs --table');
   });
 
