@@ -64,14 +64,19 @@ function detailOf<K extends EventKind, S extends z.core.$ZodLooseShape>(kind: K,
 
 /** The detail of each published event kind, as EVENT_TYPES lists them. */
 export const EVENT_DETAIL_SCHEMAS = {
-  evaluated: detailOf('evaluated', "The policy's verdict on one stream.", {
-    stream: streamPartSchema,
-    verdict: verdictSchema,
-    reason: z.optional(z.string()),
-    encryption: z.strictObject({ status: encryptionStatusSchema, keyType: z.optional(keyTypeSchema), keyArn: z.optional(z.string()) }),
-    trigger: triggerSchema,
-    mode: z.enum(['enforce', 'audit']),
-  }),
+  evaluated: detailOf(
+    'evaluated',
+    "The policy's verdict on one stream at the time of an evaluation, with the encryption seen then: one per stream a sweep looks at (evaluatedBy sweep), one per workflow at its last look (evaluatedBy workflow; a remediated stream is COMPLIANT and ENABLED).",
+    {
+      stream: streamPartSchema,
+      verdict: verdictSchema,
+      reason: z.optional(z.string()),
+      encryption: z.strictObject({ status: encryptionStatusSchema, keyType: z.optional(keyTypeSchema), keyArn: z.optional(z.string()) }),
+      trigger: triggerSchema,
+      mode: z.enum(['enforce', 'audit']),
+      evaluatedBy: z.optional(z.enum(['sweep', 'workflow'])),
+    },
+  ),
   remediationStarted: detailOf('remediationStarted', 'StartDeliveryStreamEncryption is about to be called (one budget call reserved).', {
     stream: streamPartSchema,
     reason: remediationReasonSchema,

@@ -6,7 +6,7 @@ export const EVENT_SOURCE = 'firehose-sse-guard';
 
 /** The events, each with its EventBridge detail-type, schema version and JSON Schema (infra/schemas/). */
 export const EVENT_TYPES = {
-  evaluated: { detailType: 'Stream Evaluated', version: '1', schema: 'stream-evaluated.json' },
+  evaluated: { detailType: 'Stream Evaluated', version: '2', schema: 'stream-evaluated.json' },
   remediationStarted: { detailType: 'Remediation Started', version: '1', schema: 'remediation-started.json' },
   remediationSucceeded: { detailType: 'Remediation Succeeded', version: '1', schema: 'remediation-succeeded.json' },
   remediationDeferred: { detailType: 'Remediation Deferred', version: '1', schema: 'remediation-deferred.json' },
@@ -58,6 +58,11 @@ export type FailedReason = (typeof FAILED_REASONS)[number];
 
 /** The detail of each event kind, beyond the common fields (version, kind, occurredAt, correlationId). */
 export interface EventDetails {
+  /**
+   * The verdict on a stream at the time of an evaluation, with the encryption seen then: one per
+   * stream a sweep looks at (`evaluatedBy: sweep`), and one per workflow, at its last look
+   * (`workflow`: a remediated stream is COMPLIANT and ENABLED with its key).
+   */
   evaluated: {
     stream: StreamPart;
     verdict: Verdict;
@@ -65,6 +70,8 @@ export interface EventDetails {
     encryption: { status: EncryptionStatus; keyType?: KeyType; keyArn?: string };
     trigger: Trigger;
     mode: 'enforce' | 'audit';
+    /** Who looked (absent from version 1 events, which only workflows published). */
+    evaluatedBy?: 'sweep' | 'workflow';
   };
   remediationStarted: { stream: StreamPart; reason: RemediationReason; targetKey: KeyPart; attempt: number; budget: BudgetPart };
   remediationSucceeded: {

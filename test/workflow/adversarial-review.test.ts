@@ -37,7 +37,7 @@ function checkVerdictsWhenPublished(s: Scenario): { wrong: string[] } {
       const claims =
         d.kind === 'remediationSucceeded' || d.kind === 'keyChangeFailed' || (d.kind === 'evaluated' && d.verdict === 'COMPLIANT');
       if (claims && d.stream && !(await encryptedNow(s, d.stream.name)))
-        wrong.push(`${d.kind} for ${d.stream.name} while records are written unencrypted`);
+        wrong.push(`${d.kind} for ${d.stream.name} while records are written unencrypted (execution ${e.detail.correlationId})`);
     }
     return publish(events);
   };
@@ -134,11 +134,13 @@ describe('adversarial review', () => {
     // A Stop that lands between Conclude's last look at the lease and its publication is the one window
     // left (milliseconds when deployed; README "Known limits"): the verdict may be stale, but the lease
     // generation catches the Stop and the follow-up encrypts the stream again, with a true verdict.
-    expect(wrong.length).toBeLessThanOrEqual(1);
+    // One execution's conclusion at most (its Remediation Succeeded and its COMPLIANT evaluation are the same claim).
+    const staleExecutions = new Set(wrong.map((w) => w.replace(/^.*\(execution (.*)\)$/, '$1'))).size;
+    expect(staleExecutions).toBeLessThanOrEqual(1);
     s.account.clock.advance(FOLLOW_UP_MS);
     await s.account.drain();
     expect(await encryptedNow(s, 'orders')).toBe(true);
-    expect(s.account.events.ofKind('remediationSucceeded').length).toBeGreaterThanOrEqual(wrong.length + 1);
+    expect(s.account.events.ofKind('remediationSucceeded').length).toBeGreaterThanOrEqual(staleExecutions + 1);
   });
   it("D. a trigger between Conclude's check and its release does not make one execution tell two outcomes", async () => {
     const s = await freshScenario({ triggers: true, emulator: FAST });

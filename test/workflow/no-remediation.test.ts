@@ -28,7 +28,8 @@ describe('workflow: streams that need no Start call', () => {
         encryption: { status: 'ENABLED', keyType: 'AWS_OWNED_CMK' },
         trigger: 'sweep',
         mode: 'enforce',
-        version: '1',
+        evaluatedBy: 'workflow',
+        version: '2',
         kind: 'evaluated',
         occurredAt: expect.any(String),
         correlationId: expect.any(String),
@@ -97,6 +98,16 @@ describe('workflow: streams that need no Start call', () => {
     const report = await s.remediate('short-lived');
     expect(report.output).toMatchObject({ status: 'GONE', callsSpent: 1 });
     expect(s.acceptedStarts('short-lived')).toBe(1);
+  });
+
+  // Issue 15: "`Stream Evaluated` is the verdict at the time of evaluation, with current encryption": a remediated
+  // stream's evaluation is COMPLIANT and ENABLED with its key, not the DISABLED it was found in.
+  it("a remediated stream's Stream Evaluated is the workflow's last look: COMPLIANT, ENABLED, with the key", async () => {
+    await s.createStream('orders');
+    expect((await s.remediate('orders')).output).toMatchObject({ status: 'REMEDIATED' });
+    expect(evaluated()).toMatchObject([
+      { verdict: 'COMPLIANT', encryption: { status: 'ENABLED', keyType: 'AWS_OWNED_CMK' }, evaluatedBy: 'workflow', version: '2' },
+    ]);
   });
 
   it('in audit mode a non-compliant stream is reported DEFERRED (AUDIT_MODE), never remediated', async () => {

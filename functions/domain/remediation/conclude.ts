@@ -218,20 +218,24 @@ function eventsFor(state: RemediationState, outcome: Outcome, stream: StreamPart
   const events: GuardEvent[] = [];
   const id = state.correlationId;
   const initial = state.initial;
-  events.push(
-    buildEvent(
-      'evaluated',
-      {
-        stream,
-        verdict: initial?.verdict ?? (outcome.status === 'GONE' ? 'GONE' : 'REMEDIATE'),
+  // The verdict of the workflow's last look, with the encryption it saw: a remediated stream is
+  // COMPLIANT and ENABLED with its key (the Describe after the settle showed it), not what it was.
+  const fixed = outcome.status === 'REMEDIATED' || outcome.status === 'COMPLIANT';
+  const lastLook = fixed
+    ? {
+        verdict: 'COMPLIANT' as const,
+        encryption: { status: 'ENABLED' as const, keyType: outcome.keyType, ...(outcome.keyArn ? { keyArn: outcome.keyArn } : {}) },
+      }
+    : {
+        verdict:
+          outcome.status === 'GONE' || outcome.status === 'EXEMPT' || outcome.status === 'NOT_APPLICABLE'
+            ? outcome.status
+            : (initial?.verdict ?? 'REMEDIATE'),
         ...(initial?.reason ? { reason: initial.reason } : {}),
-        encryption: initial?.encryption ?? { status: 'DISABLED' },
-        trigger: state.trigger,
-        mode: deps.policy.mode,
-      },
-      now,
-      id,
-    ),
+        encryption: initial?.encryption ?? { status: 'DISABLED' as const },
+      };
+  events.push(
+    buildEvent('evaluated', { stream, ...lastLook, trigger: state.trigger, mode: deps.policy.mode, evaluatedBy: 'workflow' }, now, id),
   );
   const spent = { attempts: state.counters.attempts, callsSpent: state.counters.callsSpent };
   switch (outcome.status) {

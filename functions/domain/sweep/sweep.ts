@@ -1,11 +1,11 @@
 import { decideStream, type StreamDecision } from '../decision.ts';
 import { RateLimitedError, TransientServiceError } from '../errors.ts';
-import { buildEvent, decisionReason, SNAPSHOT_LIST_LIMIT } from '../events.ts';
+import { buildEvent, decisionReason, SNAPSHOT_LIST_LIMIT, type GuardEvent } from '../events.ts';
 import { startWorkflow } from '../workflow-start.ts';
 import type { GuardPolicy } from '../policy.ts';
 import type { Clock, ControlPlanePacer, EventPublisher, FirehoseGateway, LeaseStore, PacedOperation, WorkflowStarter } from '../ports.ts';
 import { slotAfterThrottle, sweepYieldMs, waitInline } from '../pacing.ts';
-import type { StreamRef } from '../stream-ref.ts';
+import { arnOf, type StreamRef } from '../stream-ref.ts';
 import { LEASE_SECONDS } from '../remediation/bounds.ts';
 import type { SweepCursor, SweepTotals } from '../shapes.ts';
 import { ENCRYPTABLE_STREAM_TYPE } from '../firehose-facts.ts';
@@ -92,7 +92,12 @@ export async function sweepStep(start: SweepCursor, deps: SweepDeps): Promise<{ 
     for (let i = 0; i < page.names.length; i += deps.concurrency) {
       if (!(await yieldToWorkflows(scope, deps))) return { done: false, cursor };
       const chunk = page.names.slice(i, i + deps.concurrency);
-      await (deps.inParallel ?? allAtOnce)(chunk.map((name) => () => evaluate({ account: cursor.account, region, name }, cursor, deps)));
+      const evaluations: GuardEvent[] = [];
+      await (deps.inParallel ?? allAtOnce)(
+        chunk.map((name) => () => evaluate({ account: cursor.account, region, name }, cursor, deps, evaluations)),
+      );
+      // One Stream Evaluated per stream looked at, with the encryption seen (a chunk per PutEvents request).
+      if (evaluations.length > 0) await deps.publisher.publish(evaluations);
       cursor.startAfter = chunk.at(-1);
     }
     if (!page.more) {
@@ -107,7 +112,7 @@ export async function sweepStep(start: SweepCursor, deps: SweepDeps): Promise<{ 
   return { done: true, cursor };
 }
 
-async function evaluate(ref: StreamRef, cursor: SweepCursor, deps: SweepDeps): Promise<void> {
+async function evaluate(ref: StreamRef, cursor: SweepCursor, deps: SweepDeps, evaluations: GuardEvent[]): Promise<void> {
   const description = await paced('DescribeDeliveryStream', ref, deps, () => deps.firehose.describe(ref));
   let decision: StreamDecision = decideStream(description, {}, deps.policy, ref);
   // Tags matter only to a stream that is not already compliant: read them then, and only then.
@@ -117,6 +122,26 @@ async function evaluate(ref: StreamRef, cursor: SweepCursor, deps: SweepDeps): P
   }
   cursor.totals.streams += 1;
   cursor.totals[decision.verdict] += 1;
+  const reason = decisionReason(decision);
+  const seen = description?.encryption;
+  evaluations.push(
+    buildEvent(
+      'evaluated',
+      {
+        stream: { account: ref.account, region: ref.region, name: ref.name, arn: description?.arn ?? arnOf(ref) },
+        verdict: decision.verdict,
+        ...(reason ? { reason } : {}),
+        encryption: seen
+          ? { status: seen.status, ...(seen.keyType ? { keyType: seen.keyType } : {}), ...(seen.keyArn ? { keyArn: seen.keyArn } : {}) }
+          : { status: 'DISABLED' },
+        trigger: 'sweep',
+        mode: deps.policy.mode,
+        evaluatedBy: 'sweep',
+      },
+      deps.clock.now(),
+      cursor.sweepId,
+    ),
+  );
   deps.onStream?.(ref, decision);
   if (decision.verdict === 'REMEDIATE') {
     if (cursor.nonCompliant.length < SNAPSHOT_LIST_LIMIT)

@@ -29,7 +29,12 @@ describe('compliance events', () => {
 
     expect(event.source).toBe(EVENT_SOURCE);
     expect(event.detailType).toBe(EVENT_TYPES[kind].detailType);
-    expect(event.detail).toMatchObject({ version: '1', kind, occurredAt: '2026-11-01T12:00:00.000Z', correlationId: 'exec-1' });
+    expect(event.detail).toMatchObject({
+      version: EVENT_TYPES[kind].version,
+      kind,
+      occurredAt: '2026-11-01T12:00:00.000Z',
+      correlationId: 'exec-1',
+    });
     const validate = schemaValidator(kind);
     expect(validate(event.detail), JSON.stringify(validate.errors)).toBe(true);
   });
