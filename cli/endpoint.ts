@@ -83,3 +83,9 @@ function networkFailure(error: unknown): string {
   if (code === 'ETIMEDOUT') return `no answer in ${PROBE_TIMEOUT_MS / 1000} s`;
   return NETWORK_FAILURES[code] ?? (error instanceof Error ? error.message : String(error));
 }
+
+/** The words for an SDK call's error when it is a failed connection (the SDK keeps Node's code), else undefined. */
+export function connectionFailure(error: unknown): string | undefined {
+  const code = (error as { code?: string }).code ?? (error as { cause?: { code?: string } }).cause?.code ?? '';
+  return NETWORK_FAILURES[code];
+}

@@ -7,6 +7,7 @@ import { SdkAccountDirectory } from '../functions/adapters/account-directory.ts'
 import { keyedCache } from '../functions/adapters/keyed-cache.ts';
 import { partitionOf } from '../functions/domain/firehose-facts.ts';
 import { standInCredentials, UsageError } from './args.ts';
+import { connectionFailure, EndpointError } from './endpoint.ts';
 
 /** Credentials for SDK clients: a profile's, an assumed role's, or the default chain's (undefined). */
 export type Credentials = AwsCredentialIdentity | AwsCredentialIdentityProvider | undefined;
@@ -109,6 +110,9 @@ export async function callerAccount(setup: CallerSetup, hint = 'pass --account')
     return account;
   } catch (error) {
     const where = setup.endpointUrl ? ` at ${setup.endpointUrl}` : '';
+    // No network is not a usage error: no flag would fix it.
+    const unreachable = connectionFailure(error);
+    if (unreachable) throw new EndpointError(`cannot reach STS${where || ` in ${setup.home}`}: ${unreachable}`);
     throw new UsageError(`cannot tell the account${where}: ${firstLine(error)} (${hint})`);
   } finally {
     sts.destroy();

@@ -4,6 +4,7 @@ import { DynamoKeyFailureStore } from '../functions/adapters/dynamo/key-failure-
 import { InvalidInputError } from '../functions/domain/errors.ts';
 import { streamRef, type StreamRef } from '../functions/domain/stream-ref.ts';
 import { parseCommandArgs, standInCredentials, UsageError } from './args.ts';
+import { endpointOption, probeEndpoint } from './endpoint.ts';
 
 export const keysHelp = `Usage: firehose-sse-guard keys --table NAME --stream ACCOUNT/REGION/NAME [--clear KEY | --clear-all]
 
@@ -47,7 +48,8 @@ export async function keysCommand(argv: string[], out: (line: string) => void): 
     if (error instanceof InvalidInputError) throw new UsageError(`--stream: ${error.message}`);
     throw error;
   }
-  const endpoint = values['dynamodb-endpoint-url'] as string | undefined;
+  const endpoint = endpointOption(values['dynamodb-endpoint-url'], 'dynamodb-endpoint-url');
+  if (endpoint) await probeEndpoint(endpoint, 'dynamodb-endpoint-url');
   const standIn = standInCredentials(endpoint);
   const client = new DynamoDBClient({
     region: (values.region as string | undefined) ?? process.env.AWS_REGION ?? 'us-east-1',

@@ -216,10 +216,21 @@ describe('the command line for machines: stdout, formats, exit codes, errors, Ct
       [['sweep', '--output', 'yaml'], 2, "--output must be one of table, json, csv, junit, asff, got 'yaml'"],
       [['sweep', '--json', '--output', 'csv'], 2, '--json and --output csv exclude each other'],
       [['sweep', '--concurrency', '0', '--fix', '--no-ledger'], 2, "--concurrency must be an integer from 1 to 1000, got '0'"],
+      [
+        ['keys', '--table', 't', '--stream', '123456789012/us-east-1/orders', '--dynamodb-endpoint-url', 'http://127.0.0.1:1'],
+        3,
+        'cannot reach http://127.0.0.1:1 (--dynamodb-endpoint-url): connection refused',
+      ],
     ];
     for (const [args, code, line] of cases)
       expect(await cli(args), args.join(' ')).toEqual({ code, stdout: '', stderr: `firehose-sse-guard: ${line}\n` });
-  }, 60_000);
+    // No network to AWS (here: STS's endpoint refuses) is a runtime error, not a usage one.
+    expect(await cli(['sweep'], { AWS_ENDPOINT_URL_STS: 'http://127.0.0.1:1' })).toEqual({
+      code: 3,
+      stdout: '',
+      stderr: 'firehose-sse-guard: cannot reach STS in us-east-1: connection refused\n',
+    });
+  }, 90_000);
 
   it('report --out into a folder that does not exist creates it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fsg-report-out-'));
