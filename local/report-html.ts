@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { percentile, timesToProtected } from './time-to-protected.ts';
 import { ENCRYPTION_CALLS_PER_WINDOW } from '../functions/domain/firehose-facts.ts';
 import type { GuardEvent } from '../functions/domain/events.ts';
@@ -263,12 +264,42 @@ ${tableNote}<table id="streams"><thead><tr>${streamHead}</tr></thead><tbody></tb
 }
 
 /** events.jsonl: one EventBridge-shaped compliance event per line. */
-export function eventsJsonl(events: readonly GuardEvent[]): string {
+/**
+ * events.jsonl: one compliance event per line with the envelope EventBridge gives it on the bus
+ * (version, id, detail-type, source, account, time, region, resources, detail), as the deployed
+ * publisher's events arrive at a rule's target: the bus's account and region (default: the local
+ * account's), the stream's ARN in `resources`, an id derived from the event (stable from run to run).
+ */
+export function eventsJsonl(events: readonly GuardEvent[], bus: { account: string; region: string } = LOCAL_BUS): string {
   return (
     events
-      .map((e) => JSON.stringify({ source: e.source, 'detail-type': e.detailType, time: new Date(e.time).toISOString(), detail: e.detail }))
+      .map((e, i) => {
+        const arn = (e.detail as { stream?: { arn?: string } }).stream?.arn;
+        return JSON.stringify({
+          version: '0',
+          id: eventId(i, e),
+          'detail-type': e.detailType,
+          source: e.source,
+          account: bus.account,
+          time: new Date(e.time).toISOString(),
+          region: bus.region,
+          resources: arn ? [arn] : [],
+          detail: e.detail,
+        });
+      })
       .join('\n') + (events.length ? '\n' : '')
   );
+}
+
+/** The local account's bus (local/account.ts LOCAL_ACCOUNT_ID, LOCAL_REGION). */
+const LOCAL_BUS = { account: '123456789012', region: 'us-east-1' };
+
+/** A UUID-shaped id from the event's place in the file and its content: the same run writes the same ids. */
+function eventId(index: number, event: GuardEvent): string {
+  const hex = createHash('sha256')
+    .update(`${index}\n${event.detailType}\n${event.time}\n${JSON.stringify(event.detail)}`)
+    .digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 /** Reads events.jsonl back (the `report` command). */
