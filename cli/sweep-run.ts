@@ -25,7 +25,7 @@ import { startStateTable } from '../local/state-table.ts';
 import { WorkflowRunner, type ExecutionReport } from '../local/workflow-runner.ts';
 import { sleep } from '../functions/adapters/sleep.ts';
 import { concurrencyLimit, keyedCache } from '../functions/adapters/keyed-cache.ts';
-import { decisionReason } from '../functions/domain/events.ts';
+import { decisionReason, type EventDetails } from '../functions/domain/events.ts';
 import { firstLine, type Credentials, type SweepTarget } from './identity.ts';
 import type { KeyInspector } from '../functions/domain/ports.ts';
 import type { StreamRef } from '../functions/domain/stream-ref.ts';
@@ -180,9 +180,11 @@ export async function runSweep(options: SweepRunOptions): Promise<SweepRunResult
   // The workflows' events say what their results do not: that Start was called, and the key it left.
   const keysOf = new Map<string, { type: string; arn?: string }>();
   events.subscribe(({ detail }) => {
-    if (detail.kind === 'remediationStarted' && 'targetKey' in detail) options.onWorkflow?.(detail.stream, 'start-called');
-    if (detail.kind === 'remediationSucceeded' && 'key' in detail)
-      keysOf.set(streamKey(detail.stream), { type: detail.key.keyType, ...(detail.key.keyArn ? { arn: detail.key.keyArn } : {}) });
+    if (detail.kind === 'remediationStarted') options.onWorkflow?.((detail as EventDetails['remediationStarted']).stream, 'start-called');
+    if (detail.kind === 'remediationSucceeded') {
+      const { stream, key } = detail as EventDetails['remediationSucceeded'];
+      keysOf.set(streamKey(stream), { type: key.keyType, ...(key.keyArn ? { arn: key.keyArn } : {}) });
+    }
   });
   const reports: Promise<ExecutionReport>[] = [];
   let running = 0;

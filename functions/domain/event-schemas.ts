@@ -80,8 +80,8 @@ export const EVENT_DETAIL_SCHEMAS = {
   remediationStarted: detailOf('remediationStarted', 'StartDeliveryStreamEncryption is about to be called (one budget call reserved).', {
     stream: streamPartSchema,
     reason: remediationReasonSchema,
-    targetKey: keyPartSchema,
-    attempt: z.int().check(z.minimum(1)),
+    key: keyPartSchema,
+    attempts: z.int().check(z.minimum(1)),
     budget: budgetPartSchema,
   }),
   remediationSucceeded: detailOf(
@@ -122,8 +122,8 @@ export const EVENT_DETAIL_SCHEMAS = {
     stream: streamPartSchema,
     eventName: z.enum(['StopDeliveryStreamEncryption', 'StartDeliveryStreamEncryption']),
     actor: z.string(),
-    eventTime: instant,
-    requestedKey: z.optional(keyPartSchema),
+    calledAt: instant,
+    key: z.optional(keyPartSchema),
   }),
   budgetLow: detailOf('budgetLow', 'The remediator has few of its encryption calls left for a stream.', {
     stream: streamPartSchema,
@@ -140,7 +140,7 @@ export const EVENT_DETAIL_SCHEMAS = {
       stream: streamPartSchema,
       failureType: z.string().check(z.minLength(1)),
       details: z.string().check(z.minLength(1), z.maxLength(FAILURE_DETAILS_MAX_LENGTH)),
-      keptKey: keyPartSchema,
+      key: keyPartSchema,
     },
   ),
   complianceSnapshot: detailOf('complianceSnapshot', "The account's compliance after a sweep.", {

@@ -7,13 +7,13 @@ export const EVENT_SOURCE = 'firehose-sse-guard';
 /** The events, each with its EventBridge detail-type, schema version and JSON Schema (infra/schemas/). */
 export const EVENT_TYPES = {
   evaluated: { detailType: 'Stream Evaluated', version: '2', schema: 'stream-evaluated.json' },
-  remediationStarted: { detailType: 'Remediation Started', version: '1', schema: 'remediation-started.json' },
+  remediationStarted: { detailType: 'Remediation Started', version: '2', schema: 'remediation-started.json' },
   remediationSucceeded: { detailType: 'Remediation Succeeded', version: '1', schema: 'remediation-succeeded.json' },
   remediationDeferred: { detailType: 'Remediation Deferred', version: '1', schema: 'remediation-deferred.json' },
   remediationFailed: { detailType: 'Remediation Failed', version: '1', schema: 'remediation-failed.json' },
-  driftDetected: { detailType: 'Encryption Drift Detected', version: '1', schema: 'drift-detected.json' },
+  driftDetected: { detailType: 'Encryption Drift Detected', version: '2', schema: 'drift-detected.json' },
   budgetLow: { detailType: 'Budget Low', version: '1', schema: 'budget-low.json' },
-  keyChangeFailed: { detailType: 'Key Change Failed', version: '1', schema: 'key-change-failed.json' },
+  keyChangeFailed: { detailType: 'Key Change Failed', version: '2', schema: 'key-change-failed.json' },
   complianceSnapshot: { detailType: 'Compliance Snapshot', version: '1', schema: 'compliance-snapshot.json' },
   organizationSnapshot: { detailType: 'Organization Compliance Snapshot', version: '1', schema: 'organization-snapshot.json' },
 } as const satisfies Record<string, { detailType: string; version: string; schema: string }>;
@@ -73,7 +73,8 @@ export interface EventDetails {
     /** Who looked (absent from version 1 events, which only workflows published). */
     evaluatedBy?: 'sweep' | 'workflow';
   };
-  remediationStarted: { stream: StreamPart; reason: RemediationReason; targetKey: KeyPart; attempt: number; budget: BudgetPart };
+  /** `key`: the key we asked for; `attempts`: this Start's number in the execution (as in Succeeded and Failed). */
+  remediationStarted: { stream: StreamPart; reason: RemediationReason; key: KeyPart; attempts: number; budget: BudgetPart };
   remediationSucceeded: {
     stream: StreamPart;
     key: KeyPart;
@@ -106,12 +107,14 @@ export interface EventDetails {
     stream: StreamPart;
     eventName: 'StopDeliveryStreamEncryption' | 'StartDeliveryStreamEncryption';
     actor: string;
-    eventTime: string;
-    requestedKey?: KeyPart;
+    /** When the call was made (CloudTrail's eventTime); `occurredAt` is when this event was published. */
+    calledAt: string;
+    /** The key a Start asked for. */
+    key?: KeyPart;
   };
   budgetLow: { stream: StreamPart; remainingOurs: number; remainingTotal: number; threshold: number; nextAvailableAt?: string };
   /** Someone's key change failed; "encryption remains enabled with the old CMK", which the policy accepts. */
-  keyChangeFailed: { stream: StreamPart; failureType: string; details: string; keptKey: KeyPart };
+  keyChangeFailed: { stream: StreamPart; failureType: string; details: string; key: KeyPart };
   complianceSnapshot: {
     sweepId: string;
     account: string;
@@ -154,7 +157,7 @@ export const ROLL_UP_FAILED_LIMIT = 200;
  * Builds one event.
  *
  * @example
- * buildEvent('remediationStarted', { stream, reason: 'ENCRYPTION_DISABLED', targetKey, attempt: 1, budget }, now, executionId);
+ * buildEvent('remediationStarted', { stream, reason: 'ENCRYPTION_DISABLED', key, attempts: 1, budget }, now, executionId);
  */
 export function buildEvent<K extends EventKind>(kind: K, detail: EventDetails[K], at: number, correlationId: string): GuardEvent<K> {
   const type = EVENT_TYPES[kind];

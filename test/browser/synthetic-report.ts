@@ -61,9 +61,7 @@ export function syntheticReport(count: number, extraName?: string): { events: Gu
     }
     const fallback = i % 4 === 0;
     const key = fallback ? { keyType: 'AWS_OWNED_CMK' as const } : { keyType: 'CUSTOMER_MANAGED_CMK' as const, keyArn: APPROVED };
-    events.push(
-      buildEvent('remediationStarted', { stream, reason: 'ENCRYPTION_DISABLED', targetKey: key, attempt: 1, budget }, at + 500, id),
-    );
+    events.push(buildEvent('remediationStarted', { stream, reason: 'ENCRYPTION_DISABLED', key, attempts: 1, budget }, at + 500, id));
     if (kind === 8) {
       events.push(
         buildEvent(

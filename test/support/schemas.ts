@@ -48,8 +48,8 @@ export const EXAMPLE_DETAILS: { [K in EventKind]: EventDetails[K] } = {
   remediationStarted: {
     stream,
     reason: 'ENCRYPTION_DISABLED',
-    targetKey: cmk,
-    attempt: 1,
+    key: cmk,
+    attempts: 1,
     budget: { remainingOurs: 19, remainingTotal: 24 },
   },
   remediationSucceeded: {
@@ -82,10 +82,10 @@ export const EXAMPLE_DETAILS: { [K in EventKind]: EventDetails[K] } = {
     stream,
     eventName: 'StopDeliveryStreamEncryption',
     actor: 'arn:aws:iam::123456789012:user/alice',
-    eventTime: new Date(AT).toISOString(),
+    calledAt: new Date(AT).toISOString(),
   },
   budgetLow: { stream, remainingOurs: 2, remainingTotal: 7, threshold: 5 },
-  keyChangeFailed: { stream, failureType: 'DISABLED_KMS_KEY', details: 'the new key is disabled', keptKey: cmk },
+  keyChangeFailed: { stream, failureType: 'DISABLED_KMS_KEY', details: 'the new key is disabled', key: cmk },
   complianceSnapshot: {
     sweepId: 'sweep-1',
     account: '123456789012',

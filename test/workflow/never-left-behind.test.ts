@@ -177,7 +177,7 @@ describe('never leave a stream behind (issue 11 regressions)', () => {
     await s.account.drain();
     expect(s.account.events.ofKind('keyChangeFailed')).toHaveLength(1);
     expect(s.account.events.ofKind('keyChangeFailed')[0]?.detail).toMatchObject({
-      keptKey: { keyType: 'CUSTOMER_MANAGED_CMK', keyArn: approved },
+      key: { keyType: 'CUSTOMER_MANAGED_CMK', keyArn: approved },
       failureType: 'DISABLED_KMS_KEY',
     });
     expect(s.account.starter.reports.at(-1)?.output).toMatchObject({ status: 'COMPLIANT', callsSpent: 0 });

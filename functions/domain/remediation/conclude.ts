@@ -241,8 +241,8 @@ function eventsFor(state: RemediationState, outcome: Outcome, stream: StreamPart
   switch (outcome.status) {
     case 'COMPLIANT':
       if (outcome.keyChangeFailed) {
-        const keptKey = { keyType: outcome.keyType, ...(outcome.keyArn ? { keyArn: outcome.keyArn } : {}) };
-        events.push(buildEvent('keyChangeFailed', { stream, ...outcome.keyChangeFailed, keptKey }, now, id));
+        const key = { keyType: outcome.keyType, ...(outcome.keyArn ? { keyArn: outcome.keyArn } : {}) };
+        events.push(buildEvent('keyChangeFailed', { stream, ...outcome.keyChangeFailed, key }, now, id));
       }
       break;
     case 'REMEDIATED': {

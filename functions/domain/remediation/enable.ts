@@ -96,16 +96,15 @@ async function publishStarted(
   deps: Pick<EnableDeps, 'publisher'>,
 ): Promise<void> {
   const stream = { ...state.stream, arn: arnOf(refOf(state)) };
-  const targetKey =
-    target.keyType === 'CUSTOMER_MANAGED_CMK' ? { keyType: target.keyType, keyArn: target.keyArn } : { keyType: target.keyType };
+  const key = target.keyType === 'CUSTOMER_MANAGED_CMK' ? { keyType: target.keyType, keyArn: target.keyArn } : { keyType: target.keyType };
   await deps.publisher.publish([
     buildEvent(
       'remediationStarted',
       {
         stream,
         reason: state.reason ?? 'ENCRYPTION_DISABLED',
-        targetKey,
-        attempt,
+        key,
+        attempts: attempt,
         budget: { remainingOurs: budget.remainingOurs, remainingTotal: budget.remainingTotal },
       },
       now,

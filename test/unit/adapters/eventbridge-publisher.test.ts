@@ -92,7 +92,7 @@ describe('EventBridge publisher', () => {
   it('refuses an entry over 256 KB without sending anything', async () => {
     const huge = buildEvent(
       'driftDetected',
-      { stream, eventName: 'StopDeliveryStreamEncryption', actor: 'x'.repeat(300_000), eventTime: '2026-11-01T00:00:00Z' },
+      { stream, eventName: 'StopDeliveryStreamEncryption', actor: 'x'.repeat(300_000), calledAt: '2026-11-01T00:00:00Z' },
       0,
       'c',
     );

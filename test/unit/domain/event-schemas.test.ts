@@ -104,9 +104,9 @@ describe('the published events: zod schemas (functions/domain/event-schemas.ts) 
       ['remediationStarted', { ...started, stream: { ...(started.stream as object), name: 'no spaces' } }],
       [
         'remediationStarted',
-        { ...started, targetKey: { keyType: 'CUSTOMER_MANAGED_CMK', keyArn: 'arn:aws:kms:us-east-1:123456789012:alias/x' } },
+        { ...started, key: { keyType: 'CUSTOMER_MANAGED_CMK', keyArn: 'arn:aws:kms:us-east-1:123456789012:alias/x' } },
       ],
-      ['remediationStarted', { ...started, attempt: 0 }],
+      ['remediationStarted', { ...started, attempts: 0 }],
       ['remediationStarted', { ...started, budget: { remainingOurs: 26, remainingTotal: 0 } }],
       ['remediationDeferred', { ...deferred, nextAttemptAt: 'tomorrow' }],
       ['remediationDeferred', { ...deferred, reason: 'BORED' }],

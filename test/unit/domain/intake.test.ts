@@ -68,7 +68,9 @@ describe('intake', () => {
       expect.objectContaining({
         kind: 'driftDetected',
         eventName: 'StartDeliveryStreamEncryption',
-        requestedKey: { keyType: 'CUSTOMER_MANAGED_CMK', keyArn: OTHER },
+        key: { keyType: 'CUSTOMER_MANAGED_CMK', keyArn: OTHER },
+        calledAt: new Date(T0).toISOString(),
+        version: '2',
       }),
     ]);
   });

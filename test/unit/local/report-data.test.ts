@@ -77,8 +77,8 @@ describe('the report data', () => {
         {
           stream: part(id),
           reason: 'ENCRYPTION_DISABLED',
-          targetKey: { keyType: 'AWS_OWNED_CMK' },
-          attempt,
+          key: { keyType: 'AWS_OWNED_CMK' },
+          attempts: attempt,
           budget: { remainingOurs: 19, remainingTotal: 24 },
         },
         at,
