@@ -5,7 +5,7 @@
 // the `history` parameter is 'true'. They reference two of its resources: ComplianceBus and
 // RuleDeadLetterQueue (HISTORY_DEPENDENCIES).
 
-const sub = (text) => ({ 'Fn::Sub': text });
+const { serviceRole, sub } = require('./permissions.cjs');
 const BUCKET_ARN = { 'Fn::GetAtt': ['HistoryBucket', 'Arn'] };
 const BUCKET_OBJECTS = sub('${HistoryBucket.Arn}/*');
 const STREAM_ARN = { 'Fn::GetAtt': ['HistoryDeliveryStream', 'Arn'] };
@@ -31,19 +31,9 @@ function historyNames(service, stage) {
   };
 }
 
-function serviceRole(description, service, trustCondition, policyName, statements) {
-  return {
-    Type: 'AWS::IAM::Role',
-    Properties: {
-      Description: description,
-      AssumeRolePolicyDocument: {
-        Version: '2012-10-17',
-        Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole', Condition: trustCondition }],
-      },
-      Policies: [{ PolicyName: policyName, PolicyDocument: { Version: '2012-10-17', Statement: statements } }],
-    },
-  };
-}
+/** The shared role builder, in this file's argument order: the service principal, then its trust condition. */
+const serviceRoleFor = (description, service, trustCondition, policyName, statements) =>
+  serviceRole(description, { Service: service }, policyName, statements, trustCondition);
 
 /** The envelope of an EventBridge event; `detail` stays JSON text, read with json_extract_scalar (robust to new detail fields). */
 const COLUMNS = [
@@ -55,7 +45,11 @@ const COLUMNS = [
   { Name: 'time', Type: 'string', Comment: 'ISO 8601 UTC: from_iso8601_timestamp("time")' },
   { Name: 'region', Type: 'string', Comment: 'the region that published the event' },
   { Name: 'resources', Type: 'array<string>', Comment: "the stream's ARN" },
-  { Name: 'detail', Type: 'string', Comment: 'the detail as JSON text: version, kind, occurredAt, correlationId, stream {account, region, name, arn}, ...' },
+  {
+    Name: 'detail',
+    Type: 'string',
+    Comment: 'the detail as JSON text: version, kind, occurredAt, correlationId, stream {account, region, name, arn}, ...',
+  },
 ];
 
 /**
@@ -65,11 +59,16 @@ const COLUMNS = [
  */
 function streamKey(guard, region) {
   if (guard.keyType !== 'CUSTOMER_MANAGED_CMK') return { KeyType: 'AWS_OWNED_CMK' };
-  const keys = (guard.approvedKeyArns || '').split(',').map((k) => k.trim()).filter(Boolean);
+  const keys = (guard.approvedKeyArns || '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
   const own = keys.find((arn) => arn.split(':')[3] === region);
   if (own) return { KeyType: 'CUSTOMER_MANAGED_CMK', KeyARN: own };
   if (guard.fallbackToAwsOwned === 'true') return { KeyType: 'AWS_OWNED_CMK' };
-  throw new Error(`history: keyType CUSTOMER_MANAGED_CMK needs an approved key in ${region} (approvedKeyArns) for the history stream, or fallbackToAwsOwned=true`);
+  throw new Error(
+    `history: keyType CUSTOMER_MANAGED_CMK needs an approved key in ${region} (approvedKeyArns) for the history stream, or fallbackToAwsOwned=true`,
+  );
 }
 
 function historyResources({ service, stage, guard = {}, region }) {
@@ -83,7 +82,12 @@ function historyResources({ service, stage, guard = {}, region }) {
       UpdateReplacePolicy: 'Retain',
       Properties: {
         BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
-        PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
         OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
         VersioningConfiguration: { Status: 'Enabled' },
         LifecycleConfiguration: {
@@ -120,22 +124,42 @@ function historyResources({ service, stage, guard = {}, region }) {
         },
       },
     },
-    HistoryLogGroup: { Type: 'AWS::Logs::LogGroup', DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete', Properties: { LogGroupName: names.logGroup, RetentionInDays: 30 } },
-    HistoryLogStream: { Type: 'AWS::Logs::LogStream', Properties: { LogGroupName: { Ref: 'HistoryLogGroup' }, LogStreamName: 'DestinationDelivery' } },
+    HistoryLogGroup: {
+      Type: 'AWS::Logs::LogGroup',
+      DeletionPolicy: 'Delete',
+      UpdateReplacePolicy: 'Delete',
+      Properties: { LogGroupName: names.logGroup, RetentionInDays: 30 },
+    },
+    HistoryLogStream: {
+      Type: 'AWS::Logs::LogStream',
+      Properties: { LogGroupName: { Ref: 'HistoryLogGroup' }, LogStreamName: 'DestinationDelivery' },
+    },
     // The documented minimum of a Firehose delivery role for an S3 destination, on this bucket only, and its error log.
-    HistoryDeliveryRole: serviceRole(
+    HistoryDeliveryRole: serviceRoleFor(
       'firehose-sse-guard history: Firehose writes compliance events to the history bucket, nothing else',
       'firehose.amazonaws.com',
       { StringEquals: { 'sts:ExternalId': { Ref: 'AWS::AccountId' } } },
       'deliver-to-history-bucket',
       [
-        { Sid: 'HistoryBucket', Effect: 'Allow', Action: ['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'], Resource: BUCKET_ARN },
-        { Sid: 'HistoryObjects', Effect: 'Allow', Action: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'], Resource: BUCKET_OBJECTS },
+        {
+          Sid: 'HistoryBucket',
+          Effect: 'Allow',
+          Action: ['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'],
+          Resource: BUCKET_ARN,
+        },
+        {
+          Sid: 'HistoryObjects',
+          Effect: 'Allow',
+          Action: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'],
+          Resource: BUCKET_OBJECTS,
+        },
         {
           Sid: 'DeliveryErrors',
           Effect: 'Allow',
           Action: ['logs:PutLogEvents'],
-          Resource: sub(`arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:${names.logGroup}:log-stream:DestinationDelivery`),
+          Resource: sub(
+            `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:${names.logGroup}:log-stream:DestinationDelivery`,
+          ),
         },
       ],
     ),
@@ -162,13 +186,15 @@ function historyResources({ service, stage, guard = {}, region }) {
       },
     },
     // Only this stage's rule may use the role (confused deputy): its ARN is known from its name.
-    HistoryRuleRole: serviceRole(
+    HistoryRuleRole: serviceRoleFor(
       'firehose-sse-guard history: the compliance bus rule puts records into the history stream, nothing else',
       'events.amazonaws.com',
       {
         StringEquals: {
           'aws:SourceAccount': { Ref: 'AWS::AccountId' },
-          'aws:SourceArn': sub(`arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:rule/${names.complianceBus}/${names.rule}`),
+          'aws:SourceArn': sub(
+            `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:rule/${names.complianceBus}/${names.rule}`,
+          ),
         },
       },
       'put-to-history-stream',
@@ -196,7 +222,10 @@ function historyResources({ service, stage, guard = {}, region }) {
     },
     HistoryDatabase: {
       Type: 'AWS::Glue::Database',
-      Properties: { CatalogId: { Ref: 'AWS::AccountId' }, DatabaseInput: { Name: names.database, Description: `firehose-sse-guard ${stage}: compliance history` } },
+      Properties: {
+        CatalogId: { Ref: 'AWS::AccountId' },
+        DatabaseInput: { Name: names.database, Description: `firehose-sse-guard ${stage}: compliance history` },
+      },
     },
     HistoryTable: {
       Type: 'AWS::Glue::Table',
@@ -243,13 +272,19 @@ function historyResources({ service, stage, guard = {}, region }) {
         WorkGroupConfiguration: {
           EnforceWorkGroupConfiguration: true,
           PublishCloudWatchMetricsEnabled: true,
-          ResultConfiguration: { OutputLocation: sub(`s3://\${HistoryBucket}/${RESULTS_PREFIX}`), EncryptionConfiguration: { EncryptionOption: 'SSE_S3' } },
+          ResultConfiguration: {
+            OutputLocation: sub(`s3://\${HistoryBucket}/${RESULTS_PREFIX}`),
+            EncryptionConfiguration: { EncryptionOption: 'SSE_S3' },
+          },
         },
       },
     },
   };
   const Outputs = {
-    HistoryBucketName: { Value: { Ref: 'HistoryBucket' }, Description: `Compliance events as gzipped JSON lines under ${EVENTS_PREFIX}dt=yyyy-MM-dd/, kept ${retention} days` },
+    HistoryBucketName: {
+      Value: { Ref: 'HistoryBucket' },
+      Description: `Compliance events as gzipped JSON lines under ${EVENTS_PREFIX}dt=yyyy-MM-dd/, kept ${retention} days`,
+    },
     HistoryDeliveryStreamName: { Value: { Ref: 'HistoryDeliveryStream' }, Description: 'The Firehose stream the compliance bus feeds' },
     HistoryDatabaseName: { Value: { Ref: 'HistoryDatabase' }, Description: 'The Glue database of the history table (Athena)' },
     HistoryTableName: { Value: { Ref: 'HistoryTable' }, Description: 'The Glue table of compliance events (partition projection on dt)' },

@@ -6,18 +6,30 @@ const FIREHOSE_STREAMS = sub('arn:${AWS::Partition}:firehose:*:${AWS::AccountId}
 const TABLE = { 'Fn::GetAtt': ['StateTable', 'Arn'] };
 const BUS = { 'Fn::GetAtt': ['ComplianceBus', 'Arn'] };
 const STATE_MACHINE = { Ref: 'RemediateStateMachine' };
-const STATE_MACHINE_EXECUTIONS = sub('arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${RemediateStateMachine.Name}:*');
+const STATE_MACHINE_EXECUTIONS = sub(
+  'arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${RemediateStateMachine.Name}:*',
+);
 const RETRY_SCHEDULES = sub('arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/${RetryScheduleGroup}/*');
 const RETRY_SCHEDULER_ROLE = { 'Fn::GetAtt': ['RetrySchedulerRole', 'Arn'] };
-const isTrue = (value) => String(value ?? '').trim().toLowerCase() === 'true';
+const isTrue = (value) =>
+  String(value ?? '')
+    .trim()
+    .toLowerCase() === 'true';
 
 /** What each function may do. Resources are scoped; no statement has a wildcard action. */
 function permissions(guard, names) {
-  const keys = guard.approvedKeyArns ? guard.approvedKeyArns.split(',').map((s) => s.trim()).filter(Boolean) : [];
+  const keys = guard.approvedKeyArns
+    ? guard.approvedKeyArns
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : [];
   const withKeys = guard.keyType === 'CUSTOMER_MANAGED_CMK' && keys.length > 0;
   // The pre-flight check (enable), and the re-check of a remembered key failure (inspect: a failed key
   // is tried again only once DescribeKey shows that its state changed).
-  const preflight = withKeys ? [{ Sid: 'PreflightApprovedKeys', Effect: 'Allow', Action: ['kms:DescribeKey', 'kms:GetKeyPolicy'], Resource: keys }] : [];
+  const preflight = withKeys
+    ? [{ Sid: 'PreflightApprovedKeys', Effect: 'Allow', Action: ['kms:DescribeKey', 'kms:GetKeyPolicy'], Resource: keys }]
+    : [];
   const keyStatements = withKeys
     ? [
         ...preflight,
@@ -43,7 +55,12 @@ function permissions(guard, names) {
         },
       ]
     : [];
-  const describe = { Sid: 'DescribeStreams', Effect: 'Allow', Action: ['firehose:DescribeDeliveryStream', 'firehose:ListTagsForDeliveryStream'], Resource: FIREHOSE_STREAMS };
+  const describe = {
+    Sid: 'DescribeStreams',
+    Effect: 'Allow',
+    Action: ['firehose:DescribeDeliveryStream', 'firehose:ListTagsForDeliveryStream'],
+    Resource: FIREHOSE_STREAMS,
+  };
   const table = (actions) => ({ Sid: 'StateTable', Effect: 'Allow', Action: actions.map((a) => `dynamodb:${a}`), Resource: TABLE });
   // The shared pacing of Firehose calls (functions/adapters/dynamo/pacer.ts): its PACE# items only.
   const pacing = {
@@ -55,7 +72,12 @@ function permissions(guard, names) {
   };
   const publish = { Sid: 'PublishComplianceEvents', Effect: 'Allow', Action: ['events:PutEvents'], Resource: BUS };
   const start = { Sid: 'StartRemediation', Effect: 'Allow', Action: ['states:StartExecution'], Resource: STATE_MACHINE };
-  const readExecutions = { Sid: 'ReadExecutions', Effect: 'Allow', Action: ['states:DescribeExecution'], Resource: STATE_MACHINE_EXECUTIONS };
+  const readExecutions = {
+    Sid: 'ReadExecutions',
+    Effect: 'Allow',
+    Action: ['states:DescribeExecution'],
+    Resource: STATE_MACHINE_EXECUTIONS,
+  };
   // Table actions follow the stores' calls (functions/adapters/dynamo/): every store reads with GetItem;
   // the ledger, the stream state and the key failures write whole items (PutItem); the lease is taken
   // with PutItem, renewed and given a trigger with UpdateItem, released with DeleteItem (then read
@@ -85,7 +107,14 @@ function permissions(guard, names) {
       ...preflight,
       ...(guard.mode === 'audit'
         ? []
-        : [{ Sid: 'ReadEnforcementClaim', Effect: 'Allow', Action: ['ssm:GetParameter'], Resource: sub('arn:${AWS::Partition}:ssm:*:${AWS::AccountId}:parameter/firehose-sse-guard/enforcing-stage') }]),
+        : [
+            {
+              Sid: 'ReadEnforcementClaim',
+              Effect: 'Allow',
+              Action: ['ssm:GetParameter'],
+              Resource: sub('arn:${AWS::Partition}:ssm:*:${AWS::AccountId}:parameter/firehose-sse-guard/enforcing-stage'),
+            },
+          ]),
       ...member,
     ],
     enable: [
@@ -100,7 +129,13 @@ function permissions(guard, names) {
       ...member,
     ],
     // Check remembers a key that failed (key failures item) with the key's state (the KMS pre-flight).
-    check: [{ Sid: 'DescribeStreams', Effect: 'Allow', Action: ['firehose:DescribeDeliveryStream'], Resource: FIREHOSE_STREAMS }, table(['GetItem', 'PutItem']), pacing, ...preflight, ...member],
+    check: [
+      { Sid: 'DescribeStreams', Effect: 'Allow', Action: ['firehose:DescribeDeliveryStream'], Resource: FIREHOSE_STREAMS },
+      table(['GetItem', 'PutItem']),
+      pacing,
+      ...preflight,
+      ...member,
+    ],
     conclude: [concludeTable, publish, ...scheduleRetries],
     // The cleanup starts nothing itself: a follow-up goes through the scheduler to the intake.
     cleanup: [concludeTable, publish, ...scheduleRetries],
@@ -119,7 +154,14 @@ function permissions(guard, names) {
         ? [...member, { Sid: 'ListOrganizationAccounts', Effect: 'Allow', Action: ['organizations:ListAccounts'], Resource: '*' }]
         : []),
       ...(guard.organizationId || guard.regions === 'enabled'
-        ? [{ Sid: 'ListEnabledRegions', Effect: 'Allow', Action: ['account:ListRegions'], Resource: sub('arn:${AWS::Partition}:account::${AWS::AccountId}:account') }]
+        ? [
+            {
+              Sid: 'ListEnabledRegions',
+              Effect: 'Allow',
+              Action: ['account:ListRegions'],
+              Resource: sub('arn:${AWS::Partition}:account::${AWS::AccountId}:account'),
+            },
+          ]
         : []),
       // ListDeliveryStreams has no resource-level permission: IAM only accepts "*" for it.
       { Sid: 'ListStreams', Effect: 'Allow', Action: ['firehose:ListDeliveryStreams'], Resource: '*' },
@@ -162,4 +204,33 @@ function permissions(guard, names) {
   };
 }
 
-module.exports = { permissions, sub, isTrue, FIREHOSE_STREAMS, TABLE, BUS, STATE_MACHINE, STATE_MACHINE_EXECUTIONS, RETRY_SCHEDULES, RETRY_SCHEDULER_ROLE };
+/** A role that only `principal` may assume (under `trustCondition`), with one inline policy. */
+function serviceRole(description, principal, policyName, statements, trustCondition) {
+  return {
+    Type: 'AWS::IAM::Role',
+    Properties: {
+      Description: description,
+      AssumeRolePolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Principal: principal, Action: 'sts:AssumeRole', ...(trustCondition ? { Condition: trustCondition } : {}) },
+        ],
+      },
+      Policies: [{ PolicyName: policyName, PolicyDocument: { Version: '2012-10-17', Statement: statements } }],
+    },
+  };
+}
+
+module.exports = {
+  permissions,
+  serviceRole,
+  sub,
+  isTrue,
+  FIREHOSE_STREAMS,
+  TABLE,
+  BUS,
+  STATE_MACHINE,
+  STATE_MACHINE_EXECUTIONS,
+  RETRY_SCHEDULES,
+  RETRY_SCHEDULER_ROLE,
+};

@@ -4,7 +4,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 
-const { permissions, sub, isTrue, BUS, STATE_MACHINE } = require('./permissions.cjs');
+const { permissions, serviceRole, sub, isTrue, BUS, STATE_MACHINE } = require('./permissions.cjs');
 const read = (file) => JSON.parse(fs.readFileSync(path.join(__dirname, file), 'utf8'));
 /** A function's ARN from its name: a GetAtt of the intake would close a cycle (intake → state machine → conclude → intake). */
 const functionArn = (name) => sub(`arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${name}`);
@@ -20,7 +20,10 @@ const { historyResources } = require('./history-resources.cjs');
 module.exports.findingsFunction = async ({ resolveVariable }) => {
   if (!isTrue(await resolveVariable('param:securityHub'))) return {};
   const pattern = { source: ['firehose-sse-guard'], 'detail-type': FINDING_EVENT_TYPES };
-  const delivery = { deadLetterQueueArn: { 'Fn::GetAtt': ['RuleDeadLetterQueue', 'Arn'] }, retryPolicy: { maximumEventAge: 3600, maximumRetryAttempts: 10 } };
+  const delivery = {
+    deadLetterQueueArn: { 'Fn::GetAtt': ['RuleDeadLetterQueue', 'Arn'] },
+    retryPolicy: { maximumEventAge: 3600, maximumRetryAttempts: 10 },
+  };
   return {
     findings: {
       handler: 'functions/handlers/findings.handler',
@@ -37,21 +40,10 @@ function role(fn, name, statements) {
     Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
     Resource: sub(`arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${name}:*`),
   };
-  return serviceRole(`firehose-sse-guard ${fn}: only what ${fn} needs`, { Service: 'lambda.amazonaws.com' }, `${fn}-least-privilege`, [ownLogs, ...statements]);
-}
-
-function serviceRole(description, principal, policyName, statements, trustCondition) {
-  return {
-    Type: 'AWS::IAM::Role',
-    Properties: {
-      Description: description,
-      AssumeRolePolicyDocument: {
-        Version: '2012-10-17',
-        Statement: [{ Effect: 'Allow', Principal: principal, Action: 'sts:AssumeRole', ...(trustCondition ? { Condition: trustCondition } : {}) }],
-      },
-      Policies: [{ PolicyName: policyName, PolicyDocument: { Version: '2012-10-17', Statement: statements } }],
-    },
-  };
+  return serviceRole(`firehose-sse-guard ${fn}: only what ${fn} needs`, { Service: 'lambda.amazonaws.com' }, `${fn}-least-privilege`, [
+    ownLogs,
+    ...statements,
+  ]);
 }
 
 const queue = (extra = {}) => ({
@@ -83,7 +75,11 @@ const executionMetric = (name, stateMachine = STATE_MACHINE) => ({
 });
 
 const SWEEP_STATE_MACHINE = { Ref: 'SweepStateMachine' };
-const executionMetricId = (name) => ({ Namespace: 'AWS/States', MetricName: name, Dimensions: [{ Name: 'StateMachineArn', Value: SWEEP_STATE_MACHINE }] });
+const executionMetricId = (name) => ({
+  Namespace: 'AWS/States',
+  MetricName: name,
+  Dimensions: [{ Name: 'StateMachineArn', Value: SWEEP_STATE_MACHINE }],
+});
 
 const guardMetric = (name, stat = 'Sum', extra = {}) => ({
   Namespace: 'FirehoseSseGuard',
@@ -96,15 +92,47 @@ const guardMetric = (name, stat = 'Sum', extra = {}) => ({
 
 function dashboard(region, stateMachineArnExpr) {
   const m = (name) => ['FirehoseSseGuard', name, 'service', 'firehose-sse-guard'];
-  const widget = (title, metrics, extra = {}) => ({ type: 'metric', width: 12, height: 6, properties: { title, region, metrics, period: 300, view: 'timeSeries', ...extra } });
+  const widget = (title, metrics, extra = {}) => ({
+    type: 'metric',
+    width: 12,
+    height: 6,
+    properties: { title, region, metrics, period: 300, view: 'timeSeries', ...extra },
+  });
   const body = {
     widgets: [
-      widget('Compliance by status (workflow outcomes)', ['COMPLIANT', 'REMEDIATED', 'NOT_APPLICABLE', 'EXEMPT', 'DEFERRED', 'FAILED', 'GONE'].map((s) => [...m(`Outcome${s}`), { stat: 'Sum', label: s }]), { stacked: true }),
-      widget('Remediations', [[...m('OutcomeREMEDIATED'), { stat: 'Sum' }], [...m('EncryptionCallsSpent'), { stat: 'Sum' }]]),
-      widget('Time to compliant (s)', [[...m('TimeToCompliant'), { stat: 'Average' }], [...m('TimeToCompliant'), { stat: 'p90' }]]),
-      widget('Lowest remaining budget (calls the remediator has left on a stream)', [[...m('RemainingEncryptionCalls'), { stat: 'Minimum' }], [...m('BudgetExhausted'), { stat: 'Sum' }]]),
-      widget('Non-compliant streams at the last sweep', [[...m('NonCompliantStreams'), { stat: 'Maximum' }], [...m('SweepStreamsEvaluated'), { stat: 'Sum' }]]),
-      widget('Executions', ['ExecutionsSucceeded', 'ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionsAborted'].map((metric) => ['AWS/States', metric, 'StateMachineArn', stateMachineArnExpr])),
+      widget(
+        'Compliance by status (workflow outcomes)',
+        ['COMPLIANT', 'REMEDIATED', 'NOT_APPLICABLE', 'EXEMPT', 'DEFERRED', 'FAILED', 'GONE'].map((s) => [
+          ...m(`Outcome${s}`),
+          { stat: 'Sum', label: s },
+        ]),
+        { stacked: true },
+      ),
+      widget('Remediations', [
+        [...m('OutcomeREMEDIATED'), { stat: 'Sum' }],
+        [...m('EncryptionCallsSpent'), { stat: 'Sum' }],
+      ]),
+      widget('Time to compliant (s)', [
+        [...m('TimeToCompliant'), { stat: 'Average' }],
+        [...m('TimeToCompliant'), { stat: 'p90' }],
+      ]),
+      widget('Lowest remaining budget (calls the remediator has left on a stream)', [
+        [...m('RemainingEncryptionCalls'), { stat: 'Minimum' }],
+        [...m('BudgetExhausted'), { stat: 'Sum' }],
+      ]),
+      widget('Non-compliant streams at the last sweep', [
+        [...m('NonCompliantStreams'), { stat: 'Maximum' }],
+        [...m('SweepStreamsEvaluated'), { stat: 'Sum' }],
+      ]),
+      widget(
+        'Executions',
+        ['ExecutionsSucceeded', 'ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionsAborted'].map((metric) => [
+          'AWS/States',
+          metric,
+          'StateMachineArn',
+          stateMachineArnExpr,
+        ]),
+      ),
     ],
   };
   return JSON.stringify(body).replaceAll('"STATE_MACHINE_ARN"', '"${RemediateStateMachine}"');
@@ -116,7 +144,9 @@ module.exports.resources = async ({ resolveVariable }) => {
   const region = await resolveVariable('aws:region');
   const guard = await resolveVariable('self:custom.guard');
   const names = {
-    ...Object.fromEntries(['inspect', 'enable', 'check', 'conclude', 'cleanup', 'intake', 'sweep', 'findings'].map((fn) => [fn, `${service}-${stage}-${fn}`])),
+    ...Object.fromEntries(
+      ['inspect', 'enable', 'check', 'conclude', 'cleanup', 'intake', 'sweep', 'findings'].map((fn) => [fn, `${service}-${stage}-${fn}`]),
+    ),
     // serverless.yml names the state machine so: a GetAtt would close a cycle (the machine invokes the sweep function).
     sweepMachine: `${service}-${stage}-sweep`,
   };
@@ -133,7 +163,10 @@ module.exports.resources = async ({ resolveVariable }) => {
         EventPattern: { source: ['firehose-sse-guard'] },
       },
     },
-    SchemaRegistry: { Type: 'AWS::EventSchemas::Registry', Properties: { RegistryName: `${service}-${stage}`, Description: 'firehose-sse-guard compliance events' } },
+    SchemaRegistry: {
+      Type: 'AWS::EventSchemas::Registry',
+      Properties: { RegistryName: `${service}-${stage}`, Description: 'firehose-sse-guard compliance events' },
+    },
     IntakeDeadLetterQueue: queue(),
     RuleDeadLetterQueue: queue(),
     RuleDeadLetterQueuePolicy: {
@@ -156,9 +189,18 @@ module.exports.resources = async ({ resolveVariable }) => {
       },
     },
     AlarmTopic: { Type: 'AWS::SNS::Topic', Properties: { KmsMasterKeyId: 'alias/aws/sns' } },
-    FailedExecutionsAlarm: alarm('A remediation execution failed (for example ConcludeFailed); the cleanup function released its lease', executionMetric('ExecutionsFailed')),
-    ExecutionsTimedOutAlarm: alarm('A remediation execution timed out; the cleanup function released its lease', executionMetric('ExecutionsTimedOut')),
-    ExecutionsAbortedAlarm: alarm('A remediation execution was aborted (stopped); the cleanup function released its lease', executionMetric('ExecutionsAborted')),
+    FailedExecutionsAlarm: alarm(
+      'A remediation execution failed (for example ConcludeFailed); the cleanup function released its lease',
+      executionMetric('ExecutionsFailed'),
+    ),
+    ExecutionsTimedOutAlarm: alarm(
+      'A remediation execution timed out; the cleanup function released its lease',
+      executionMetric('ExecutionsTimedOut'),
+    ),
+    ExecutionsAbortedAlarm: alarm(
+      'A remediation execution was aborted (stopped); the cleanup function released its lease',
+      executionMetric('ExecutionsAborted'),
+    ),
     // The sweep state machine retries each invocation; an execution that still fails (or times out) left streams unswept.
     SweepFailedAlarm: alarm('A scheduled sweep failed or timed out: the next one starts afresh at the next schedule', {
       Metrics: [
@@ -168,8 +210,14 @@ module.exports.resources = async ({ resolveVariable }) => {
       ],
     }),
     // A target (account and region) the sweep could not cover: no member role, a refused call, an opt-in region.
-    SweepTargetsFailedAlarm: alarm('An account or region could not be swept (see the Organization Compliance Snapshot event for which and why)', guardMetric('SweepTargetsFailed')),
-    RemediationFailedAlarm: alarm('A stream could not be remediated: a FAILED outcome (see the Remediation Failed event for the reason)', guardMetric('OutcomeFAILED')),
+    SweepTargetsFailedAlarm: alarm(
+      'An account or region could not be swept (see the Organization Compliance Snapshot event for which and why)',
+      guardMetric('SweepTargetsFailed'),
+    ),
+    RemediationFailedAlarm: alarm(
+      'A stream could not be remediated: a FAILED outcome (see the Remediation Failed event for the reason)',
+      guardMetric('OutcomeFAILED'),
+    ),
     IntakeDeadLettersAlarm: alarm('Events or invocations were dead-lettered', {
       Namespace: 'AWS/SQS',
       MetricName: 'ApproximateNumberOfMessagesVisible',
@@ -177,19 +225,50 @@ module.exports.resources = async ({ resolveVariable }) => {
       Statistic: 'Maximum',
       Period: 300,
     }),
-    RuleDeadLettersAlarm: alarm(`EventBridge could not deliver trigger events to the intake${isTrue(guard.securityHub) ? ', or outcome events to the findings function (Security Hub)' : ''}${isTrue(guard.history) ? ', or compliance events to the history stream' : ''}`, {
-      Namespace: 'AWS/SQS',
-      MetricName: 'ApproximateNumberOfMessagesVisible',
-      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['RuleDeadLetterQueue', 'QueueName'] } }],
-      Statistic: 'Maximum',
-      Period: 300,
-    }),
+    RuleDeadLettersAlarm: alarm(
+      `EventBridge could not deliver trigger events to the intake${isTrue(guard.securityHub) ? ', or outcome events to the findings function (Security Hub)' : ''}${isTrue(guard.history) ? ', or compliance events to the history stream' : ''}`,
+      {
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['RuleDeadLetterQueue', 'QueueName'] } }],
+        Statistic: 'Maximum',
+        Period: 300,
+      },
+    ),
     BudgetExhaustedAlarm: alarm('A stream was deferred because its 25-call encryption budget is spent', guardMetric('BudgetExhausted')),
     ThrottlingAlarm: alarm('Lambda or Step Functions throttling', {
       Metrics: [
-        { Id: 'intake', MetricStat: { Metric: { Namespace: 'AWS/Lambda', MetricName: 'Throttles', Dimensions: [{ Name: 'FunctionName', Value: names.intake }] }, Period: 300, Stat: 'Sum' }, ReturnData: false },
-        { Id: 'sweep', MetricStat: { Metric: { Namespace: 'AWS/Lambda', MetricName: 'Throttles', Dimensions: [{ Name: 'FunctionName', Value: names.sweep }] }, Period: 300, Stat: 'Sum' }, ReturnData: false },
-        { Id: 'executions', MetricStat: { Metric: { Namespace: 'AWS/States', MetricName: 'ExecutionThrottled', Dimensions: [{ Name: 'StateMachineArn', Value: STATE_MACHINE }] }, Period: 300, Stat: 'Sum' }, ReturnData: false },
+        {
+          Id: 'intake',
+          MetricStat: {
+            Metric: { Namespace: 'AWS/Lambda', MetricName: 'Throttles', Dimensions: [{ Name: 'FunctionName', Value: names.intake }] },
+            Period: 300,
+            Stat: 'Sum',
+          },
+          ReturnData: false,
+        },
+        {
+          Id: 'sweep',
+          MetricStat: {
+            Metric: { Namespace: 'AWS/Lambda', MetricName: 'Throttles', Dimensions: [{ Name: 'FunctionName', Value: names.sweep }] },
+            Period: 300,
+            Stat: 'Sum',
+          },
+          ReturnData: false,
+        },
+        {
+          Id: 'executions',
+          MetricStat: {
+            Metric: {
+              Namespace: 'AWS/States',
+              MetricName: 'ExecutionThrottled',
+              Dimensions: [{ Name: 'StateMachineArn', Value: STATE_MACHINE }],
+            },
+            Period: 300,
+            Stat: 'Sum',
+          },
+          ReturnData: false,
+        },
         { Id: 'total', Expression: 'intake + sweep + executions', Label: 'Throttles', ReturnData: true },
       ],
     }),
@@ -239,7 +318,10 @@ module.exports.resources = async ({ resolveVariable }) => {
     };
   }
   if (guard.alarmEmail) {
-    Resources.AlarmEmail = { Type: 'AWS::SNS::Subscription', Properties: { TopicArn: { Ref: 'AlarmTopic' }, Protocol: 'email', Endpoint: guard.alarmEmail } };
+    Resources.AlarmEmail = {
+      Type: 'AWS::SNS::Subscription',
+      Properties: { TopicArn: { Ref: 'AlarmTopic' }, Protocol: 'email', Endpoint: guard.alarmEmail },
+    };
   }
   if (guard.organizationId) {
     // Member accounts (infra/organization-member.yml) forward their Firehose and Config events here.
@@ -260,16 +342,21 @@ module.exports.resources = async ({ resolveVariable }) => {
     };
   }
   const Outputs = {
-      ComplianceBusName: { Value: { Ref: 'ComplianceBus' }, Description: 'Subscribe dashboards to this bus (source firehose-sse-guard)' },
-      MemberTrustRoleArns: {
-        Value: { 'Fn::Join': [',', ['InspectRole', 'EnableRole', 'CheckRole', 'SweepRole'].map((role) => ({ 'Fn::GetAtt': [role, 'Arn'] }))] },
-        Description: 'The roles that act in member accounts: the CentralRoleArns parameter of infra/organization-member.yml',
+    ComplianceBusName: { Value: { Ref: 'ComplianceBus' }, Description: 'Subscribe dashboards to this bus (source firehose-sse-guard)' },
+    MemberTrustRoleArns: {
+      Value: {
+        'Fn::Join': [',', ['InspectRole', 'EnableRole', 'CheckRole', 'SweepRole'].map((role) => ({ 'Fn::GetAtt': [role, 'Arn'] }))],
       },
-      ComplianceBusArn: { Value: BUS, Description: 'The compliance events bus (dashboards and SIEMs subscribe here); forwarders target the default bus' },
-      StateTableName: { Value: { Ref: 'StateTable' } },
-      StateMachineArn: { Value: STATE_MACHINE },
-      EnableRoleArn: { Value: { 'Fn::GetAtt': ['EnableRole', 'Arn'] }, Description: 'The role behind every Start call of the remediator' },
-      DashboardName: { Value: { Ref: 'Dashboard' } },
+      Description: 'The roles that act in member accounts: the CentralRoleArns parameter of infra/organization-member.yml',
+    },
+    ComplianceBusArn: {
+      Value: BUS,
+      Description: 'The compliance events bus (dashboards and SIEMs subscribe here); forwarders target the default bus',
+    },
+    StateTableName: { Value: { Ref: 'StateTable' } },
+    StateMachineArn: { Value: STATE_MACHINE },
+    EnableRoleArn: { Value: { 'Fn::GetAtt': ['EnableRole', 'Arn'] }, Description: 'The role behind every Start call of the remediator' },
+    DashboardName: { Value: { Ref: 'Dashboard' } },
   };
   // Optional (history=true): compliance events to S3 through Firehose, a Glue table, an Athena workgroup.
   if (isTrue(guard.history)) {
@@ -279,4 +366,3 @@ module.exports.resources = async ({ resolveVariable }) => {
   }
   return { Resources, Outputs };
 };
-

@@ -30,14 +30,10 @@ export interface LocalSweepResult {
   elapsedMs: number;
 }
 
-/**
- * Runs a whole sweep on the local account, continuing in process where Lambda would hand on. In
- * virtual time the clock runs meanwhile, so this also waits for the workflows the sweep started.
- */
-export async function runLocalSweep(account: LocalAccount, options: LocalSweepOptions = {}): Promise<LocalSweepResult> {
-  const { clock, time } = account;
-  const began = clock.now();
-  const deps = {
+/** The sweep's adapters on the local account: its own, paced on its time (an invocation's time is the caller's). */
+function sweepDepsOf(account: LocalAccount, options: LocalSweepOptions): Omit<SweepDeps, 'remainingMs'> {
+  const { time } = account;
+  return {
     ...account.deps,
     starter: options.starter ?? account.starter,
     ...SWEEP_TUNING,
@@ -48,6 +44,16 @@ export async function runLocalSweep(account: LocalAccount, options: LocalSweepOp
     reserveMs: 0,
     ...(options.onStream ? { onStream: options.onStream } : {}),
   };
+}
+
+/**
+ * Runs a whole sweep on the local account, continuing in process where Lambda would hand on. In
+ * virtual time the clock runs meanwhile, so this also waits for the workflows the sweep started.
+ */
+export async function runLocalSweep(account: LocalAccount, options: LocalSweepOptions = {}): Promise<LocalSweepResult> {
+  const { clock, time } = account;
+  const began = clock.now();
+  const deps = sweepDepsOf(account, options);
   const sweep = time.busy(async () => {
     let cursor = newSweep(`sweep-local-${clock.now()}`, LOCAL_ACCOUNT_ID, [LOCAL_REGION], clock.now());
     for (;;) {
@@ -81,18 +87,7 @@ export async function runLocalOrganizationSweep(
   if (!organization) throw new RangeError('runLocalOrganizationSweep: the local account has no organization');
   const { clock, time } = account;
   const began = clock.now();
-  const deps = {
-    ...account.deps,
-    starter: options.starter ?? account.starter,
-    ...SWEEP_TUNING,
-    ...(options.pageSize ? { pageSize: options.pageSize } : {}),
-    pacer: options.pacer ?? account.deps.pacer,
-    sleep: (ms: number) => time.sleep(ms),
-    inParallel: (works: (() => Promise<void>)[]) => time.inParallel(works),
-    reserveMs: 0,
-    remainingMs: () => Number.POSITIVE_INFINITY,
-    ...(options.onStream ? { onStream: options.onStream } : {}),
-  };
+  const deps = { ...sweepDepsOf(account, options), remainingMs: () => Number.POSITIVE_INFINITY };
   const scope: SweepScope = {
     home: LOCAL_ACCOUNT_ID,
     accounts: 'organization',
