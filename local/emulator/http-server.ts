@@ -96,21 +96,25 @@ async function handleAws(emulator: FirehoseEmulator, request: IncomingMessage, r
     sendAwsError(response, error as AwsServiceError, requestId);
     return;
   }
-  let input: unknown;
-  try {
-    const text = await readBody(request);
-    input = text.trim() === '' ? {} : JSON.parse(text);
-  } catch (error) {
-    input = new UnparsableBody(
-      error instanceof BodyTooLargeError ? `Request body exceeds ${MAX_BODY_BYTES} bytes` : 'Request body is not valid JSON',
-    );
-  }
+  const input = await jsonInput(request);
   try {
     const output = await emulator.call(target.service, target.operation, input, callerOf(request, requestId));
     send(response, 200, output, { 'x-amzn-requestid': requestId });
   } catch (error) {
     const serviceError = error instanceof AwsServiceError ? error : protocolErrors.internal((error as Error).message);
     sendAwsError(response, serviceError, requestId, target.service === 'organizations' ? { messageMember: 'Message' } : {});
+  }
+}
+
+/** A JSON request body as the operation's input; one that cannot be read still takes the call path (and is recorded). */
+async function jsonInput(request: IncomingMessage): Promise<unknown> {
+  try {
+    const text = await readBody(request);
+    return text.trim() === '' ? {} : JSON.parse(text);
+  } catch (error) {
+    return new UnparsableBody(
+      error instanceof BodyTooLargeError ? `Request body exceeds ${MAX_BODY_BYTES} bytes` : 'Request body is not valid JSON',
+    );
   }
 }
 
@@ -128,15 +132,7 @@ async function handleRestJson(emulator: FirehoseEmulator, request: IncomingMessa
     sendAwsError(response, accountErrors.unknownOperation(`No operation is served at POST ${url.pathname}`), requestId, style);
     return;
   }
-  let input: unknown;
-  try {
-    const text = await readBody(request);
-    input = text.trim() === '' ? {} : JSON.parse(text);
-  } catch (error) {
-    input = new UnparsableBody(
-      error instanceof BodyTooLargeError ? `Request body exceeds ${MAX_BODY_BYTES} bytes` : 'Request body is not valid JSON',
-    );
-  }
+  const input = await jsonInput(request);
   try {
     const output = await emulator.call('account', operation, input, callerOf(request, requestId));
     send(response, 200, output, { 'x-amzn-requestid': requestId, 'content-type': JSON_TYPE });

@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { packageService, type Packaged } from '../support/package.ts';
+import { actions, allStatements, environmentOf } from '../support/template.ts';
 import { claimValue } from '../../functions/adapters/enforcement-claims.ts';
 
-type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
 const ORGANIZATION = 'o-abc1234567';
 
 /** Properties that name a resource within an account and region (or a global one, as IAM's RoleName). */
@@ -34,14 +34,8 @@ function physicalNames(packaged: Packaged): Map<string, string> {
   return names;
 }
 
-function statements(packaged: Packaged): Statement[] {
-  return Object.values(packaged.template.Resources)
-    .filter((r) => r.Type === 'AWS::IAM::Role')
-    .flatMap((r) => (r.Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[]).flatMap((p) => p.PolicyDocument.Statement));
-}
-const actions = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
-const environment = (p: Packaged, fn: string) =>
-  (p.template.Resources[`${fn}LambdaFunction`]!.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+const statements = allStatements;
+const environment = environmentOf;
 
 /**
  * Issue 14: "Two stages in one account or organization never both remediate a stream: their rules,

@@ -1,28 +1,15 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { unzipSync } from 'fflate';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TRIGGER_RULES } from '../../functions/domain/intake/triggers.ts';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/handlers/observability.ts';
-import { FINDING_EVENT_TYPES } from '../../functions/domain/findings.ts';
 import { packageService, type Packaged } from '../support/package.ts';
+import { actions, resourcesOfType, resourceText, statementsOf, type Statement } from '../support/template.ts';
+import { EXPECTED_ACTIONS } from './expected-actions.ts';
 
-type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
 const KEY = 'arn:aws:kms:eu-west-1:123456789012:key/11111111-1111-1111-1111-111111111111';
 const FUNCTIONS = ['Inspect', 'Enable', 'Check', 'Conclude', 'Cleanup', 'Intake', 'Sweep'];
 const STATE_MACHINE = { Ref: 'RemediateStateMachine' };
 const EXECUTIONS = { 'Fn::Sub': 'arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${RemediateStateMachine.Name}:*' };
-const RETRY_VARIABLES = ['RETRY_SCHEDULE_GROUP', 'RETRY_SCHEDULER_ROLE_ARN', 'RETRY_TARGET_ARN'];
-
-function statementsOf(packaged: Packaged, roleId: string): Statement[] {
-  const role = packaged.template.Resources[roleId]!;
-  const policies = role.Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[];
-  return policies.flatMap((p) => p.PolicyDocument.Statement);
-}
-const actions = (s: Statement): string[] => (Array.isArray(s.Action) ? s.Action : [s.Action]);
-const resourceText = (s: Statement): string => JSON.stringify(s.Resource);
 
 describe('the deployment (osls package, offline)', () => {
   let packaged: Packaged;
@@ -39,8 +26,6 @@ describe('the deployment (osls package, offline)', () => {
       history: 'true',
     });
   }, 240_000);
-
-  const resourcesOfType = (p: Packaged, type: string) => Object.entries(p.template.Resources).filter(([, r]) => r.Type === type);
 
   it('gives every function its own role', () => {
     const roles = FUNCTIONS.map(
@@ -100,93 +85,8 @@ describe('the deployment (osls package, offline)', () => {
   });
 
   it('grants each function exactly the actions its stores and clients call (besides its own logs)', () => {
-    // Read off functions/adapters: the lease store takes (PutItem), renews and notes triggers (UpdateItem),
-    // releases (DeleteItem) and reads (GetItem); the ledger, key failures and stream state get and put whole
-    // items; StepFunctionsStarter.isRunning is DescribeExecution; the KMS pre-flight is DescribeKey + GetKeyPolicy;
-    // the shared pacing reads and moves PACE# items (GetItem, UpdateItem; adapters/dynamo/pacer.ts).
-    const expected: Record<string, string[]> = {
-      InspectRole: [
-        'firehose:DescribeDeliveryStream',
-        'firehose:ListTagsForDeliveryStream',
-        'dynamodb:GetItem',
-        'dynamodb:PutItem',
-        'dynamodb:UpdateItem',
-        'kms:DescribeKey',
-        'kms:GetKeyPolicy',
-        // The enforcement claim of the stream's account and region (one enforcing stage per place).
-        'ssm:GetParameter',
-        'sts:AssumeRole',
-      ],
-      EnableRole: [
-        'firehose:StartDeliveryStreamEncryption',
-        'dynamodb:GetItem',
-        'dynamodb:PutItem',
-        // The shared pacing (PACE# items only).
-        'dynamodb:GetItem',
-        'dynamodb:UpdateItem',
-        'events:PutEvents',
-        'kms:DescribeKey',
-        'kms:GetKeyPolicy',
-        'kms:CreateGrant',
-        'sts:AssumeRole',
-      ],
-      CheckRole: [
-        'firehose:DescribeDeliveryStream',
-        'dynamodb:GetItem',
-        'dynamodb:PutItem',
-        'dynamodb:GetItem',
-        'dynamodb:UpdateItem',
-        'kms:DescribeKey',
-        'kms:GetKeyPolicy',
-        'sts:AssumeRole',
-      ],
-      ConcludeRole: [
-        'dynamodb:GetItem',
-        'dynamodb:PutItem',
-        'dynamodb:DeleteItem',
-        'events:PutEvents',
-        'scheduler:CreateSchedule',
-        'iam:PassRole',
-      ],
-      CleanupRole: [
-        'dynamodb:GetItem',
-        'dynamodb:PutItem',
-        'dynamodb:DeleteItem',
-        'events:PutEvents',
-        'scheduler:CreateSchedule',
-        'iam:PassRole',
-      ],
-      IntakeRole: [
-        'dynamodb:GetItem',
-        'dynamodb:PutItem',
-        'dynamodb:UpdateItem',
-        'dynamodb:DeleteItem',
-        'states:StartExecution',
-        'states:DescribeExecution',
-        'events:PutEvents',
-        'sqs:SendMessage',
-      ],
-      // With organizationId: the member roles, the organization's accounts, the enabled regions (issue 14).
-      SweepRole: [
-        'sts:AssumeRole',
-        'organizations:ListAccounts',
-        'account:ListRegions',
-        'firehose:ListDeliveryStreams',
-        'firehose:DescribeDeliveryStream',
-        'firehose:ListTagsForDeliveryStream',
-        'dynamodb:GetItem',
-        'dynamodb:PutItem',
-        'dynamodb:UpdateItem',
-        'dynamodb:DeleteItem',
-        // One sweep at a time (ListExecutions on the sweep state machine), and its results (SWEEP# items only), for the roll-up.
-        'states:ListExecutions',
-        'dynamodb:Query',
-        'states:StartExecution',
-        'states:DescribeExecution',
-        'events:PutEvents',
-        'sqs:SendMessage',
-      ],
-    };
+    // test/deploy/expected-actions.ts: each role's actions, read off functions/adapters.
+    const expected = EXPECTED_ACTIONS;
     for (const [id, list] of Object.entries(expected)) {
       expect(
         statementsOf(withKeys, id)
@@ -387,154 +287,5 @@ describe('the deployment (osls package, offline)', () => {
     expect(bySid(cleanup, 'StateTable')).toEqual(bySid(conclude, 'StateTable'));
     expect(bySid(cleanup, 'PublishComplianceEvents')).toEqual(bySid(conclude, 'PublishComplianceEvents'));
     expect(cleanup.filter((s) => actions(s).some((a) => a.startsWith('states:')))).toEqual([]);
-  });
-
-  it('deploys the retry scheduler: a schedule group per stage, and a role only Scheduler (for this account) assumes, that may only invoke the intake', () => {
-    expect(packaged.template.Resources.RetryScheduleGroup).toEqual({
-      Type: 'AWS::Scheduler::ScheduleGroup',
-      Properties: { Name: 'firehose-sse-guard-test' },
-    });
-    const role = packaged.template.Resources.RetrySchedulerRole!.Properties;
-    expect(role.AssumeRolePolicyDocument).toEqual({
-      Version: '2012-10-17',
-      Statement: [
-        {
-          Effect: 'Allow',
-          Principal: { Service: 'scheduler.amazonaws.com' },
-          Action: 'sts:AssumeRole',
-          Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
-        },
-      ],
-    });
-    const intakeName = packaged.template.Resources.IntakeLambdaFunction!.Properties.FunctionName as string;
-    expect(statementsOf(packaged, 'RetrySchedulerRole')).toEqual([
-      {
-        Sid: 'InvokeIntake',
-        Effect: 'Allow',
-        Action: ['lambda:InvokeFunction'],
-        Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${intakeName}` },
-      },
-    ]);
-  });
-
-  it('lets only Conclude and the cleanup schedule retries: in the group only, passing only the scheduler role, to Scheduler only', () => {
-    const intakeName = packaged.template.Resources.IntakeLambdaFunction!.Properties.FunctionName as string;
-    for (const fn of ['Conclude', 'Cleanup']) {
-      const scheduling = statementsOf(packaged, `${fn}Role`).filter((s) =>
-        actions(s).some((a) => a.startsWith('scheduler:') || a.startsWith('iam:')),
-      );
-      expect(scheduling, fn).toEqual([
-        {
-          Sid: 'ScheduleRetries',
-          Effect: 'Allow',
-          Action: ['scheduler:CreateSchedule'],
-          Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/${RetryScheduleGroup}/*' },
-        },
-        {
-          Sid: 'PassRetrySchedulerRole',
-          Effect: 'Allow',
-          Action: ['iam:PassRole'],
-          Resource: { 'Fn::GetAtt': ['RetrySchedulerRole', 'Arn'] },
-          Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
-        },
-      ]);
-      expect(packaged.template.Resources[`${fn}LambdaFunction`]!.Properties.Environment, fn).toMatchObject({
-        Variables: {
-          RETRY_SCHEDULE_GROUP: { Ref: 'RetryScheduleGroup' },
-          RETRY_SCHEDULER_ROLE_ARN: { 'Fn::GetAtt': ['RetrySchedulerRole', 'Arn'] },
-          RETRY_TARGET_ARN: { 'Fn::Sub': `arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${intakeName}` },
-        },
-      });
-    }
-    for (const [id] of resourcesOfType(packaged, 'AWS::IAM::Role').filter(([rid]) => !['ConcludeRole', 'CleanupRole'].includes(rid))) {
-      expect(
-        statementsOf(packaged, id)
-          .flatMap(actions)
-          .filter((a) => a.startsWith('scheduler:') || a === 'iam:PassRole'),
-        id,
-      ).toEqual([]);
-    }
-    for (const fn of FUNCTIONS.filter((f) => !['Conclude', 'Cleanup'].includes(f))) {
-      const variables = Object.keys(
-        (packaged.template.Resources[`${fn}LambdaFunction`]!.Properties.Environment as { Variables: Record<string, unknown> }).Variables,
-      );
-      expect(
-        variables.filter((v) => RETRY_VARIABLES.includes(v)),
-        fn,
-      ).toEqual([]);
-    }
-  });
-
-  // Issue 15: "An optional deployed integration imports an ASFF finding per stream into AWS Security Hub".
-  it('deploys no findings function, role nor rule by default (securityHub=false)', () => {
-    expect(packaged.template.Resources.FindingsLambdaFunction).toBeUndefined();
-    expect(packaged.template.Resources.FindingsRole).toBeUndefined();
-    expect(JSON.stringify(packaged.template.Resources)).not.toMatch(/securityhub:|FindingsLambdaFunction/);
-  });
-
-  it('with securityHub=true, gives the findings function its own role with BatchImportFindings on this account default product only', () => {
-    const fn = withKeys.template.Resources.FindingsLambdaFunction!;
-    expect(fn.Properties.Role).toEqual({ 'Fn::GetAtt': ['FindingsRole', 'Arn'] });
-    expect(fn.Properties.Runtime).toBe('nodejs22.x');
-    const statements = statementsOf(withKeys, 'FindingsRole');
-    expect(statements.filter((s) => s.Sid !== 'OwnLogs')).toEqual([
-      {
-        Sid: 'ImportFindings',
-        Effect: 'Allow',
-        Action: ['securityhub:BatchImportFindings'],
-        Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:product/${AWS::AccountId}/default' },
-      },
-    ]);
-    expect(resourceText(statements.find((s) => s.Sid === 'OwnLogs')!)).toContain('/aws/lambda/firehose-sse-guard-test-findings:*');
-    // No other role may import findings.
-    for (const [id] of resourcesOfType(withKeys, 'AWS::IAM::Role').filter(([rid]) => rid !== 'FindingsRole'))
-      expect(
-        statementsOf(withKeys, id)
-          .flatMap(actions)
-          .filter((a) => a.startsWith('securityhub:')),
-        id,
-      ).toEqual([]);
-  });
-
-  it('with securityHub=true, routes the per-stream outcome events of the compliance bus to it, with retries and the rule dead-letter queue', () => {
-    const rules = resourcesOfType(withKeys, 'AWS::Events::Rule').filter(([, r]) =>
-      JSON.stringify(r.Properties.Targets).includes('FindingsLambdaFunction'),
-    );
-    expect(rules).toHaveLength(1);
-    const [, rule] = rules[0]!;
-    expect(rule.Properties.EventBusName).toEqual({ Ref: 'ComplianceBus' });
-    expect(rule.Properties.EventPattern).toEqual({ source: ['firehose-sse-guard'], 'detail-type': [...FINDING_EVENT_TYPES] });
-    expect(rule.Properties.Targets).toEqual([
-      expect.objectContaining({
-        Arn: { 'Fn::GetAtt': ['FindingsLambdaFunction', 'Arn'] },
-        DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['RuleDeadLetterQueue', 'Arn'] } },
-        RetryPolicy: { MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 10 },
-      }),
-    ]);
-    // What the dead-letter queue's alarm says it watches.
-    expect(withKeys.template.Resources.RuleDeadLettersAlarm!.Properties.AlarmDescription).toMatch(/findings function/);
-    expect(packaged.template.Resources.RuleDeadLettersAlarm!.Properties.AlarmDescription).not.toMatch(/findings/);
-  });
-
-  it('bundles handlers that load and refuse a missing configuration clearly', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'fsg-bundle-'));
-    const files = unzipSync(readFileSync(join(packaged.dir, 'inspect.zip')));
-    writeFileSync(join(dir, 'inspect.js'), files['functions/handlers/inspect.js']!);
-    const script = `require(${JSON.stringify(join(dir, 'inspect.js'))}).handler({}, {}).then(() => process.exit(3), (e) => { console.log(e.name + ': ' + e.message); });`;
-    const output = execFileSync('node', ['-e', script], { env: { PATH: process.env.PATH ?? '' } }).toString();
-    expect(output).toMatch(/^InvalidConfigurationError: invalid configuration: .*STATE_TABLE_NAME: required/);
-  });
-
-  // Issue 15: "A deployable path to query compliance history": only with history=true, its stream encrypted with an approved key.
-  it('deploys the compliance history path only when asked, its Firehose stream encrypted at rest with an approved key', () => {
-    expect(resourcesOfType(packaged, 'AWS::KinesisFirehose::DeliveryStream')).toEqual([]);
-    const streams = resourcesOfType(withKeys, 'AWS::KinesisFirehose::DeliveryStream');
-    expect(streams).toHaveLength(1);
-    expect(streams[0]?.[1].Properties).toMatchObject({
-      DeliveryStreamType: 'DirectPut',
-      DeliveryStreamEncryptionConfigurationInput: { KeyType: 'CUSTOMER_MANAGED_CMK', KeyARN: KEY },
-    });
-    expect(resourcesOfType(withKeys, 'AWS::Glue::Table')).toHaveLength(1);
-    expect(Object.keys(withKeys.template.Outputs ?? {})).toEqual(expect.arrayContaining(['HistoryBucketName', 'HistoryTableName']));
   });
 });

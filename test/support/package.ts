@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -44,10 +45,23 @@ async function exclusively<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Runs `osls package` offline, with no credentials, into a fresh folder, and reads the template. */
+/**
+ * Runs `osls package` offline, with no credentials, into a folder, and reads the template. Within one
+ * test run (FSG_PACKAGE_CACHE, test/support/global-setup.ts) the same stage and parameters are
+ * packaged once, whichever test file asks first.
+ */
 export async function packageService(params: Record<string, string> = {}, stage = 'test'): Promise<Packaged> {
-  const dir = mkdtempSync(join(tmpdir(), 'fsg-package-'));
-  const { command, args, cwd, env } = offlinePackageCommand(dir, { stage, params });
-  await exclusively(() => run(command, args, { cwd, env, maxBuffer: 16 * 1024 * 1024 }));
-  return { dir, template: JSON.parse(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) };
+  const cache = process.env.FSG_PACKAGE_CACHE;
+  const key = createHash('sha256')
+    .update(JSON.stringify([stage, Object.entries(params).sort(([a], [b]) => a.localeCompare(b))]))
+    .digest('hex')
+    .slice(0, 16);
+  const dir = cache ? join(cache, key) : mkdtempSync(join(tmpdir(), 'fsg-package-'));
+  const template = join(dir, 'cloudformation-template-update-stack.json');
+  await exclusively(async () => {
+    if (cache && existsSync(template)) return;
+    const { command, args, cwd, env } = offlinePackageCommand(dir, { stage, params });
+    await run(command, args, { cwd, env, maxBuffer: 16 * 1024 * 1024 });
+  });
+  return { dir, template: JSON.parse(readFileSync(template, 'utf8')) };
 }

@@ -1,14 +1,14 @@
-import { PutRecordCommand, StartDeliveryStreamEncryptionCommand, StopDeliveryStreamEncryptionCommand } from '@aws-sdk/client-firehose';
+import { StartDeliveryStreamEncryptionCommand, StopDeliveryStreamEncryptionCommand } from '@aws-sdk/client-firehose';
 import { DisableKeyCommand } from '@aws-sdk/client-kms';
 import { describe, expect, it } from 'vitest';
 import { EventPublishError } from '../../functions/domain/errors.ts';
-import type { GuardEvent } from '../../functions/domain/events.ts';
 import { FOLLOW_UP_MS } from '../../functions/domain/remediation/conclude.ts';
 import { executionName } from '../../functions/domain/intake/execution-name.ts';
 import { startWorkflow } from '../../functions/domain/workflow-start.ts';
 import { LEASE_SECONDS } from '../../functions/domain/remediation/bounds.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../../local/account.ts';
 import { type Scenario, useScenarios } from '../support/local-account.ts';
+import { checkVerdictsWhenPublished, detailOf, encryptedNow } from '../support/verdict-check.ts';
 
 /**
  * Adversarial review of the "never leave a stream behind" mechanism: each test drives one
@@ -17,33 +17,10 @@ import { type Scenario, useScenarios } from '../support/local-account.ts';
 const ref = (name: string) => ({ account: LOCAL_ACCOUNT_ID, region: LOCAL_REGION, name });
 const FAST = { timings: { creatingMs: 0, enablingMs: 0, disablingMs: 0, deletingMs: 0 } };
 const OUTCOME_KINDS = ['remediationSucceeded', 'remediationDeferred', 'remediationFailed'];
-const detailOf = (e: GuardEvent) =>
-  e.detail as unknown as { kind: string; correlationId: string; stream?: { name: string }; verdict?: string };
 const ofExecution = (s: Scenario, correlationId: string) =>
   s.account.events.events.filter((e) => detailOf(e).correlationId === correlationId);
 const outcomes = (s: Scenario, name: string) =>
   s.account.events.events.filter((e) => detailOf(e).stream?.name === name && OUTCOME_KINDS.includes(e.detail.kind));
-const encryptedNow = async (s: Scenario, name: string) =>
-  (await s.person.send(new PutRecordCommand({ DeliveryStreamName: name, Record: { Data: new TextEncoder().encode('x') } }))).Encrypted ===
-  true;
-
-/** Checks every claim of encryption (Succeeded, COMPLIANT evaluation, key change kept) against PutRecord at publication. */
-function checkVerdictsWhenPublished(s: Scenario): { wrong: string[] } {
-  const wrong: string[] = [];
-  const publish = s.account.events.publish.bind(s.account.events);
-  s.account.events.publish = async (events: readonly GuardEvent[]) => {
-    for (const e of events) {
-      const d = detailOf(e);
-      const claims =
-        d.kind === 'remediationSucceeded' || d.kind === 'keyChangeFailed' || (d.kind === 'evaluated' && d.verdict === 'COMPLIANT');
-      if (claims && d.stream && !(await encryptedNow(s, d.stream.name)))
-        wrong.push(`${d.kind} for ${d.stream.name} while records are written unencrypted (execution ${e.detail.correlationId})`);
-    }
-    return publish(events);
-  };
-  return { wrong };
-}
-
 describe('adversarial review', () => {
   const freshScenario = useScenarios();
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MalformedEventError } from '../../../functions/domain/errors.ts';
 import type { GuardEvent } from '../../../functions/domain/events.ts';
-import { SWEEP_TUNING } from '../../../functions/domain/sweep/sweep.ts';
+import { newSweep, SWEEP_TUNING } from '../../../functions/domain/sweep/sweep.ts';
 import { makeSweepHandler, type SweepSettings } from '../../../functions/handlers/sweep.ts';
 import { parsePolicy } from '../../../functions/domain/policy.ts';
 import type { SweepResults, TargetSummary } from '../../../functions/domain/ports.ts';
@@ -128,21 +128,7 @@ describe('the sweep Lambda: the steps of the sweep state machine', () => {
 
 // Review of issue 14: the sweep took any account's cursor; the intake refuses what is outside the deployment, and so does the sweep now.
 describe("the sweep Lambda refuses a cursor for an account outside the deployment's scope", () => {
-  const cursor = (account: string) => ({
-    cursor: {
-      sweepId: 's',
-      account,
-      regions: ['eu-west-1'],
-      regionIndex: 0,
-      startedAt: NOW,
-      invocations: 0,
-      totals: { streams: 0, COMPLIANT: 0, NOT_APPLICABLE: 0, EXEMPT: 0, GONE: 0, BUSY: 0, REMEDIATE: 0 },
-      nonCompliant: [],
-      truncated: false,
-      workflowsStarted: 0,
-      alreadyRunning: 0,
-    },
-  });
+  const cursor = (account: string) => ({ cursor: newSweep('s', account, ['eu-west-1'], NOW) });
 
   it.each([
     ['another account without organizationId', { regions: ['eu-west-1'] }, '210987654321', /not this account/],
